@@ -1,0 +1,261 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import {
+  type ApiError,
+  BadRequestError,
+  UpstreamError,
+  UpstreamRejectedError,
+  UpstreamTimeoutError,
+} from '../errors';
+import type { AuthUrlAllowlist } from './auth-url-allowlist';
+
+export interface ArcgisTokenRequest {
+  authURL: string;
+  clientId: string;
+  clientSecret: string;
+  /** Requested lifetime in minutes, sent as `expiration`; null lets ArcGIS choose. */
+  expirationMinutes: number | null;
+}
+
+export interface ArcgisToken {
+  accessToken: string;
+  expiresInSeconds: number;
+}
+
+export type ArcgisOutcome = 'ok' | 'rejected' | 'error' | 'timeout';
+
+export interface ArcgisClientOptions {
+  timeoutMs: number;
+  allowlist: AuthUrlAllowlist;
+  /** Largest answer accepted; default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Called once per HTTP attempt (for metrics). */
+  onCall?: (outcome: ArcgisOutcome, durationMs: number) => void;
+}
+
+/** What one HTTP attempt came to. */
+type Attempt =
+  | { token: ArcgisToken }
+  | { error: ApiError; outcome: Exclude<ArcgisOutcome, 'ok'>; retryable: boolean };
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+// One retry covers a keep-alive socket the server had just closed, or a single 5xx; more would
+// only multiply the wait of a caller whose request is already slow.
+const MAX_ATTEMPTS = 2;
+const RETRYABLE_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED']);
+// ArcGIS's codes and OAuth2 error names for "these credentials or parameters are wrong".
+const REJECTION_CODES = new Set([400, 401, 403, 498, 499]);
+const REJECTION_ERRORS = new Set([
+  'invalid_request',
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_grant',
+  'invalid_scope',
+  'unsupported_grant_type',
+]);
+const MAX_MESSAGE_CHARS = 300;
+
+/** The one outbound client: gets app tokens from an ArcGIS OAuth2 token URL (client_credentials). */
+export class ArcgisClient {
+  private readonly http: AxiosInstance;
+  private readonly httpAgent = new http.Agent({ keepAlive: true });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+  private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
+
+  constructor(private readonly options: ArcgisClientOptions) {
+    this.timeoutMs = options.timeoutMs;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.http = axios.create({
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      // A redirect could carry the form body, and so the secret, to another host.
+      maxRedirects: 0,
+      maxContentLength: this.maxBodyBytes,
+      maxBodyLength: this.maxBodyBytes,
+      timeout: this.timeoutMs,
+      // Every status is read here: ArcGIS puts its errors in the body, often with HTTP 200.
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      // An HTTP(S)_PROXY in the environment must not silently receive the secrets.
+      proxy: false,
+    });
+  }
+
+  async fetchToken(req: ArcgisTokenRequest): Promise<ArcgisToken> {
+    const { allowlist } = this.options;
+    if (!allowlist.allows(req.authURL)) {
+      // Origin and path only: whatever else a caller typed (user info, query) stays out of messages.
+      const url = parseUrl(req.authURL);
+      const shown = url ? `${url.origin}${url.pathname}` : '(not a valid URL)';
+      throw new BadRequestError(`authURL ${shown} is not in AUTH_URL_ALLOWLIST (${allowlist.describe()})`);
+    }
+    const form = new URLSearchParams({
+      client_id: req.clientId,
+      client_secret: req.clientSecret,
+      grant_type: 'client_credentials',
+    });
+    if (req.expirationMinutes !== null) form.set('expiration', String(req.expirationMinutes));
+    form.set('f', 'json');
+    const body = form.toString();
+
+    for (let attempt = 1; ; attempt += 1) {
+      const result = await this.attempt(req, body);
+      if ('token' in result) return result.token;
+      if (!result.retryable || attempt >= MAX_ATTEMPTS) throw result.error;
+    }
+  }
+
+  /** Drops idle keep-alive sockets, so a stopping process does not wait for them. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private async attempt(req: ArcgisTokenRequest, body: string): Promise<Attempt> {
+    const started = performance.now();
+    let result: Attempt;
+    try {
+      const response: AxiosResponse<unknown> = await this.http.post(req.authURL, body, {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        // axios's own timeout does not cover a server that sends headers and then stalls the body.
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      result = readAnswer(
+        response.status,
+        String(response.headers['content-type'] ?? ''),
+        typeof response.data === 'string' ? response.data : '',
+        req.clientSecret,
+      );
+    } catch (err) {
+      result = this.transportFailure(err, req.authURL);
+    }
+    this.report('token' in result ? 'ok' : result.outcome, performance.now() - started);
+    return result;
+  }
+
+  /**
+   * Maps an axios failure. The axios error itself is never passed on: its config holds the form
+   * body, and with it the client secret.
+   */
+  private transportFailure(err: unknown, authURL: string): Attempt {
+    const code = axios.isAxiosError(err) && typeof err.code === 'string' ? err.code : undefined;
+    const message = err instanceof Error ? err.message : '';
+    if (axios.isCancel(err) || (code !== undefined && TIMEOUT_CODES.has(code))) {
+      return {
+        error: new UpstreamTimeoutError(`ArcGIS did not answer within ${this.timeoutMs} ms`),
+        outcome: 'timeout',
+        retryable: false,
+      };
+    }
+    if (message.includes('maxContentLength')) {
+      return {
+        error: new UpstreamError(`ArcGIS's answer was larger than ${formatBytes(this.maxBodyBytes)}; refused`),
+        outcome: 'error',
+        retryable: false,
+      };
+    }
+    const networkCode = code !== undefined && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'network error';
+    const retryable =
+      (code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) || message.includes('socket hang up');
+    const cause = Object.assign(new Error(`ArcGIS call failed: ${networkCode}`), { code: networkCode });
+    const origin = parseUrl(authURL)?.origin ?? 'the token URL';
+    return {
+      error: new UpstreamError(`Could not reach ArcGIS at ${origin} (${networkCode})`, { cause }),
+      outcome: 'error',
+      retryable,
+    };
+  }
+
+  private report(outcome: ArcgisOutcome, durationMs: number): void {
+    try {
+      this.options.onCall?.(outcome, durationMs);
+    } catch {
+      // A failing metrics hook must not turn a token into an error.
+    }
+  }
+}
+
+function parseUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+}
+
+/** Reads one answer of the token URL: ArcGIS's errors are in the body, whatever the status says. */
+function readAnswer(status: number, contentType: string, text: string, secret: string): Attempt {
+  const fail = (message: string, retryable = false): Attempt => ({
+    error: new UpstreamError(message),
+    outcome: 'error',
+    retryable,
+  });
+  if (status >= 300 && status < 400) {
+    return fail(`ArcGIS answered with a redirect (HTTP ${status}); redirects are not followed`);
+  }
+  const serverFault = status >= 500;
+  const json = parseJson(text);
+  if (json === undefined) {
+    // Nothing of the body goes into the message: an error page may echo the request.
+    const html = contentType.includes('html') || /^\s*</.test(text) ? ' (HTML)' : '';
+    return fail(`The ArcGIS token URL answered HTTP ${status} with a non-JSON${html} body`, serverFault);
+  }
+  if (isRecord(json) && isRecord(json.error)) {
+    const code = Number(json.error.code);
+    const name = typeof json.error.error === 'string' ? json.error.error : '';
+    const arcgisMessage = cleanMessage(json.error, secret);
+    if (REJECTION_CODES.has(code) || REJECTION_ERRORS.has(name)) {
+      return { error: new UpstreamRejectedError(arcgisMessage), outcome: 'rejected', retryable: false };
+    }
+    const codeText = Number.isFinite(code) ? ` (code ${code})` : '';
+    return fail(`ArcGIS answered with an error${codeText}: ${arcgisMessage}`, serverFault);
+  }
+  if (serverFault) return fail(`ArcGIS answered HTTP ${status}`, true);
+  if (status < 200 || status >= 300) return fail(`ArcGIS answered HTTP ${status} without a token`);
+  const token = readToken(json);
+  return token ? { token } : fail('ArcGIS answered without an access_token and a positive expires_in');
+}
+
+function readToken(json: unknown): ArcgisToken | undefined {
+  if (!isRecord(json)) return undefined;
+  const accessToken = json.access_token;
+  const raw = json.expires_in;
+  // ArcGIS sends expires_in as a number, some portals as a numeric string.
+  const expiresInSeconds =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (typeof accessToken !== 'string' || accessToken === '') return undefined;
+  if (!Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) return undefined;
+  return { accessToken, expiresInSeconds };
+}
+
+/** ArcGIS's own words, made safe to show and log: one line, no secret, bounded. */
+function cleanMessage(error: Record<string, unknown>, secret: string): string {
+  const text = [error.error_description, error.message, error.error].find(
+    (value): value is string => typeof value === 'string' && value.trim() !== '',
+  );
+  const fallback = `ArcGIS error ${String(error.code ?? 'without a code')}`;
+  let message = (text ?? fallback).replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  // Redact before cutting, so a cut can never leave a whole secret behind.
+  if (secret !== '') message = message.split(secret).join('[redacted]');
+  return message.trim().slice(0, MAX_MESSAGE_CHARS);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

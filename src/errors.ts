@@ -1,0 +1,100 @@
+/**
+ * The service's own error types. Each carries the HTTP status and the Atrius error code it maps to;
+ * the one error middleware (http/error-handler.ts) turns them into the {msg, requestId, code} envelope.
+ * Messages are written for the caller: they never contain a secret, a stack or a driver message.
+ */
+export type ErrorCode =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'MethodNotAllowed'
+  | 'Conflict'
+  | 'PayloadTooLarge'
+  | 'UnsupportedMediaType'
+  | 'TooManyRequests'
+  | 'InternalError'
+  | 'BadGateway'
+  | 'ServiceUnavailable'
+  | 'GatewayTimeout';
+
+export interface ErrorDetail {
+  /** JSON pointer into the request, e.g. "/0/authURL" or "header/atr-environment-id". */
+  path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends ApiError {
+  constructor(message: string, details?: ErrorDetail[], options?: { cause?: unknown }) {
+    super(400, 'BadRequest', message, details, options);
+  }
+}
+
+export class UnauthorizedError extends ApiError {
+  constructor(message = 'Unauthorized to access this resource.') {
+    super(401, 'Unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends ApiError {
+  constructor(message = 'Your key or client is not allowed to do this.') {
+    super(403, 'Forbidden', message);
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(message = 'The resource requested was not found.', details?: ErrorDetail[]) {
+    super(404, 'NotFound', message, details);
+  }
+}
+
+export class ConflictError extends ApiError {
+  constructor(message: string) {
+    super(409, 'Conflict', message);
+  }
+}
+
+/** The store (MySQL) cannot be reached or did not answer in time. */
+export class StoreUnavailableError extends ApiError {
+  constructor(message = 'The database is unavailable; try again shortly.', options?: { cause?: unknown }) {
+    super(503, 'ServiceUnavailable', message, undefined, options);
+  }
+}
+
+/** ArcGIS answered, but not with a token: an error page, a 5xx, a malformed body, a redirect, a reset. */
+export class UpstreamError extends ApiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(502, 'BadGateway', message, undefined, options);
+  }
+}
+
+/** ArcGIS did not answer within UPSTREAM_TIMEOUT_MS. */
+export class UpstreamTimeoutError extends ApiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(504, 'GatewayTimeout', message, undefined, options);
+  }
+}
+
+/**
+ * ArcGIS refused the credentials (wrong client id or secret, bad expiration, ...).
+ * `arcgisMessage` is ArcGIS's own text, which names no secret.
+ * At write time this is the caller's fault (400); on a token read it is the upstream's state (502).
+ */
+export class UpstreamRejectedError extends ApiError {
+  constructor(readonly arcgisMessage: string) {
+    super(502, 'BadGateway', `ArcGIS rejected the stored credentials: ${arcgisMessage}`);
+  }
+}

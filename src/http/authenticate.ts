@@ -1,0 +1,19 @@
+import { NextFunction, Request, Response } from 'express';
+import { AccessService, requireRole } from '../services/access-service';
+import { Role } from '../stores/store';
+
+/** Resolves the caller from atr-subscription-key or Authorization: Bearer, then checks the role. */
+export function authenticate(access: AccessService, role: Role) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const environment = req.ctx!.environment;
+    const key = req.headers['atr-subscription-key'];
+    const principal = await access.authenticate(environment, {
+      subscriptionKey: typeof key === 'string' ? key : undefined,
+      authorization: req.headers.authorization,
+    });
+    req.principal = principal;
+    if (req.ctx!.actor === null && principal.kind === 'client') req.ctx!.actor = principal.id;
+    requireRole(principal, role);
+    next();
+  };
+}

@@ -1,0 +1,87 @@
+import { NextFunction, Request, Response } from 'express';
+import { ApiError, BadRequestError, ErrorDetail, NotFoundError } from '../errors';
+import { Logger } from '../logger';
+
+/** body-parser's error types, turned into the service's own errors. */
+function fromBodyParser(error: { type?: string; status?: number }): ApiError | null {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new BadRequestError('The request body is not valid JSON.');
+    case 'entity.too.large':
+      return new ApiError(413, 'PayloadTooLarge', 'The request body is larger than MAX_BODY_BYTES allows.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'UnsupportedMediaType', 'The request body must be UTF-8 JSON.');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new BadRequestError('The request body could not be read.');
+    default:
+      return null;
+  }
+}
+
+export interface ErrorBody {
+  msg: string;
+  requestId: string;
+  code: string;
+  details?: ErrorDetail[];
+}
+
+export function errorBody(error: ApiError, requestId: string): ErrorBody {
+  const body: ErrorBody = { msg: error.message, requestId, code: error.code };
+  if (error.details && error.details.length) body.details = error.details;
+  return body;
+}
+
+/**
+ * The one error middleware: ApiErrors become the {msg, requestId, code, details?} envelope; anything
+ * else is a 500 whose cause is logged (at error level, with the request id) but never answered.
+ */
+export function errorHandler(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(error);
+    const requestId = req.requestId;
+    let apiError = error instanceof ApiError ? error : fromBodyParser(error as { type?: string });
+    if (!apiError) {
+      logger.error({ requestId, err: safeError(error) }, 'unexpected error');
+      apiError = new ApiError(500, 'InternalError', 'Something went wrong on our side; the request id identifies it in the logs.');
+    } else if (apiError.status >= 500) {
+      logger.error({ requestId, status: apiError.status, code: apiError.code, msg: apiError.message, cause: causeCode(apiError) }, 'request failed');
+    }
+    res.locals.errorCode = apiError.code;
+    if (apiError.status === 405 && (apiError as MethodNotAllowed).allow) res.setHeader('Allow', (apiError as MethodNotAllowed).allow);
+    if (apiError.status === 503) res.setHeader('Retry-After', '5');
+    res.status(apiError.status).json(errorBody(apiError, requestId));
+  };
+}
+
+/** Only what helps an operator: the class, a code, and a message that holds no values. */
+function safeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  return { type: error.name, message: error.message, code: (error as { code?: unknown }).code, stack: error.stack };
+}
+
+function causeCode(error: ApiError): unknown {
+  const cause = error.cause as { code?: unknown } | undefined;
+  return cause?.code;
+}
+
+export class MethodNotAllowed extends ApiError {
+  constructor(
+    method: string,
+    readonly allow: string,
+  ) {
+    super(405, 'MethodNotAllowed', `${method} is not allowed here; allowed: ${allow}.`);
+  }
+}
+
+/** For router.route(...).all(): a method the route lacks. */
+export function methodNotAllowed(allow: string[]) {
+  const list = allow.join(', ');
+  return (req: Request, _res: Response, next: NextFunction): void => next(new MethodNotAllowed(req.method, list));
+}
+
+export function notFound(req: Request, _res: Response, next: NextFunction): void {
+  next(new NotFoundError(`No route ${req.method} ${req.path}.`));
+}

@@ -1,0 +1,26 @@
+import { Request } from 'express';
+import { BadRequestError } from '../errors';
+import { SchemaValidator } from './schema-validator';
+
+const INTEGER = /^-?\d{1,15}$/;
+
+/**
+ * The query string as the schema `id` expects it. Query values are text; whole numbers are turned into
+ * numbers here so that the schema (not hand-written checks) judges ranges and types.
+ */
+export function checkedQuery<T>(validator: SchemaValidator, req: Request, id: string): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
+    if (typeof value !== 'string') {
+      throw new BadRequestError(`Query parameter ${name} must be given once, as plain text.`, [{ path: `query/${name}`, message: 'must be given once' }]);
+    }
+    out[name] = INTEGER.test(value) ? Number(value) : value;
+  }
+  return validator.check<T>(id, out, 'query');
+}
+
+/** A path id: a positive int32, else 400. */
+export function pathId(validator: SchemaValidator, raw: string): number {
+  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : raw;
+  return validator.check<number>('map-token-id.json', value, 'path');
+}

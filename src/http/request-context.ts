@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { NextFunction, Request, Response } from 'express';
+import { Principal, RequestContext } from '../services/principal';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      requestId: string;
+      ctx?: RequestContext;
+      principal?: Principal;
+    }
+  }
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/** Every request gets an id (a caller's safe x-request-id is reused), echoed in x-request-id. */
+export function requestId(req: Request, res: Response, next: NextFunction): void {
+  const incoming = req.headers['x-request-id'];
+  req.requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader('x-request-id', req.requestId);
+  next();
+}
+
+/** The environment and caller of a request that passed atr-headers and authenticate. */
+export function contextOf(req: Request): { ctx: RequestContext; principal: Principal } {
+  if (!req.ctx || !req.principal) throw new Error('route mounted without atr-headers and authenticate');
+  return { ctx: req.ctx, principal: req.principal };
+}

@@ -1,0 +1,63 @@
+import { RequestHandler, Router } from 'express';
+import { AccessService } from '../../services/access-service';
+import { atrHeaders } from '../atr-headers';
+import { authenticate } from '../authenticate';
+import { MapTokenService } from '../../services/map-token-service';
+import { MapTokenWriteItem } from '../../services/map-token-types';
+import { methodNotAllowed } from '../error-handler';
+import { tagRoute } from '../observability';
+import { jsonBody } from '../json-body';
+import { checkedQuery, pathId } from '../query';
+import { contextOf } from '../request-context';
+import { SchemaValidator } from '../schema-validator';
+
+interface ListQuery {
+  limit?: number;
+  offset?: number;
+  organization_ID?: number;
+}
+
+/** /api/v1/admin/map-tokens: the Atrius-compatible admin API. Handlers only translate HTTP. */
+export function adminMapTokensRouter(mapTokens: MapTokenService, access: AccessService, validator: SchemaValidator, maxBodyBytes: number): Router {
+  const router = Router();
+  // per method, so that a method the route lacks answers 405 before any authentication
+  const admin: RequestHandler[] = [atrHeaders(validator), authenticate(access, 'admin')];
+
+  router
+    .route('/')
+    .all(tagRoute)
+    .put(...admin, jsonBody(maxBodyBytes), async (req, res) => {
+      const { ctx, principal } = contextOf(req);
+      const items = validator.check<MapTokenWriteItem[]>('map-token-put-request.json', req.body, 'body');
+      const result = await mapTokens.put(principal, ctx, items);
+      res.json({ result, count: result.length, limit: null, offset: null });
+    })
+    .get(...admin, async (req, res) => {
+      const { ctx, principal } = contextOf(req);
+      const query = checkedQuery<ListQuery>(validator, req, 'map-token-list-query.json');
+      const { items, total } = await mapTokens.list(principal, ctx.environment, {
+        limit: query.limit ?? 100,
+        offset: query.offset ?? 0,
+        organizationId: query.organization_ID ?? null,
+      });
+      res.json({ result: items, count: items.length, limit: query.limit ?? null, offset: query.offset ?? null, total });
+    })
+    .all(methodNotAllowed(['GET', 'PUT']));
+
+  router
+    .route('/:mapTokenID')
+    .all(tagRoute)
+    .get(...admin, async (req, res) => {
+      const { ctx, principal } = contextOf(req);
+      const resource = await mapTokens.get(principal, ctx.environment, pathId(validator, req.params.mapTokenID));
+      res.json({ result: [resource], count: 1, limit: null, offset: null });
+    })
+    .delete(...admin, async (req, res) => {
+      const { ctx, principal } = contextOf(req);
+      await mapTokens.delete(principal, ctx, pathId(validator, req.params.mapTokenID));
+      res.status(204).end();
+    })
+    .all(methodNotAllowed(['GET', 'DELETE']));
+
+  return router;
+}

@@ -1,0 +1,130 @@
+import express, { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { AccessService } from '../../services/access-service';
+import { ClientCredentialsService, OAuthError } from '../../services/client-credentials-service';
+import { atrHeaders } from '../atr-headers';
+import { authenticate } from '../authenticate';
+import { methodNotAllowed } from '../error-handler';
+import { tagRoute } from '../observability';
+import { checkedQuery } from '../query';
+import { contextOf } from '../request-context';
+import { SchemaValidator } from '../schema-validator';
+
+/** Failed logins allowed per window, per address and per client id, before 429. */
+export const LOGIN_FAILURES_PER_WINDOW = 10;
+export const LOGIN_WINDOW_MS = 60_000;
+
+interface TokenRequest {
+  grant_type: string;
+  client_id?: string;
+  client_secret?: string;
+}
+
+/** /api/v1/auth: the client-credentials token endpoint and self-service secret management. */
+export function authRouter(clients: ClientCredentialsService, access: AccessService, validator: SchemaValidator): Router {
+  const router = Router();
+  const tooMany = (_req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(429).json({ error: 'invalid_request', error_description: 'Too many failed logins; wait before trying again (see Retry-After).' });
+  };
+  const common = { windowMs: LOGIN_WINDOW_MS, limit: LOGIN_FAILURES_PER_WINDOW, skipSuccessfulRequests: true, standardHeaders: 'draft-7' as const, legacyHeaders: false, handler: tooMany };
+  const perAddress = rateLimit(common);
+  const perClient = rateLimit({ ...common, keyGenerator: (req) => `client:${credentialsOf(req)?.clientId ?? '-'}` });
+
+  router
+    .route('/token')
+    .all(tagRoute)
+    .post(
+      express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
+      express.json({ limit: '16kb' }),
+      perAddress,
+      perClient,
+      async (req, res) => {
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('Pragma', 'no-cache');
+        const answer = await clients.issueToken(...tokenRequest(req, validator), environmentOf(req));
+        res.json(answer);
+      },
+    )
+    .all(methodNotAllowed(['POST']));
+
+  const anyRole: RequestHandler[] = [atrHeaders(validator), authenticate(access, 'reader')];
+  router
+    .route('/clientcredentials')
+    .all(tagRoute)
+    .get(...anyRole, async (req, res) => {
+      res.json(await clients.listSecrets(contextOf(req).principal));
+    })
+    .post(...anyRole, async (req, res) => {
+      const { ctx, principal } = contextOf(req);
+      const query = checkedQuery<{ description?: string; customerId?: string }>(validator, req, 'client-secret-create-query.json');
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(await clients.createSecret(principal, ctx, query.description ?? null, query.customerId));
+    })
+    .delete(...anyRole, async (req, res) => {
+      const { ctx, principal } = contextOf(req);
+      const query = checkedQuery<{ id: string; customerId?: string }>(validator, req, 'client-secret-delete-query.json');
+      await clients.deleteSecret(principal, ctx, String(query.id), query.customerId);
+      res.json({ deleted: String(query.id) });
+    })
+    .all(methodNotAllowed(['GET', 'POST', 'DELETE']));
+
+  router.use(oauthErrors);
+  return router;
+}
+
+function credentialsOf(req: Request): { clientId: string; clientSecret: string } | null {
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
+  if (basic) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) {
+      // RFC 6749 2.3.1: both parts are form-urlencoded before they are joined
+      try {
+        return { clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')), clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')) };
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  }
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  return typeof body.client_id === 'string' && typeof body.client_secret === 'string' ? { clientId: body.client_id, clientSecret: body.client_secret } : null;
+}
+
+function tokenRequest(req: Request, validator: SchemaValidator): [string, string] {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !req.is(['application/x-www-form-urlencoded', 'application/json'])) {
+    throw new OAuthError(400, 'invalid_request', 'Send the request as application/x-www-form-urlencoded (or application/json).');
+  }
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  if (body.grant_type === undefined) throw new OAuthError(400, 'invalid_request', 'grant_type is required (client_credentials).');
+  if (body.grant_type !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported.');
+  try {
+    validator.check<TokenRequest>('auth-token-request.json', body, 'body');
+  } catch (error) {
+    const detail = (error as { details?: { path: string; message: string }[] }).details?.[0];
+    throw new OAuthError(400, 'invalid_request', detail ? `${detail.path.slice(1)} ${detail.message}` : 'The request is malformed.');
+  }
+  const credentials = credentialsOf(req);
+  if (req.headers.authorization && body.client_secret !== undefined) {
+    throw new OAuthError(400, 'invalid_request', 'Send the client credentials either with HTTP Basic or in the body, not both.');
+  }
+  if (!credentials) throw new OAuthError(401, 'invalid_client', 'client_id and client_secret are required (in the body or with HTTP Basic).');
+  return [credentials.clientId, credentials.clientSecret];
+}
+
+function environmentOf(req: Request): string | null {
+  const value = req.headers['atr-environment-id'];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** The token endpoint answers in RFC 6749's shape, not the Atrius envelope. */
+function oauthErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  const bodyError = (error as { type?: string }).type;
+  if (!(error instanceof OAuthError) && !(req.path === '/token' && bodyError)) return next(error);
+  const oauth = error instanceof OAuthError ? error : new OAuthError(400, 'invalid_request', 'The request body could not be parsed.');
+  res.setHeader('Cache-Control', 'no-store');
+  if (oauth.status === 401 && req.headers.authorization?.startsWith('Basic ')) res.setHeader('WWW-Authenticate', 'Basic realm="map-token-proxy"');
+  res.status(oauth.status).json({ error: oauth.error, error_description: oauth.description });
+}

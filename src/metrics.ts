@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the service exports, on a registry of its own (no global default registry, so tests
+ * and several apps in one process do not collide). Labels are bounded sets: never an id, key or token.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = {
+    registry,
+    httpRequests: new Counter({
+      name: 'mtp_http_requests_total',
+      help: 'HTTP requests by route pattern, method and status',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'mtp_http_request_duration_seconds',
+      help: 'HTTP request duration by route pattern and method',
+      labelNames: ['route', 'method'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    arcgisCalls: new Counter({
+      name: 'mtp_arcgis_calls_total',
+      help: 'Calls to ArcGIS token URLs by outcome (ok, rejected, error, timeout)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    arcgisDuration: new Histogram({
+      name: 'mtp_arcgis_call_duration_seconds',
+      help: 'Duration of calls to ArcGIS token URLs',
+      labelNames: ['outcome'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    tokenCache: new Counter({
+      name: 'mtp_token_cache_total',
+      help: 'Token reads by cache result: hit (served from the process), miss (store read or refresh needed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    refreshes: new Counter({
+      name: 'mtp_token_refreshes_total',
+      help: 'Token refreshes by outcome: fetched, merged (joined a refresh in flight), reused (another instance had refreshed), failed',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    staleServed: new Counter({
+      name: 'mtp_stale_tokens_served_total',
+      help: 'Tokens served past their refresh margin because a refresh failed (stale-if-error) or the store was unreachable',
+      registers: [registry],
+    }),
+    storeErrors: new Counter({
+      name: 'mtp_store_unavailable_total',
+      help: 'Operations that found the store (MySQL) unreachable',
+      registers: [registry],
+    }),
+    poolConnections: new Gauge({
+      name: 'mtp_db_pool_connections',
+      help: 'MySQL pool connections by state (in_use, idle, waiting requests)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

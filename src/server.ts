@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { AddressInfo } from 'node:net';
+import { config as loadDotenv } from 'dotenv';
+import { createApp } from './app';
+import { systemClock } from './clock';
+import { ConfigError, loadConfig } from './config';
+import { createLogger, Logger } from './logger';
+import { createMetrics } from './metrics';
+import { createServices } from './services/services';
+import { createStore } from './stores/create-store';
+
+/** How long in-flight requests may take to finish after SIGTERM before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  let config;
+  try {
+    config = loadConfig(process.env, () => randomBytes(32));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`map-token-proxy: cannot start: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+
+  let created;
+  try {
+    created = await createStore(config, systemClock);
+  } catch (error) {
+    process.stderr.write(`map-token-proxy: cannot start: MYSQL_URL: ${describeStartError(error)}\n`);
+    process.exit(1);
+  }
+  const { store, applied } = created;
+  if (applied.length) logger.info({ applied }, 'database migrations applied');
+
+  const metrics = createMetrics();
+  const services = createServices(config, store, { clock: systemClock, logger, metrics });
+  const app = createApp({ config, services, logger, metrics });
+  if (store.kind === 'memory') await printLocalKeys(services, logger);
+
+  const server = app.listen(config.port, config.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, host: config.host, store: store.kind }, `map-token-proxy listening on http://${config.host}:${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    const forced = setTimeout(() => {
+      logger.warn('requests still in flight after the grace period; closing them');
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    forced.unref();
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(forced);
+    await store.close();
+    logger.info('stopped');
+    logger.flush();
+    process.exitCode = 0;
+    setImmediate(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The embedded store starts empty: give the operator one admin and one reader key, printed once. */
+async function printLocalKeys(services: ReturnType<typeof createServices>, logger: Logger): Promise<void> {
+  const admin = await services.access.createKey({ environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' }, 'startup');
+  const reader = await services.access.createKey({ environment: 'local', role: 'reader', organizationId: null, description: 'generated at start' }, 'startup');
+  logger.warn('MYSQL_URL is not set: using the embedded in-memory store. Data lives only as long as this process.');
+  process.stdout.write(
+    [
+      '',
+      '=====================================================================',
+      ' map-token-proxy is running on the EMBEDDED IN-MEMORY STORE.',
+      ' Everything you store is LOST when this process stops.',
+      ' Set MYSQL_URL (and ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY) to keep data.',
+      '',
+      ' Environment:  local        (send it as atr-environment-id: local)',
+      ` Admin key:    ${admin.key}`,
+      ` Reader key:   ${reader.key}`,
+      ' These keys are shown once.',
+      '=====================================================================',
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+function describeStartError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const cause = (error as { cause?: { code?: string } }).cause?.code;
+  if (error instanceof Error && error.name === 'StoreUnavailableError') return `the database does not answer (${cause ?? code ?? 'unreachable'})`;
+  return `${code ?? ''} ${(error as Error).message ?? String(error)}`.trim();
+}
+
+main().catch((error) => {
+  process.stderr.write(`map-token-proxy: cannot start: ${(error as Error).message}\n`);
+  process.exit(1);
+});

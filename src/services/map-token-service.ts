@@ -1,0 +1,117 @@
+import { Clock } from '../clock';
+import { BadRequestError, ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
+import { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
+import { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
+import { Principal, RequestContext } from './principal';
+import { TokenBroker } from './token-broker';
+import { toIsoOrNull, TokenState } from './token-state';
+import { planWrites, WritePlanner } from './write-planner';
+
+/** The rules of the map token resource: scoped writes, atomic batches, fresh reads. */
+export class MapTokenService {
+  constructor(
+    private readonly store: Store,
+    private readonly broker: TokenBroker,
+    private readonly clock: Clock,
+    private readonly planner: WritePlanner,
+  ) {}
+
+  async put(principal: Principal, ctx: RequestContext, items: MapTokenWriteItem[]): Promise<MapTokenResource[]> {
+    checkDuplicateIds(items);
+    items.forEach((item, index) => {
+      if (principal.organizationId !== null && item.organization_ID !== principal.organizationId) {
+        throw new ForbiddenError(`Item /${index} names organization ${item.organization_ID}; your key or client may only write organization ${principal.organizationId}.`);
+      }
+    });
+    const existing = await this.loadExisting(principal, ctx.environment, items);
+    const plans = await planWrites(this.planner, items, existing);
+    const writes: MapTokenWrite[] = plans.map((plan) => plan.write);
+    const rows = await this.store.mapTokens.writeBatch(writes, { environment: ctx.environment, actor: ctx.actor, requestId: ctx.requestId });
+    return rows.map((row, index) => {
+      const plaintext = plans[index].plaintextToken;
+      // a token written now is primed in this process; an unchanged one is answered as stored
+      const state = plaintext === undefined ? this.broker.view(row) : this.broker.prime(row, plaintext);
+      return toResource(row, state);
+    });
+  }
+
+  async list(principal: Principal, environment: string, query: ListQuery): Promise<{ items: MapTokenResource[]; total: number }> {
+    if (principal.organizationId !== null && query.organizationId !== null && query.organizationId !== principal.organizationId) {
+      return { items: [], total: 0 };
+    }
+    const scoped = { ...query, organizationId: principal.organizationId ?? query.organizationId };
+    const { rows, total } = await this.store.mapTokens.list(environment, scoped);
+    return { items: rows.map((row) => toResource(row, this.broker.view(row))), total };
+  }
+
+  async get(principal: Principal, environment: string, id: number): Promise<MapTokenResource> {
+    const state = await this.broker.fresh(environment, id, principal.organizationId);
+    const row = await this.store.mapTokens.get(environment, id);
+    if (!row || (principal.organizationId !== null && row.organizationId !== principal.organizationId)) throw new NotFoundError(`Map token ${id} was not found.`);
+    return toResource(row, state.version === row.version ? state : this.broker.view(row));
+  }
+
+  async readToken(principal: Principal, environment: string, id: number): Promise<TokenReadBody> {
+    const state = await this.broker.fresh(environment, id, principal.organizationId);
+    if (state.token === null) throw new NotFoundError(`Map token ${id} has no token.`);
+    return {
+      mapTokenID: id,
+      token: state.token,
+      token_Expire_Date: toIsoOrNull(state.expiresAt),
+      expires_in: state.expiresAt === null ? null : Math.max(0, Math.floor((state.expiresAt - this.clock.now()) / 1000)),
+    };
+  }
+
+  async delete(principal: Principal, ctx: RequestContext, id: number): Promise<void> {
+    if (principal.organizationId !== null) {
+      const row = await this.store.mapTokens.get(ctx.environment, id);
+      if (!row || row.organizationId !== principal.organizationId) throw new NotFoundError(`Map token ${id} was not found.`);
+    }
+    const deleted = await this.store.mapTokens.delete(ctx.environment, id, { environment: ctx.environment, actor: ctx.actor, requestId: ctx.requestId });
+    this.broker.evict(id);
+    if (!deleted) throw new NotFoundError(`Map token ${id} was not found.`);
+  }
+
+  private async loadExisting(principal: Principal, environment: string, items: MapTokenWriteItem[]): Promise<Map<number, MapTokenRow>> {
+    const existing = new Map<number, MapTokenRow>();
+    const missing: ErrorDetail[] = [];
+    for (const [index, item] of items.entries()) {
+      if (item.mapTokenID === undefined) continue;
+      const row = await this.store.mapTokens.get(environment, item.mapTokenID);
+      if (!row || (principal.organizationId !== null && row.organizationId !== principal.organizationId)) {
+        missing.push({ path: `/${index}/mapTokenID`, message: `map token ${item.mapTokenID} was not found` });
+      } else {
+        existing.set(item.mapTokenID, row);
+      }
+    }
+    if (missing.length) {
+      throw new NotFoundError(`${missing.length === 1 ? 'A map token' : `${missing.length} map tokens`} of the body ${missing.length === 1 ? 'was' : 'were'} not found in this environment; nothing was stored.`, missing);
+    }
+    return existing;
+  }
+}
+
+function checkDuplicateIds(items: MapTokenWriteItem[]): void {
+  const first = new Map<number, number>();
+  const details: ErrorDetail[] = [];
+  items.forEach((item, index) => {
+    if (item.mapTokenID === undefined) return;
+    const seen = first.get(item.mapTokenID);
+    if (seen === undefined) first.set(item.mapTokenID, index);
+    else details.push({ path: `/${index}/mapTokenID`, message: `repeats mapTokenID ${item.mapTokenID} of item /${seen}` });
+  });
+  if (details.length) throw new BadRequestError(`The same mapTokenID appears more than once in the body; nothing was stored.`, details);
+}
+
+export function toResource(row: MapTokenRow, state: TokenState): MapTokenResource {
+  return {
+    mapTokenID: row.id,
+    organization_ID: row.organizationId,
+    authType: row.authType,
+    authKey: row.authKey,
+    authTimeout: row.authTimeout,
+    authURL: row.authUrl,
+    token: state.token,
+    token_Expire_Date: toIsoOrNull(state.expiresAt),
+  };
+}

@@ -1,0 +1,53 @@
+import { ArcgisClient } from '../arcgis/arcgis-client';
+import { Clock } from '../clock';
+import { Config } from '../config';
+import { SecretBox } from '../crypto/secret-box';
+import { Logger } from '../logger';
+import { Metrics } from '../metrics';
+import { Store } from '../stores/store';
+import { AccessService } from './access-service';
+import { ClientCredentialsService } from './client-credentials-service';
+import { MapTokenService } from './map-token-service';
+import { TokenBroker } from './token-broker';
+
+export interface Services {
+  store: Store;
+  access: AccessService;
+  clients: ClientCredentialsService;
+  mapTokens: MapTokenService;
+  broker: TokenBroker;
+}
+
+/** The composition root of the rules: one graph per app, nothing global, time and ArcGIS injected. */
+export function createServices(config: Config, store: Store, deps: { clock: Clock; logger: Logger; metrics: Metrics; arcgis?: ArcgisClient }): Services {
+  const { clock, logger, metrics } = deps;
+  const box = new SecretBox(config.encryptionKeys);
+  const cacheTtlMs = config.cacheTtlSeconds * 1000;
+  const arcgis =
+    deps.arcgis ??
+    new ArcgisClient({
+      timeoutMs: config.upstreamTimeoutMs,
+      allowlist: config.authUrlAllowlist,
+      onCall: (outcome, durationMs) => {
+        metrics.arcgisCalls.inc({ outcome });
+        metrics.arcgisDuration.observe({ outcome }, durationMs / 1000);
+      },
+    });
+  const broker = new TokenBroker(store, arcgis, box, clock, logger, metrics, {
+    cacheTtlMs,
+    cacheMaxEntries: config.cacheMaxEntries,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+  });
+  const clients = new ClientCredentialsService(store, clock, config.accessTokenSigningKey, {
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    cacheTtlMs,
+    cacheMaxEntries: config.cacheMaxEntries,
+  });
+  return {
+    store,
+    broker,
+    clients,
+    access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
+    mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }),
+  };
+}

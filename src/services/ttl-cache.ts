@@ -1,0 +1,53 @@
+import { LRUCache } from 'lru-cache';
+import { Clock } from '../clock';
+import { StoreUnavailableError } from '../errors';
+
+interface Entry<V> {
+  value: V;
+  checkedAt: number;
+}
+
+/**
+ * A bounded read-through cache for things that change rarely (keys, secrets): a value is re-read from
+ * the store at most every `ttlMs`; concurrent misses share one read; when the store is unreachable, a
+ * value already known keeps being used (so a MySQL outage does not lock out known callers).
+ */
+export class TtlCache<K extends {}, V extends {} | null> {
+  private readonly entries: LRUCache<K, Entry<V>>;
+  private readonly inFlight = new Map<K, Promise<V>>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly ttlMs: number,
+    max: number,
+    private readonly load: (key: K) => Promise<V>,
+  ) {
+    this.entries = new LRUCache({ max });
+  }
+
+  async get(key: K): Promise<V> {
+    const entry = this.entries.get(key);
+    if (entry && this.clock.now() - entry.checkedAt < this.ttlMs) return entry.value;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.reload(key, entry).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  private async reload(key: K, entry: Entry<V> | undefined): Promise<V> {
+    try {
+      const value = await this.load(key);
+      this.entries.set(key, { value, checkedAt: this.clock.now() });
+      return value;
+    } catch (error) {
+      if (error instanceof StoreUnavailableError && entry && entry.value !== null) return entry.value;
+      throw error;
+    }
+  }
+}

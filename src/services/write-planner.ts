@@ -1,0 +1,138 @@
+import { ArcgisClient } from '../arcgis/arcgis-client';
+import { AuthUrlAllowlist } from '../arcgis/auth-url-allowlist';
+import { Clock } from '../clock';
+import { SecretBox } from '../crypto/secret-box';
+import { ApiError, BadRequestError, ErrorDetail, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import { MapTokenFields, MapTokenRow, MapTokenWrite, StoredToken } from '../stores/store';
+import { MapTokenWriteItem } from './map-token-types';
+
+export interface WritePlanner {
+  box: SecretBox;
+  arcgis: ArcgisClient;
+  allowlist: AuthUrlAllowlist;
+  clock: Clock;
+}
+
+export interface WritePlan {
+  write: MapTokenWrite;
+  /** The token written, in plaintext, to prime the cache; undefined when the stored token is kept. */
+  plaintextToken: string | null | undefined;
+}
+
+/** ArcGIS calls made at once for one PUT: enough to be quick, few enough to be polite. */
+const FETCH_CONCURRENCY = 8;
+
+interface Draft {
+  index: number;
+  fields: MapTokenFields;
+  existing: MapTokenRow | undefined;
+  token: StoredToken | null | undefined;
+  plaintextToken: string | null | undefined;
+  /** Set when ArcGIS must be asked for a token before the commit. */
+  fetch?: { clientId: string; clientSecret: string };
+}
+
+/**
+ * Turns validated PUT items into store writes: seals secrets, checks the allowlist, and fetches a token
+ * for every agol item whose credentials are new or changed, all before anything is written. Any
+ * problem throws, and the caller stores nothing.
+ */
+export async function planWrites(planner: WritePlanner, items: MapTokenWriteItem[], existing: Map<number, MapTokenRow>): Promise<WritePlan[]> {
+  const problems: ErrorDetail[] = [];
+  const drafts = items.map((item, index) => draft(planner, item, index, item.mapTokenID === undefined ? undefined : existing.get(item.mapTokenID), problems));
+  if (problems.length) throw new BadRequestError(`${problems[0].path} ${problems[0].message}; nothing was stored.`, problems);
+
+  await fetchTokens(planner, drafts);
+
+  return drafts.map((d) => ({
+    write: d.existing ? { kind: 'update', id: d.existing.id, fields: d.fields, token: d.token } : { kind: 'create', fields: d.fields, token: d.token ?? null },
+    plaintextToken: d.plaintextToken,
+  }));
+}
+
+function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, old: MapTokenRow | undefined, problems: ErrorDetail[]): Draft {
+  const { box, clock } = planner;
+  if (item.authType === 'static') {
+    const token = item.token!;
+    const expiresAt = item.token_Expire_Date ? Date.parse(item.token_Expire_Date) : null;
+    if (expiresAt !== null && expiresAt <= clock.now()) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is in the past' });
+    return {
+      index,
+      existing: old,
+      fields: { organizationId: item.organization_ID, authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null },
+      token: { tokenEnc: box.encrypt(token), issuedAt: clock.now(), expiresAt },
+      plaintextToken: token,
+    };
+  }
+
+  const authURL = item.authURL!;
+  const authKey = item.authKey!;
+  const authTimeout = item.authTimeout ?? null;
+  if (!planner.allowlist.allows(authURL)) {
+    problems.push({ path: `/${index}/authURL`, message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${planner.allowlist.describe()})` });
+  }
+  const oldSecret = old?.authType === 'agol' && old.authSecretEnc ? box.decrypt(old.authSecretEnc) : undefined;
+  const secret = item.authToken ?? oldSecret;
+  if (secret === undefined) {
+    problems.push({ path: `/${index}/authToken`, message: 'is required when an item becomes agol (there is no stored secret to keep)' });
+  }
+  const unchanged =
+    old !== undefined &&
+    old.authType === 'agol' &&
+    old.authKey === authKey &&
+    old.authUrl === authURL &&
+    old.authTimeout === authTimeout &&
+    secret === oldSecret;
+  return {
+    index,
+    existing: old,
+    fields: {
+      organizationId: item.organization_ID,
+      authType: 'agol',
+      authKey,
+      authSecretEnc: unchanged ? old!.authSecretEnc : secret === undefined ? null : box.encrypt(secret),
+      authTimeout,
+      authUrl: authURL,
+    },
+    token: undefined,
+    plaintextToken: undefined,
+    fetch: unchanged || secret === undefined ? undefined : { clientId: authKey, clientSecret: secret },
+  };
+}
+
+async function fetchTokens(planner: WritePlanner, drafts: Draft[]): Promise<void> {
+  const queue = drafts.filter((d) => d.fetch);
+  const failures: { index: number; error: unknown }[] = [];
+  const worker = async () => {
+    for (let d = queue.shift(); d; d = queue.shift()) {
+      try {
+        const fetched = await planner.arcgis.fetchToken({
+          authURL: d.fields.authUrl!,
+          clientId: d.fetch!.clientId,
+          clientSecret: d.fetch!.clientSecret,
+          expirationMinutes: d.fields.authTimeout,
+        });
+        const issuedAt = planner.clock.now();
+        d.token = { tokenEnc: planner.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
+        d.plaintextToken = fetched.accessToken;
+      } catch (error) {
+        failures.push({ index: d.index, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
+  if (!failures.length) return;
+  failures.sort((a, b) => a.index - b.index);
+
+  const rejected = failures.filter((f) => f.error instanceof UpstreamRejectedError);
+  if (rejected.length) {
+    const details = rejected.map((f) => ({ path: `/${f.index}`, message: `ArcGIS rejected the credentials: ${(f.error as UpstreamRejectedError).arcgisMessage}` }));
+    throw new BadRequestError(`ArcGIS rejected the credentials of item ${details[0].path}: ${(rejected[0].error as UpstreamRejectedError).arcgisMessage}; nothing was stored.`, details);
+  }
+  const first = failures.find((f) => f.error instanceof UpstreamTimeoutError) ?? failures[0];
+  if (first.error instanceof ApiError) {
+    const { status, code, message } = first.error;
+    throw new ApiError(status, code, `Could not get a token for item /${first.index}: ${message}; nothing was stored.`);
+  }
+  throw first.error;
+}

@@ -1,0 +1,158 @@
+import { Clock } from '../../clock';
+import { NotFoundError } from '../../errors';
+import {
+  AuditContext,
+  AuditEvent,
+  ClientRow,
+  ClientSecretRow,
+  KeyRow,
+  MapTokenRow,
+  MapTokenWrite,
+  Store,
+  StoredToken,
+} from '../store';
+import { KeyedMutex } from './keyed-mutex';
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/**
+ * The embedded store: everything in this process's memory, gone when it exits. It keeps the same
+ * contract as the MySQL store (including atomic batches) so that `npm start` works with no database.
+ */
+export function createMemoryStore(clock: Clock): Store {
+  const mapTokens = new Map<number, MapTokenRow>();
+  const keys = new Map<number, KeyRow & { revoked: boolean }>();
+  const clients = new Map<string, ClientRow>();
+  const secrets = new Map<string, ClientSecretRow>();
+  const audit: AuditEvent[] = [];
+  const locks = new KeyedMutex();
+  let nextMapTokenId = 1;
+  let nextKeyId = 1;
+
+  const record = (ctx: AuditContext, action: AuditEvent['action'], resourceType: AuditEvent['resourceType'], resourceId: string | number) =>
+    audit.push({ ...ctx, action, resourceType, resourceId: String(resourceId), at: clock.now() });
+
+  return {
+    kind: 'memory',
+    mapTokens: {
+      async get(environment, id) {
+        const row = mapTokens.get(id);
+        return row && row.environment === environment ? copy(row) : null;
+      },
+      async list(environment, { limit, offset, organizationId }) {
+        const matching = [...mapTokens.values()]
+          .filter((row) => row.environment === environment && (organizationId === null || row.organizationId === organizationId))
+          .sort((a, b) => a.id - b.id);
+        return { rows: matching.slice(offset, offset + limit).map(copy), total: matching.length };
+      },
+      async writeBatch(writes: MapTokenWrite[], ctx) {
+        for (const write of writes) {
+          if (write.kind === 'update' && mapTokens.get(write.id)?.environment !== ctx.environment) {
+            throw new NotFoundError(`Map token ${write.id} was not found.`);
+          }
+        }
+        const now = clock.now();
+        return writes.map((write) => {
+          let row: MapTokenRow;
+          if (write.kind === 'create') {
+            row = { id: nextMapTokenId++, environment: ctx.environment, ...write.fields, token: write.token, version: 1, createdAt: now, updatedAt: now };
+          } else {
+            const old = mapTokens.get(write.id)!;
+            const token = write.token === undefined ? old.token : write.token;
+            row = { ...old, ...write.fields, token, version: old.version + 1, updatedAt: now };
+          }
+          mapTokens.set(row.id, row);
+          record(ctx, write.kind, 'map_token', row.id);
+          return copy(row);
+        });
+      },
+      async delete(environment, id, ctx) {
+        if (mapTokens.get(id)?.environment !== environment) return false;
+        mapTokens.delete(id);
+        record(ctx, 'delete', 'map_token', id);
+        return true;
+      },
+      async saveToken(id, version, token: StoredToken) {
+        const row = mapTokens.get(id);
+        if (!row || row.version !== version) return false;
+        row.token = copy(token);
+        return true;
+      },
+    },
+    keys: {
+      async create(key, ctx) {
+        const row: KeyRow = { ...key, id: nextKeyId++, createdAt: clock.now() };
+        keys.set(row.id, { ...row, revoked: false });
+        record(ctx, 'create', 'key', row.id);
+        return copy(row);
+      },
+      async findByHash(keyHash) {
+        for (const { revoked, ...row } of keys.values()) if (!revoked && row.keyHash === keyHash) return copy(row);
+        return null;
+      },
+      async list(environment) {
+        return [...keys.values()].filter((row) => row.environment === environment && !row.revoked).map(({ revoked: _, ...row }) => copy(row));
+      },
+      async revoke(id, ctx) {
+        const row = keys.get(id);
+        if (!row || row.revoked) return null;
+        row.revoked = true;
+        record({ ...ctx, environment: row.environment }, 'delete', 'key', id);
+        const { revoked: _, ...rest } = row;
+        return copy(rest);
+      },
+    },
+    clients: {
+      async create(client, secret, ctx) {
+        const now = clock.now();
+        const row: ClientRow = { ...client, createdAt: now };
+        clients.set(row.clientId, row);
+        secrets.set(secret.id, { ...secret, createdAt: now });
+        record(ctx, 'create', 'client', row.clientId);
+        record(ctx, 'create', 'client_secret', secret.id);
+        return copy(row);
+      },
+      async get(clientId) {
+        const row = clients.get(clientId);
+        return row ? copy(row) : null;
+      },
+      async list(environment) {
+        return [...clients.values()].filter((row) => row.environment === environment).map(copy);
+      },
+      async delete(clientId, ctx) {
+        const row = clients.get(clientId);
+        if (!row) return null;
+        clients.delete(clientId);
+        for (const [id, secret] of secrets) if (secret.clientId === clientId) secrets.delete(id);
+        record({ ...ctx, environment: row.environment }, 'delete', 'client', clientId);
+        return copy(row);
+      },
+      async addSecret(secret, ctx) {
+        if (!clients.has(secret.clientId)) throw new NotFoundError('The client was not found.');
+        const row: ClientSecretRow = { ...secret, createdAt: clock.now() };
+        secrets.set(row.id, row);
+        record(ctx, 'create', 'client_secret', row.id);
+        return copy(row);
+      },
+      async getSecret(id) {
+        const row = secrets.get(id);
+        return row ? copy(row) : null;
+      },
+      async listSecrets(clientId) {
+        return [...secrets.values()].filter((row) => row.clientId === clientId).sort((a, b) => a.createdAt - b.createdAt).map(copy);
+      },
+      async deleteSecret(clientId, id, ctx) {
+        if (secrets.get(id)?.clientId !== clientId) return false;
+        secrets.delete(id);
+        record(ctx, 'delete', 'client_secret', id);
+        return true;
+      },
+    },
+    async auditEvents(environment) {
+      return audit.filter((event) => event.environment === environment).map(copy);
+    },
+    withLock: (name, timeoutSeconds, fn) => locks.run(name, timeoutSeconds * 1000, fn),
+    async ping() {},
+    async close() {},
+  };
+}

@@ -1,0 +1,134 @@
+import { Clock } from '../../clock';
+import { NotFoundError } from '../../errors';
+import { ClientRow, ClientSecretRow, ClientStore, KeyRow, KeyStore, Role } from '../store';
+import { Database, Row } from './database';
+import { insertAudit } from './mysql-audit';
+
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+const toKey = (row: Row): KeyRow => ({
+  id: Number(row.id),
+  environment: row.environment,
+  role: row.role as Role,
+  organizationId: numOrNull(row.organization_id),
+  description: row.description,
+  keyHash: row.key_hash,
+  createdAt: Number(row.created_at),
+});
+
+const toClient = (row: Row): ClientRow => ({
+  clientId: row.client_id,
+  environment: row.environment,
+  role: row.role as Role,
+  organizationId: numOrNull(row.organization_id),
+  description: row.description,
+  createdAt: Number(row.created_at),
+});
+
+const toSecret = (row: Row): ClientSecretRow => ({
+  id: row.id,
+  clientId: row.client_id,
+  description: row.description,
+  secretHash: row.secret_hash,
+  createdAt: Number(row.created_at),
+});
+
+export function createMysqlKeyStore(db: Database, clock: Clock): KeyStore {
+  const byId = async (id: number) => (await db.rows('SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL', [id])).map(toKey)[0] ?? null;
+  return {
+    async create(key, audit) {
+      return db.transaction(async (conn) => {
+        const now = clock.now();
+        const result = await db.execute(
+          'INSERT INTO api_keys (environment, role, organization_id, description, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          [key.environment, key.role, key.organizationId, key.description, key.keyHash, now],
+          conn,
+        );
+        await insertAudit(db, conn, audit, 'create', 'key', result.insertId, now);
+        return { ...key, id: result.insertId, createdAt: now };
+      });
+    },
+    async findByHash(keyHash) {
+      const rows = await db.rows('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [keyHash]);
+      return rows.length ? toKey(rows[0]) : null;
+    },
+    async list(environment) {
+      return (await db.rows('SELECT * FROM api_keys WHERE environment = ? AND revoked_at IS NULL ORDER BY id', [environment])).map(toKey);
+    },
+    async revoke(id, audit) {
+      const key = await byId(id);
+      if (!key) return null;
+      return db.transaction(async (conn) => {
+        const now = clock.now();
+        const result = await db.execute('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now, id], conn);
+        if (result.affectedRows !== 1) return null;
+        await insertAudit(db, conn, { ...audit, environment: key.environment }, 'delete', 'key', id, now);
+        return key;
+      });
+    },
+  };
+}
+
+export function createMysqlClientStore(db: Database, clock: Clock): ClientStore {
+  const insertSecret = (secret: Omit<ClientSecretRow, 'createdAt'>, now: number, conn: Parameters<typeof insertAudit>[1]) =>
+    db.execute(
+      'INSERT INTO client_secrets (id, client_id, description, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+      [secret.id, secret.clientId, secret.description, secret.secretHash, now],
+      conn,
+    );
+  return {
+    async create(client, secret, audit) {
+      return db.transaction(async (conn) => {
+        const now = clock.now();
+        await db.execute(
+          'INSERT INTO clients (client_id, environment, role, organization_id, description, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          [client.clientId, client.environment, client.role, client.organizationId, client.description, now],
+          conn,
+        );
+        await insertSecret(secret, now, conn);
+        await insertAudit(db, conn, audit, 'create', 'client', client.clientId, now);
+        await insertAudit(db, conn, audit, 'create', 'client_secret', secret.id, now);
+        return { ...client, createdAt: now };
+      });
+    },
+    async get(clientId) {
+      return (await db.rows('SELECT * FROM clients WHERE client_id = ?', [clientId])).map(toClient)[0] ?? null;
+    },
+    async list(environment) {
+      return (await db.rows('SELECT * FROM clients WHERE environment = ? ORDER BY created_at, client_id', [environment])).map(toClient);
+    },
+    async delete(clientId, audit) {
+      return db.transaction(async (conn) => {
+        const [row] = await db.rows('SELECT * FROM clients WHERE client_id = ? FOR UPDATE', [clientId], conn);
+        if (!row) return null;
+        await db.execute('DELETE FROM clients WHERE client_id = ?', [clientId], conn);
+        await insertAudit(db, conn, { ...audit, environment: row.environment }, 'delete', 'client', clientId, clock.now());
+        return toClient(row);
+      });
+    },
+    async addSecret(secret, audit) {
+      return db.transaction(async (conn) => {
+        const [client] = await db.rows('SELECT client_id FROM clients WHERE client_id = ? FOR UPDATE', [secret.clientId], conn);
+        if (!client) throw new NotFoundError('The client was not found.');
+        const now = clock.now();
+        await insertSecret(secret, now, conn);
+        await insertAudit(db, conn, audit, 'create', 'client_secret', secret.id, now);
+        return { ...secret, createdAt: now };
+      });
+    },
+    async getSecret(id) {
+      return (await db.rows('SELECT * FROM client_secrets WHERE id = ?', [id])).map(toSecret)[0] ?? null;
+    },
+    async listSecrets(clientId) {
+      return (await db.rows('SELECT * FROM client_secrets WHERE client_id = ? ORDER BY created_at, id', [clientId])).map(toSecret);
+    },
+    async deleteSecret(clientId, id, audit) {
+      return db.transaction(async (conn) => {
+        const result = await db.execute('DELETE FROM client_secrets WHERE id = ? AND client_id = ?', [id, clientId], conn);
+        if (result.affectedRows !== 1) return false;
+        await insertAudit(db, conn, audit, 'delete', 'client_secret', id, clock.now());
+        return true;
+      });
+    },
+  };
+}

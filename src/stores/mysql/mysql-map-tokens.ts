@@ -1,0 +1,101 @@
+import { Clock } from '../../clock';
+import { NotFoundError } from '../../errors';
+import { AuditContext, AuthType, MapTokenRow, MapTokenStore, MapTokenWrite, StoredToken } from '../store';
+import { Database, Row } from './database';
+import { insertAudit } from './mysql-audit';
+
+const COLUMNS =
+  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at';
+
+const num = (value: unknown): number => Number(value);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+export function toMapTokenRow(row: Row): MapTokenRow {
+  const token: StoredToken | null =
+    row.token_enc === null ? null : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
+  return {
+    id: num(row.id),
+    environment: row.environment,
+    organizationId: num(row.organization_id),
+    authType: row.auth_type as AuthType,
+    authKey: row.auth_key,
+    authSecretEnc: row.auth_secret_enc,
+    authTimeout: numOrNull(row.auth_timeout),
+    authUrl: row.auth_url,
+    token,
+    version: num(row.version),
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+  };
+}
+
+const tokenColumns = (token: StoredToken | null) => [token?.tokenEnc ?? null, token?.issuedAt ?? null, token?.expiresAt ?? null];
+
+export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenStore {
+  return {
+    async get(environment, id) {
+      const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id = ? AND environment = ?`, [id, environment]);
+      return rows.length ? toMapTokenRow(rows[0]) : null;
+    },
+
+    async list(environment, { limit, offset, organizationId }) {
+      const where = organizationId === null ? 'environment = ?' : 'environment = ? AND organization_id = ?';
+      const params = organizationId === null ? [environment] : [environment, organizationId];
+      const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [...params, limit, offset]);
+      const [count] = await db.rows(`SELECT COUNT(*) AS total FROM map_tokens WHERE ${where}`, params);
+      return { rows: rows.map(toMapTokenRow), total: num(count.total) };
+    },
+
+    async writeBatch(writes: MapTokenWrite[], audit: AuditContext) {
+      return db.transaction(async (conn) => {
+        const now = clock.now();
+        const ids: number[] = [];
+        for (const write of writes) {
+          const f = write.fields;
+          if (write.kind === 'create') {
+            const result = await db.execute(
+              `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url,
+                 token_enc, token_issued_at, token_expires_at, version, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+              [audit.environment, f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, ...tokenColumns(write.token), now, now],
+              conn,
+            );
+            ids.push(result.insertId);
+          } else {
+            const keepToken = write.token === undefined;
+            const result = await db.execute(
+              `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?,
+                 ${keepToken ? '' : 'token_enc = ?, token_issued_at = ?, token_expires_at = ?,'} version = version + 1, updated_at = ?
+               WHERE id = ? AND environment = ?`,
+              [f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, ...(keepToken ? [] : tokenColumns(write.token ?? null)), now, write.id, audit.environment],
+              conn,
+            );
+            if (result.affectedRows !== 1) throw new NotFoundError(`Map token ${write.id} was not found.`);
+            ids.push(write.id);
+          }
+          await insertAudit(db, conn, audit, write.kind, 'map_token', ids[ids.length - 1], now);
+        }
+        const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id IN (?)`, [ids], conn);
+        const byId = new Map(rows.map((row) => [num(row.id), toMapTokenRow(row)]));
+        return ids.map((id) => byId.get(id)!);
+      });
+    },
+
+    async delete(environment, id, audit) {
+      return db.transaction(async (conn) => {
+        const result = await db.execute('DELETE FROM map_tokens WHERE id = ? AND environment = ?', [id, environment], conn);
+        if (result.affectedRows !== 1) return false;
+        await insertAudit(db, conn, audit, 'delete', 'map_token', id, clock.now());
+        return true;
+      });
+    },
+
+    async saveToken(id, version, token) {
+      const result = await db.execute(
+        'UPDATE map_tokens SET token_enc = ?, token_issued_at = ?, token_expires_at = ? WHERE id = ? AND version = ?',
+        [...tokenColumns(token), id, version],
+      );
+      return result.affectedRows === 1;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { Clock } from '../../clock';
+import { Store } from '../store';
+import { Database, mapDriverError } from './database';
+import { createMysqlClientStore, createMysqlKeyStore } from './mysql-access';
+import { listAudit } from './mysql-audit';
+import { createMysqlMapTokenStore } from './mysql-map-tokens';
+
+const PING_TIMEOUT_MS = 2000;
+
+/** The production store: one mysql2 pool, shared by every instance through the database itself. */
+export function createMysqlStore(url: string, clock: Clock, options: { connectionLimit?: number } = {}): Store & { database: Database } {
+  const db = Database.connect(url, options.connectionLimit);
+  return {
+    kind: 'mysql',
+    database: db,
+    mapTokens: createMysqlMapTokenStore(db, clock),
+    keys: createMysqlKeyStore(db, clock),
+    clients: createMysqlClientStore(db, clock),
+    auditEvents: (environment) => listAudit(db, environment),
+
+    async withLock(name, timeoutSeconds, fn) {
+      // GET_LOCK belongs to a connection: hold one for the lock's lifetime, run `fn` on the pool.
+      const conn = await db.connection();
+      let acquired = false;
+      try {
+        const [row] = await db.rows('SELECT GET_LOCK(?, ?) AS acquired', [name.slice(0, 64), timeoutSeconds], conn);
+        acquired = Number(row.acquired) === 1;
+        return await fn(acquired);
+      } finally {
+        const released = acquired ? db.execute('DO RELEASE_LOCK(?)', [name.slice(0, 64)], conn) : Promise.resolve();
+        // a connection that cannot release its lock must close, which frees the lock server-side
+        await released.then(() => conn.release(), () => conn.destroy());
+      }
+    },
+
+    async ping() {
+      const conn = await db.connection();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          conn.ping(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(Object.assign(new Error('ping timeout'), { code: 'ETIMEDOUT' })), PING_TIMEOUT_MS);
+          }),
+        ]);
+        conn.release();
+      } catch (error) {
+        conn.destroy();
+        throw mapDriverError(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    close: () => db.close(),
+  };
+}

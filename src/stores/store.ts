@@ -1,0 +1,139 @@
+/**
+ * The persistence contract. Two implementations keep it: stores/mysql (production, shared by every
+ * instance) and stores/memory (the embedded default). One contract test suite runs against both.
+ * Secrets arrive here already sealed (crypto/secret-box) or hashed: a store never sees plaintext.
+ * Times are epoch milliseconds.
+ */
+export type AuthType = 'agol' | 'static';
+export type Role = 'admin' | 'reader';
+
+export interface StoredToken {
+  tokenEnc: string;
+  issuedAt: number;
+  /** null: a static token without an expiry date. */
+  expiresAt: number | null;
+}
+
+export interface MapTokenFields {
+  organizationId: number;
+  authType: AuthType;
+  authKey: string | null;
+  authSecretEnc: string | null;
+  authTimeout: number | null;
+  authUrl: string | null;
+}
+
+export interface MapTokenRow extends MapTokenFields {
+  id: number;
+  environment: string;
+  token: StoredToken | null;
+  /** Bumped by every admin write; a token fetched for an older version is not saved. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type MapTokenWrite =
+  | { kind: 'create'; fields: MapTokenFields; token: StoredToken | null }
+  /** token: undefined keeps the stored token, null clears it. */
+  | { kind: 'update'; id: number; fields: MapTokenFields; token: StoredToken | null | undefined };
+
+export interface ListQuery {
+  limit: number;
+  offset: number;
+  organizationId: number | null;
+}
+
+export interface AuditContext {
+  environment: string;
+  actor: string | null;
+  requestId: string;
+}
+
+export type AuditAction = 'create' | 'update' | 'delete';
+export type AuditResource = 'map_token' | 'key' | 'client' | 'client_secret';
+
+export interface AuditEvent extends AuditContext {
+  action: AuditAction;
+  resourceType: AuditResource;
+  resourceId: string;
+  at: number;
+}
+
+export interface KeyRow {
+  id: number;
+  environment: string;
+  role: Role;
+  organizationId: number | null;
+  description: string | null;
+  keyHash: string;
+  createdAt: number;
+}
+
+export type NewKey = Omit<KeyRow, 'id' | 'createdAt'>;
+
+export interface ClientRow {
+  clientId: string;
+  environment: string;
+  role: Role;
+  organizationId: number | null;
+  description: string | null;
+  createdAt: number;
+}
+
+export interface ClientSecretRow {
+  id: string;
+  clientId: string;
+  description: string | null;
+  secretHash: string;
+  createdAt: number;
+}
+
+export interface MapTokenStore {
+  get(environment: string, id: number): Promise<MapTokenRow | null>;
+  list(environment: string, query: ListQuery): Promise<{ rows: MapTokenRow[]; total: number }>;
+  /**
+   * Applies every write in one transaction, with one audit event each, and returns the rows in order.
+   * Throws NotFoundError (and stores nothing) when an update names a row that is not in the environment.
+   */
+  writeBatch(writes: MapTokenWrite[], audit: AuditContext): Promise<MapTokenRow[]>;
+  /** Deletes the row (secret and token with it). False when it is not in the environment. */
+  delete(environment: string, id: number, audit: AuditContext): Promise<boolean>;
+  /** Saves a refreshed token unless the row changed since `version`. False when it did. */
+  saveToken(id: number, version: number, token: StoredToken): Promise<boolean>;
+}
+
+export interface KeyStore {
+  create(key: NewKey, audit: AuditContext): Promise<KeyRow>;
+  findByHash(keyHash: string): Promise<KeyRow | null>;
+  list(environment: string): Promise<KeyRow[]>;
+  revoke(id: number, audit: Omit<AuditContext, 'environment'>): Promise<KeyRow | null>;
+}
+
+export interface ClientStore {
+  create(client: Omit<ClientRow, 'createdAt'>, secret: Omit<ClientSecretRow, 'createdAt'>, audit: AuditContext): Promise<ClientRow>;
+  get(clientId: string): Promise<ClientRow | null>;
+  list(environment: string): Promise<ClientRow[]>;
+  delete(clientId: string, audit: Omit<AuditContext, 'environment'>): Promise<ClientRow | null>;
+  addSecret(secret: Omit<ClientSecretRow, 'createdAt'>, audit: AuditContext): Promise<ClientSecretRow>;
+  getSecret(id: string): Promise<ClientSecretRow | null>;
+  listSecrets(clientId: string): Promise<ClientSecretRow[]>;
+  deleteSecret(clientId: string, id: string, audit: AuditContext): Promise<boolean>;
+}
+
+export interface Store {
+  readonly kind: 'mysql' | 'memory';
+  mapTokens: MapTokenStore;
+  keys: KeyStore;
+  clients: ClientStore;
+  auditEvents(environment: string): Promise<AuditEvent[]>;
+  /**
+   * Runs `fn` while holding a lock named `name` across every instance sharing the store
+   * (MySQL GET_LOCK). `acquired` is false when the lock could not be had within `timeoutSeconds`;
+   * `fn` then runs anyway, so a stuck holder delays but never blocks the caller.
+   */
+  withLock<T>(name: string, timeoutSeconds: number, fn: (acquired: boolean) => Promise<T>): Promise<T>;
+  /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
