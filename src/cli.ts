@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+import { randomBytes, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { config as loadDotenv } from 'dotenv';
+import { systemClock } from './clock';
+import { ConfigError, loadConfig } from './config';
+import { AccessService } from './services/access-service';
+import { ClientCredentialsService } from './services/client-credentials-service';
+import { migrate } from './stores/mysql/migrate';
+import { createMysqlStore } from './stores/mysql/mysql-store';
+import { Role, Store } from './stores/store';
+
+const USAGE = `usage: map-token-proxy <command> [--json]
+  migrate
+  keys create --environment E --role admin|reader [--organization N] [--description D]
+  keys list --environment E
+  keys revoke --id ID
+  clients create --environment E --role admin|reader [--organization N] [--description D]
+  clients list --environment E
+  clients delete --id CLIENT_ID
+Reads MYSQL_URL (and the rest of the service's configuration) from the environment or .env.`;
+
+/** A mistake in the command line: printed as one line with the usage, exit code 2. */
+class UsageError extends Error {}
+
+const ACTOR = 'cli';
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      environment: { type: 'string' },
+      role: { type: 'string' },
+      organization: { type: 'string' },
+      description: { type: 'string' },
+      id: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  loadDotenv({ quiet: true });
+  const config = loadConfig(process.env, () => randomBytes(32));
+  if (config.mysqlUrl === null) throw new ConfigError('MYSQL_URL', 'is required by the command line (the embedded store lives only inside a running server)');
+  const command = positionals.join(' ');
+  const print = (json: unknown, text: string): void => {
+    process.stdout.write((values.json ? JSON.stringify(json) : text) + '\n');
+  };
+
+  if (command === 'migrate') {
+    const applied = await migrate(config.mysqlUrl);
+    return print({ applied }, applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the schema is up to date');
+  }
+
+  const store = createMysqlStore(config.mysqlUrl, systemClock, { connectionLimit: 2 });
+  try {
+    const clients = new ClientCredentialsService(store, systemClock, config.accessTokenSigningKey, {
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      cacheTtlMs: 0,
+      cacheMaxEntries: 1,
+    });
+    const access = new AccessService(store, systemClock, clients, { cacheTtlMs: 0, cacheMaxEntries: 1 });
+    await run(command, values, store, access, clients, print);
+  } finally {
+    await store.close();
+  }
+}
+
+type Values = { environment?: string; role?: string; organization?: string; description?: string; id?: string };
+type Print = (json: unknown, text: string) => void;
+
+async function run(command: string, values: Values, store: Store, access: AccessService, clients: ClientCredentialsService, print: Print): Promise<void> {
+  switch (command) {
+    case 'keys create': {
+      const input = identity(values);
+      const { row, key } = await access.createKey(input, ACTOR);
+      return print(
+        { id: row.id, key, environment: row.environment, role: row.role, organization_ID: row.organizationId },
+        `key ${row.id} (${row.role}, environment ${row.environment}${row.organizationId ? `, organization ${row.organizationId}` : ''}):\n${key}\nShown once: store it now.`,
+      );
+    }
+    case 'keys list': {
+      const rows = await store.keys.list(environment(values));
+      const keys = rows.map((row) => ({ id: row.id, environment: row.environment, role: row.role, organization_ID: row.organizationId, description: row.description, createdAt: new Date(row.createdAt).toISOString() }));
+      return print(keys, keys.map((k) => `${k.id}\t${k.role}\t${k.organization_ID ?? '-'}\t${k.createdAt}\t${k.description ?? ''}`).join('\n') || 'no keys');
+    }
+    case 'keys revoke': {
+      const id = values.id !== undefined && /^\d{1,10}$/.test(values.id) ? Number(values.id) : NaN;
+      if (!Number.isSafeInteger(id) || id < 1) throw new UsageError('--id must be a key id (a positive whole number)');
+      const row = await access.revokeKey(id, ACTOR);
+      if (!row) throw new UsageError(`no active key with id ${id}`);
+      return print({ revoked: id }, `revoked key ${id}`);
+    }
+    case 'clients create': {
+      const { client, secret, secretId } = await clients.createClient(identity(values), ACTOR);
+      return print(
+        { client_id: client.clientId, client_secret: secret, secret_id: secretId, environment: client.environment, role: client.role, organization_ID: client.organizationId },
+        `client_id:     ${client.clientId}\nclient_secret: ${secret}\nsecret id:     ${secretId}\nThe secret is shown once: store it now.`,
+      );
+    }
+    case 'clients list': {
+      const rows = await store.clients.list(environment(values));
+      const list = rows.map((row) => ({ client_id: row.clientId, environment: row.environment, role: row.role, organization_ID: row.organizationId, description: row.description, createdAt: new Date(row.createdAt).toISOString() }));
+      return print(list, list.map((c) => `${c.client_id}\t${c.role}\t${c.organization_ID ?? '-'}\t${c.createdAt}\t${c.description ?? ''}`).join('\n') || 'no clients');
+    }
+    case 'clients delete': {
+      if (!values.id) throw new UsageError('--id CLIENT_ID is required');
+      const row = await store.clients.delete(values.id, { actor: ACTOR, requestId: randomUUID() });
+      if (!row) throw new UsageError(`no client ${values.id}`);
+      return print({ deleted: values.id }, `deleted client ${values.id} and its secrets`);
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function environment(values: Values): string {
+  if (!values.environment || !/^[A-Za-z0-9_-]{1,64}$/.test(values.environment)) throw new UsageError('--environment must be 1-64 of A-Za-z0-9_-');
+  return values.environment;
+}
+
+function identity(values: Values): { environment: string; role: Role; organizationId: number | null; description: string | null } {
+  const env = environment(values);
+  if (values.role !== 'admin' && values.role !== 'reader') throw new UsageError('--role must be admin or reader');
+  let organizationId: number | null = null;
+  if (values.organization !== undefined) {
+    organizationId = /^\d{1,10}$/.test(values.organization) ? Number(values.organization) : NaN;
+    if (!(organizationId >= 1 && organizationId <= 2147483647)) throw new UsageError('--organization must be a whole number from 1 to 2147483647');
+  }
+  if (values.description !== undefined && values.description.length > 256) throw new UsageError('--description must be at most 256 characters');
+  return { environment: env, role: values.role, organizationId, description: values.description ?? null };
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`map-token-proxy: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const name = (error as Error).name;
+  const text = error instanceof ConfigError ? error.message : name === 'StoreUnavailableError' ? `the database does not answer (MYSQL_URL)` : (error as Error).message;
+  process.stderr.write(`map-token-proxy: ${text}\n`);
+  process.exit(1);
+});

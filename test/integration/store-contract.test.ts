@@ -1,0 +1,195 @@
+import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
+import { AuditContext, MapTokenFields, Store } from '../../src/stores/store';
+import { NotFoundError } from '../../src/errors';
+import { FakeClock } from '../support/fake-clock';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const agol = (organizationId = 1): MapTokenFields => ({
+  organizationId,
+  authType: 'agol',
+  authKey: 'client-id',
+  authSecretEnc: 'sealed-secret',
+  authTimeout: 60,
+  authUrl: 'https://www.arcgis.com/sharing/rest/oauth2/token/',
+});
+const token = (tokenEnc = 'sealed-token', issuedAt = 1000, expiresAt: number | null = 2000) => ({ tokenEnc, issuedAt, expiresAt });
+const audit = (environment = 'env-a'): AuditContext => ({ environment, actor: 'tester', requestId: 'req-1' });
+
+type Factory = { name: string; open: () => Promise<{ store: Store; clock: FakeClock; done: () => Promise<void> }> };
+
+const factories: Factory[] = [
+  {
+    name: 'embedded (memory)',
+    open: async () => {
+      const clock = new FakeClock();
+      return { store: createMemoryStore(clock), clock, done: async () => undefined };
+    },
+  },
+  {
+    name: 'MySQL',
+    open: async () => {
+      const db: TestDatabase = await createTestDatabase();
+      const clock = new FakeClock();
+      const store = createMysqlStore(db.url, clock);
+      return { store, clock, done: async () => { await store.close(); await db.drop(); } };
+    },
+  },
+];
+
+describe.each(factories)('store contract: $name', ({ open }) => {
+  let store: Store;
+  let clock: FakeClock;
+  let done: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ store, clock, done } = await open());
+  });
+  afterEach(() => done());
+
+  it('creates map tokens with increasing ids and reads them back only in their environment', async () => {
+    const [a, b] = await store.mapTokens.writeBatch(
+      [
+        { kind: 'create', fields: agol(), token: token() },
+        { kind: 'create', fields: { ...agol(2), authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null }, token: token('t2', 5, null) },
+      ],
+      audit(),
+    );
+    expect(b.id).toBeGreaterThan(a.id);
+    expect(a).toMatchObject({ environment: 'env-a', ...agol(), token: token(), version: 1, createdAt: clock.now() });
+    expect(b.token).toEqual(token('t2', 5, null));
+    expect(await store.mapTokens.get('env-a', a.id)).toEqual(a);
+    expect(await store.mapTokens.get('env-b', a.id)).toBeNull();
+    expect(await store.mapTokens.delete('env-b', a.id, audit('env-b'))).toBe(false);
+    expect((await store.mapTokens.list('env-b', { limit: 10, offset: 0, organizationId: null })).total).toBe(0);
+  });
+
+  it('lists in id order with limit, offset, organization filter and the total', async () => {
+    await store.mapTokens.writeBatch([1, 2, 1, 1, 2].map((org) => ({ kind: 'create' as const, fields: agol(org), token: null })), audit());
+    const page = await store.mapTokens.list('env-a', { limit: 2, offset: 1, organizationId: null });
+    expect(page.total).toBe(5);
+    expect(page.rows.map((r) => r.organizationId)).toEqual([2, 1]);
+    expect(page.rows[0].id).toBeLessThan(page.rows[1].id);
+    const org1 = await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: 1 });
+    expect(org1.total).toBe(3);
+    expect(org1.rows.every((r) => r.organizationId === 1)).toBe(true);
+  });
+
+  it('updates bump the version, keep the token when told to and replace it when given one', async () => {
+    const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
+    clock.advance(10);
+    const [kept] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(5), token: undefined }], audit());
+    expect(kept).toMatchObject({ organizationId: 5, version: 2, token: token(), updatedAt: clock.now() });
+    const [replaced] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(5), token: token('new', 3, 4) }], audit());
+    expect(replaced).toMatchObject({ version: 3, token: token('new', 3, 4) });
+    const [cleared] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(5), token: null }], audit());
+    expect(cleared.token).toBeNull();
+  });
+
+  it('stores nothing of a batch when one update names a row of another environment', async () => {
+    const [other] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit('env-b'));
+    await expect(
+      store.mapTokens.writeBatch(
+        [
+          { kind: 'create', fields: agol(), token: null },
+          { kind: 'update', id: other.id, fields: agol(9), token: undefined },
+        ],
+        audit('env-a'),
+      ),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    expect((await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: null })).total).toBe(0);
+    expect((await store.mapTokens.get('env-b', other.id))!.organizationId).toBe(1);
+    expect((await store.auditEvents('env-a')).length).toBe(0);
+  });
+
+  it('saves a refreshed token only while the row is at the version it was fetched for', async () => {
+    const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'))).toBe(true);
+    expect((await store.mapTokens.get('env-a', row.id))!.token).toEqual(token('fresh'));
+    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(), token: undefined }], audit());
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('late'))).toBe(false);
+    expect((await store.mapTokens.get('env-a', row.id))!.token).toEqual(token('fresh'));
+  });
+
+  it('deletes a row with its secret and token, and records every change in the audit trail', async () => {
+    const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
+    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(), token: undefined }], { ...audit(), requestId: 'req-2' });
+    expect(await store.mapTokens.delete('env-a', row.id, { ...audit(), requestId: 'req-3' })).toBe(true);
+    expect(await store.mapTokens.get('env-a', row.id)).toBeNull();
+    expect(await store.mapTokens.delete('env-a', row.id, audit())).toBe(false);
+    const events = await store.auditEvents('env-a');
+    expect(events.map((e) => [e.action, e.resourceType, e.resourceId, e.requestId, e.actor])).toEqual([
+      ['create', 'map_token', String(row.id), 'req-1', 'tester'],
+      ['update', 'map_token', String(row.id), 'req-2', 'tester'],
+      ['delete', 'map_token', String(row.id), 'req-3', 'tester'],
+    ]);
+    expect(events[0].at).toBe(clock.now());
+  });
+
+  it('finds keys by hash until they are revoked', async () => {
+    const key = await store.keys.create({ environment: 'env-a', role: 'reader', organizationId: 4, description: 'd', keyHash: 'a'.repeat(64) }, audit());
+    expect(await store.keys.findByHash('a'.repeat(64))).toEqual(key);
+    expect(await store.keys.findByHash('b'.repeat(64))).toBeNull();
+    expect(await store.keys.list('env-a')).toEqual([key]);
+    expect(await store.keys.list('env-b')).toEqual([]);
+    expect(await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' })).toEqual(key);
+    expect(await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' })).toBeNull();
+    expect(await store.keys.findByHash('a'.repeat(64))).toBeNull();
+    expect((await store.auditEvents('env-a')).map((e) => `${e.action}:${e.resourceType}`)).toEqual(['create:key', 'delete:key']);
+  });
+
+  it('keeps clients and their secrets, and deleting a client deletes its secrets', async () => {
+    const client = await store.clients.create(
+      { clientId: 'c1', environment: 'env-a', role: 'admin', organizationId: null, description: null },
+      { id: 's1', clientId: 'c1', description: 'first', secretHash: '1'.repeat(64) },
+      audit(),
+    );
+    expect(await store.clients.get('c1')).toEqual(client);
+    clock.advance(1);
+    await store.clients.addSecret({ id: 's2', clientId: 'c1', description: null, secretHash: '2'.repeat(64) }, audit());
+    expect((await store.clients.listSecrets('c1')).map((s) => s.id)).toEqual(['s1', 's2']);
+    await expect(store.clients.addSecret({ id: 's3', clientId: 'nope', description: null, secretHash: '3'.repeat(64) }, audit())).rejects.toBeInstanceOf(NotFoundError);
+    expect(await store.clients.deleteSecret('other-client', 's1', audit())).toBe(false);
+    expect(await store.clients.deleteSecret('c1', 's1', audit())).toBe(true);
+    expect(await store.clients.getSecret('s1')).toBeNull();
+    expect(await store.clients.list('env-a')).toEqual([client]);
+    expect(await store.clients.delete('c1', { actor: 'x', requestId: 'r' })).toEqual(client);
+    expect(await store.clients.getSecret('s2')).toBeNull();
+    expect(await store.clients.get('c1')).toBeNull();
+  });
+
+  it('lets one holder at a time run under a named lock', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const first = store.withLock('contract-lock', 5, async (acquired) => {
+      order.push(`first:${acquired}`);
+      await gate;
+      order.push('first done');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = store.withLock('contract-lock', 5, async (acquired) => {
+      order.push(`second:${acquired}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(order).toEqual(['first:true']);
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first:true', 'first done', 'second:true']);
+  });
+
+  it('runs the function anyway, unlocked, when the lock is not had in time', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const holder = store.withLock('busy-lock', 5, () => gate);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const result = await store.withLock('busy-lock', 1, async (acquired) => acquired);
+    expect(result).toBe(false);
+    release();
+    await holder;
+  });
+
+  it('answers ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+});

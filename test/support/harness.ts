@@ -1,0 +1,86 @@
+import { Writable } from 'node:stream';
+import { Express } from 'express';
+import { createApp } from '../../src/app';
+import { Clock } from '../../src/clock';
+import { Config, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { createMetrics, Metrics } from '../../src/metrics';
+import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
+import { Role, Store } from '../../src/stores/store';
+import { createServices, Services } from '../../src/services/services';
+import { FakeClock } from './fake-clock';
+
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+export const TEST_SIGNING_KEY = 'test-signing-key-0123456789abcdefghijklmnopqrstuvwxyz';
+
+export interface Harness {
+  app: Express;
+  config: Config;
+  services: Services;
+  store: Store;
+  clock: FakeClock;
+  metrics: Metrics;
+  /** Every log line the app wrote, as parsed JSON. */
+  logs: Record<string, unknown>[];
+  logText(): string;
+  key(environment: string, role?: Role, organizationId?: number | null): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** A MySQL url: the MySQL store on it; absent: the embedded store. */
+  mysqlUrl?: string;
+  env?: Record<string, string>;
+  clock?: FakeClock;
+  /** An origin (e.g. the FakeArcgis url) added to AUTH_URL_ALLOWLIST. */
+  arcgisOrigin?: string;
+}
+
+/** The real app graph (config -> store -> services -> app) with a fake clock and captured logs. */
+export function createHarness(options: HarnessOptions = {}): Harness {
+  const clock = options.clock ?? new FakeClock();
+  const config = loadConfig(
+    {
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
+      AUTH_URL_ALLOWLIST: ['https://www.arcgis.com', 'https://*.arcgis.com', ...(options.arcgisOrigin ? [options.arcgisOrigin] : [])].join(','),
+      UPSTREAM_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'info',
+      ...(options.mysqlUrl ? { MYSQL_URL: options.mysqlUrl } : {}),
+      ...options.env,
+    },
+    () => Buffer.alloc(32, 9),
+  );
+  const logs: Record<string, unknown>[] = [];
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        lines.push(line);
+        logs.push(JSON.parse(line));
+      }
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const store = options.mysqlUrl ? createMysqlStore(options.mysqlUrl, clock as Clock) : createMemoryStore(clock);
+  const metrics = createMetrics();
+  const services = createServices(config, store, { clock, logger, metrics });
+  const app = createApp({ config, services, logger, metrics });
+  return {
+    app,
+    config,
+    services,
+    store,
+    clock,
+    metrics,
+    logs,
+    logText: () => lines.join('\n'),
+    async key(environment, role = 'admin', organizationId = null) {
+      const { key } = await services.access.createKey({ environment, role, organizationId, description: 'test' }, 'test');
+      return key;
+    },
+    close: () => store.close(),
+  };
+}
