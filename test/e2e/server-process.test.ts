@@ -1,0 +1,79 @@
+import { startServer } from '../support/processes';
+import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const headers = (key: string) => ({ 'atr-environment-id': 'local', 'atr-subscription-key': key, 'Content-Type': 'application/json' });
+const staticItem = [{ organization_ID: 1, authType: 'static', token: 'kept-across-restarts' }];
+
+describe('npm start', () => {
+  it('runs on the embedded store with no configuration, prints an admin and a reader key once, and says data is not kept', async () => {
+    const server = await startServer({});
+    try {
+      const out = server.output();
+      expect(out).toContain('EMBEDDED IN-MEMORY STORE');
+      expect(out).toMatch(/LOST when this process stops/);
+      const admin = /Admin key: +(\S+)/.exec(out)![1];
+      const reader = /Reader key: +(\S+)/.exec(out)![1];
+      const put = await fetch(`${server.url}/api/v1/admin/map-tokens`, { method: 'PUT', headers: headers(admin), body: JSON.stringify(staticItem) });
+      expect(put.status).toBe(200);
+      const id = (await put.json()).result[0].mapTokenID;
+      const got = await fetch(`${server.url}/api/v1/admin/map-tokens/${id}`, { headers: headers(admin) });
+      expect((await got.json()).result[0].token).toBe('kept-across-restarts');
+      const read = await fetch(`${server.url}/api/v1/map-tokens/${id}/token`, { headers: headers(reader) });
+      expect(read.status).toBe(200);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      expect(out.match(/Admin key/g)).toHaveLength(1);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+  });
+
+  it('stops with exit code 1 and one line naming the variable when the configuration is wrong', async () => {
+    const failure = await startServer({ PORT: 'eighty' }).catch((error) => error as { exitCode: number; output: string });
+    expect(failure.exitCode).toBe(1);
+    expect(failure.output.trim().split('\n')).toEqual(['map-token-proxy: cannot start: PORT: must be a whole number, got "eighty"']);
+  });
+
+  describe('with MYSQL_URL', () => {
+    let db: TestDatabase;
+    beforeAll(async () => {
+      db = await createTestDatabase({ migrate: false });
+    });
+    afterAll(() => db.drop());
+
+    it('migrates at start and keeps data across a restart', async () => {
+      const env = { MYSQL_URL: db.url, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY };
+      const first = await startServer(env);
+      // a key made the way an operator would: through the store the server uses
+      const { createHarness } = await import('../support/harness');
+      const h = createHarness({ mysqlUrl: db.url });
+      const admin = await h.key('local', 'admin');
+      await h.close();
+      let id: number;
+      try {
+        const put = await fetch(`${first.url}/api/v1/admin/map-tokens`, { method: 'PUT', headers: headers(admin), body: JSON.stringify(staticItem) });
+        expect(put.status).toBe(200);
+        id = (await put.json()).result[0].mapTokenID;
+      } finally {
+        expect(await first.stop()).toBe(0);
+      }
+      const second = await startServer(env);
+      try {
+        const got = await fetch(`${second.url}/api/v1/admin/map-tokens/${id}`, { headers: headers(admin) });
+        expect(got.status).toBe(200);
+        expect((await got.json()).result[0].token).toBe('kept-across-restarts');
+        expect(second.output()).not.toContain('EMBEDDED');
+      } finally {
+        await second.stop();
+      }
+    });
+
+    it('refuses to start, in one line, when MySQL does not answer', async () => {
+      const failure = await startServer({ MYSQL_URL: 'mysql://root@127.0.0.1:1/none', ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY }).catch(
+        (error) => error as { exitCode: number; output: string },
+      );
+      expect(failure.exitCode).toBe(1);
+      expect(failure.output.trim().split('\n')).toEqual([expect.stringMatching(/^map-token-proxy: cannot start: MYSQL_URL: the database does not answer/)]);
+    });
+  });
+});

@@ -1,0 +1,87 @@
+import { migrate } from '../../src/stores/mysql/migrate';
+import { hashSecret } from '../../src/crypto/secrets';
+import { runCli } from '../support/processes';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
+
+let db: TestDatabase;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: false });
+  env = { MYSQL_URL: db.url, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY };
+});
+afterAll(() => db.drop());
+
+describe('migrations', () => {
+  it('apply once when several instances start together, under the migration lock', async () => {
+    const results = await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
+    expect(results.flat()).toEqual(['001_initial_schema.sql']);
+    const rows = await db.query<{ name: string }[]>('SELECT name FROM schema_migrations');
+    expect(rows.map((r) => r.name)).toEqual(['001_initial_schema.sql']);
+  });
+
+  it('`migrate --json` prints exactly one JSON line naming what it applied', async () => {
+    const result = await runCli(['migrate', '--json'], env);
+    expect(result).toMatchObject({ code: 0, stdout: '{"applied":[]}\n' });
+  });
+});
+
+describe('command line', () => {
+  it('creates, lists and revokes keys, printing one JSON line each and storing only the hash', async () => {
+    const created = await runCli(['keys', 'create', '--environment', 'cli-env', '--role', 'reader', '--organization', '12', '--description', 'kiosk', '--json'], env);
+    expect(created.code).toBe(0);
+    expect(created.stdout.trim().split('\n')).toHaveLength(1);
+    const key = JSON.parse(created.stdout);
+    expect(key).toMatchObject({ environment: 'cli-env', role: 'reader', organization_ID: 12 });
+    expect(key.key).toMatch(/^mtp_/);
+    const [row] = await db.query<{ key_hash: string }[]>('SELECT key_hash FROM api_keys WHERE id = ?', [key.id]);
+    expect(row.key_hash).toBe(hashSecret(key.key));
+    expect(await db.dump()).not.toContain(key.key);
+
+    const listed = await runCli(['keys', 'list', '--environment', 'cli-env', '--json'], env);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: key.id, role: 'reader', organization_ID: 12, description: 'kiosk' })]);
+    expect(listed.stdout).not.toContain(key.key);
+
+    const revoked = await runCli(['keys', 'revoke', '--id', String(key.id), '--json'], env);
+    expect(JSON.parse(revoked.stdout)).toEqual({ revoked: key.id });
+    expect(JSON.parse((await runCli(['keys', 'list', '--environment', 'cli-env', '--json'], env)).stdout)).toEqual([]);
+    expect((await runCli(['keys', 'revoke', '--id', String(key.id), '--json'], env)).code).toBe(2);
+  });
+
+  it('creates a client with its first secret, shown once and stored as a hash', async () => {
+    const result = await runCli(['clients', 'create', '--environment', 'cli-env', '--role', 'admin', '--json'], env);
+    expect(result.code).toBe(0);
+    const client = JSON.parse(result.stdout);
+    expect(client).toMatchObject({ environment: 'cli-env', role: 'admin' });
+    expect(client.client_secret).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(await db.dump()).not.toContain(client.client_secret);
+    const listed = JSON.parse((await runCli(['clients', 'list', '--environment', 'cli-env', '--json'], env)).stdout);
+    expect(listed).toEqual([expect.objectContaining({ client_id: client.client_id, role: 'admin' })]);
+    expect(JSON.parse((await runCli(['clients', 'delete', '--id', client.client_id, '--json'], env)).stdout)).toEqual({ deleted: client.client_id });
+  });
+
+  it.each([
+    [['keys', 'create', '--environment', 'bad env', '--role', 'admin'], 2, '--environment'],
+    [['keys', 'create', '--environment', 'e', '--role', 'owner'], 2, '--role'],
+    [['keys', 'create', '--environment', 'e', '--role', 'admin', '--organization', 'x'], 2, '--organization'],
+    [['keys', 'frobnicate'], 2, 'unknown command'],
+    [['keys', 'list', '--nope'], 2, "Unknown option '--nope'"],
+  ])('refuses %p with exit code %i and a message naming the problem', async (args, code, text) => {
+    const result = await runCli(args, env);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toContain(text);
+    expect(result.stdout).toBe('');
+  });
+
+  it('says in one line which variable is wrong', async () => {
+    const noUrl = await runCli(['migrate'], { ...env, MYSQL_URL: undefined });
+    expect(noUrl.code).toBe(1);
+    expect(noUrl.stderr.trim()).toMatch(/^map-token-proxy: MYSQL_URL: /);
+    const badKey = await runCli(['migrate'], { ...env, ENCRYPTION_KEY: 'short' });
+    expect(badKey.stderr.trim().split('\n')).toEqual(['map-token-proxy: ENCRYPTION_KEY: key 1 is not base64 of exactly 32 bytes']);
+    const down = await runCli(['migrate'], { ...env, MYSQL_URL: 'mysql://root@127.0.0.1:1/nothing' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('the database does not answer');
+  });
+});

@@ -1,0 +1,91 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const KEY = Buffer.alloc(32, 1).toString('base64');
+const mysql = { MYSQL_URL: 'mysql://u:p@127.0.0.1:3306/maptokens', ENCRYPTION_KEY: KEY, ACCESS_TOKEN_SIGNING_KEY: 'x'.repeat(32) };
+const generate = () => Buffer.alloc(32, 2);
+
+function failure(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env, generate);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has the documented defaults and runs on the embedded store with generated keys when MYSQL_URL is unset', () => {
+    const config = loadConfig({}, generate);
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      mysqlUrl: null,
+      ephemeral: true,
+      upstreamTimeoutMs: 10000,
+      cacheTtlSeconds: 5,
+      cacheMaxEntries: 10000,
+      corsAllowedOrigins: [],
+      maxBatch: 100,
+      maxBodyBytes: 1048576,
+      accessTokenTtlSeconds: 3600,
+      logLevel: 'info',
+      trustProxy: false,
+    });
+    expect(config.encryptionKeys).toEqual([generate()]);
+    expect(config.authUrlAllowlist.allows('https://www.arcgis.com/sharing/rest/oauth2/token/')).toBe(true);
+    expect(config.authUrlAllowlist.allows('https://myorg.maps.arcgis.com/sharing/rest/oauth2/token')).toBe(true);
+    expect(config.authUrlAllowlist.allows('http://www.arcgis.com/sharing/rest/oauth2/token/')).toBe(false);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig(
+      {
+        ...mysql,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        ENCRYPTION_KEY: `${KEY}, ${Buffer.alloc(32, 3).toString('base64')}`,
+        AUTH_URL_ALLOWLIST: 'http://127.0.0.1:4567',
+        UPSTREAM_TIMEOUT_MS: '500',
+        CACHE_TTL_SECONDS: '0',
+        CACHE_MAX_ENTRIES: '10',
+        CORS_ALLOWED_ORIGINS: 'https://maps.example.com, http://localhost:3000',
+        MAX_BATCH: '7',
+        MAX_BODY_BYTES: '2048',
+        ACCESS_TOKEN_TTL_SECONDS: '600',
+        LOG_LEVEL: 'debug',
+        TRUST_PROXY: '1',
+      },
+      generate,
+    );
+    expect(config).toMatchObject({ port: 0, host: '127.0.0.1', ephemeral: false, upstreamTimeoutMs: 500, cacheTtlSeconds: 0, cacheMaxEntries: 10, maxBatch: 7, maxBodyBytes: 2048, accessTokenTtlSeconds: 600, logLevel: 'debug', trustProxy: 1 });
+    expect(config.encryptionKeys).toHaveLength(2);
+    expect(config.corsAllowedOrigins).toEqual(['https://maps.example.com', 'http://localhost:3000']);
+  });
+
+  it.each([
+    [{ PORT: '80a' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ UPSTREAM_TIMEOUT_MS: '-1' }, 'UPSTREAM_TIMEOUT_MS'],
+    [{ CACHE_TTL_SECONDS: '5s' }, 'CACHE_TTL_SECONDS'],
+    [{ MAX_BATCH: '0' }, 'MAX_BATCH'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    [{ MYSQL_URL: 'postgres://x/y' }, 'MYSQL_URL'],
+    [{ MYSQL_URL: 'mysql://127.0.0.1:3306' }, 'MYSQL_URL'],
+    [{ MYSQL_URL: 'mysql://127.0.0.1/db' }, 'ENCRYPTION_KEY'],
+    [{ ...mysql, ENCRYPTION_KEY: 'c2hvcnQ=' }, 'ENCRYPTION_KEY'],
+    [{ ...mysql, ENCRYPTION_KEY: `${KEY},not base64!` }, 'ENCRYPTION_KEY'],
+    [{ ...mysql, ACCESS_TOKEN_SIGNING_KEY: undefined as unknown as string }, 'ACCESS_TOKEN_SIGNING_KEY'],
+    [{ ...mysql, ACCESS_TOKEN_SIGNING_KEY: 'short' }, 'ACCESS_TOKEN_SIGNING_KEY'],
+    [{ AUTH_URL_ALLOWLIST: 'https://www.arcgis.com/path' }, 'AUTH_URL_ALLOWLIST'],
+    [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
+    [{ CORS_ALLOWED_ORIGINS: 'https://a.example.com/app' }, 'CORS_ALLOWED_ORIGINS'],
+    [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
+  ])('refuses %p naming %s in one line', (env, variable) => {
+    const error = failure(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}: `)).toBe(true);
+    expect(error.message).not.toContain('\n');
+    expect(error.message).not.toContain(mysql.ACCESS_TOKEN_SIGNING_KEY);
+  });
+});
