@@ -27,12 +27,8 @@ export class MapTokenService {
     const plans = await planWrites(this.planner, items, existing);
     const writes: MapTokenWrite[] = plans.map((plan) => plan.write);
     const rows = await this.store.mapTokens.writeBatch(writes, { environment: ctx.environment, actor: ctx.actor, requestId: ctx.requestId });
-    return rows.map((row, index) => {
-      const plaintext = plans[index].plaintextToken;
-      // a token written now is primed in this process; an unchanged one is answered as stored
-      const state = plaintext === undefined ? this.broker.view(row) : this.broker.prime(row, plaintext);
-      return toResource(row, state);
-    });
+    // this instance sees its own writes at once; others within CACHE_TTL_SECONDS
+    return rows.map((row, index) => toResource(row, this.broker.prime(row, plans[index].plaintextToken)));
   }
 
   async list(principal: Principal, environment: string, query: ListQuery): Promise<{ items: MapTokenResource[]; total: number }> {

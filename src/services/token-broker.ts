@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { ArcgisClient } from '../arcgis/arcgis-client';
 import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
-import { ApiError, NotFoundError, StoreUnavailableError } from '../errors';
+import { ApiError, BadRequestError, NotFoundError, StoreUnavailableError, UpstreamError } from '../errors';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { MapTokenRow, Store } from '../stores/store';
@@ -74,9 +74,13 @@ export class TokenBroker {
     return this.toState(row, undefined);
   }
 
-  /** Seeds the cache with a row just written through this instance, token already decrypted. */
-  prime(row: MapTokenRow, token: string | null): TokenState {
-    const state: TokenState = { ...this.toState(row, undefined, token), checkedAt: this.clock.now() };
+  /**
+   * Puts a row just written through this instance in the cache, so that this instance sees the change
+   * at once. `token` is the plaintext when it is known (just fetched or given), else it is decrypted.
+   */
+  prime(row: MapTokenRow, token?: string | null): TokenState {
+    const cached = this.cache.get(row.id);
+    const state = this.toState(row, cached?.environment === row.environment ? cached : undefined, token);
     this.cache.set(row.id, state);
     return state;
   }
@@ -143,12 +147,18 @@ export class TokenBroker {
         this.metrics.refreshes.inc({ outcome: 'reused' });
         return state;
       }
-      const fetched = await this.arcgis.fetchToken({
-        authURL: current.authUrl!,
-        clientId: current.authKey!,
-        clientSecret: this.box.decrypt(current.authSecretEnc!),
-        expirationMinutes: current.authTimeout,
-      });
+      const fetched = await this.arcgis
+        .fetchToken({
+          authURL: current.authUrl!,
+          clientId: current.authKey!,
+          clientSecret: this.box.decrypt(current.authSecretEnc!),
+          expirationMinutes: current.authTimeout,
+        })
+        .catch((error: unknown) => {
+          // the allowlist was narrowed after this item was stored: the reader is not at fault
+          if (error instanceof BadRequestError) throw new UpstreamError('The stored authURL is no longer allowed by AUTH_URL_ALLOWLIST.');
+          throw error;
+        });
       const issuedAt = this.clock.now();
       const token = { tokenEnc: this.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
       // false: an admin changed the row meanwhile; the token still works for this read, the next read re-checks

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { ATRIUS_EXAMPLE_ITEM } from '../support/atrius-example';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { createHarness, Harness } from '../support/harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -17,26 +18,12 @@ let server: Server;
 let base: string;
 let key: string;
 
-const exampleBody = () =>
-  JSON.stringify([
-    {
-      mapTokenID: 1,
-      organization_ID: 1,
-      authType: 'agol',
-      authKey: 'f2f591dcea8345ac8e9af5c9e3757618',
-      authToken: 'cb3793c4272243fdaab1169d2228e442243fdaab1169d2228e4493c4272243fdaab1d2228e448',
-      authTimeout: 60,
-      authURL: fake.tokenUrl,
-    },
-    {
-      organization_ID: 1,
-      authType: 'agol',
-      authKey: 'f2f591dcea8345ac8e9af5c9e3757618',
-      authToken: 'cb3793c4272243fdaab1169d2228e442243fdaab1169d2228e4493c4272243fdaab1d2228e448',
-      authTimeout: 60,
-      authURL: fake.tokenUrl,
-    },
-  ]);
+/** The page's example body (an update of id 1 and a create), its authURL pointed at the stand-in. */
+const exampleBody = () => {
+  const { token: _token, token_Expire_Date: _expiry, ...item } = ATRIUS_EXAMPLE_ITEM;
+  const { mapTokenID: _id, ...created } = item;
+  return JSON.stringify([item, created].map((entry) => ({ ...entry, authURL: fake.tokenUrl })));
+};
 
 function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) =>

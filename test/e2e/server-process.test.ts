@@ -4,6 +4,19 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const headers = (key: string) => ({ 'atr-environment-id': 'local', 'atr-subscription-key': key, 'Content-Type': 'application/json' });
 const staticItem = [{ organization_ID: 1, authType: 'static', token: 'kept-across-restarts' }];
+type Envelope = { result: { mapTokenID: number; token: string }[] };
+const envelope = async (res: Response) => (await res.json()) as Envelope;
+
+/** Starts a server that is expected to refuse to start; resolves with its exit code and output. */
+async function startFailure(env: Record<string, string>): Promise<{ exitCode: number; output: string }> {
+  try {
+    const server = await startServer(env);
+    await server.stop('SIGKILL');
+  } catch (error) {
+    return error as { exitCode: number; output: string };
+  }
+  throw new Error('the server started');
+}
 
 describe('npm start', () => {
   it('runs on the embedded store with no configuration, prints an admin and a reader key once, and says data is not kept', async () => {
@@ -16,9 +29,9 @@ describe('npm start', () => {
       const reader = /Reader key: +(\S+)/.exec(out)![1];
       const put = await fetch(`${server.url}/api/v1/admin/map-tokens`, { method: 'PUT', headers: headers(admin), body: JSON.stringify(staticItem) });
       expect(put.status).toBe(200);
-      const id = (await put.json()).result[0].mapTokenID;
+      const id = (await envelope(put)).result[0].mapTokenID;
       const got = await fetch(`${server.url}/api/v1/admin/map-tokens/${id}`, { headers: headers(admin) });
-      expect((await got.json()).result[0].token).toBe('kept-across-restarts');
+      expect((await envelope(got)).result[0].token).toBe('kept-across-restarts');
       const read = await fetch(`${server.url}/api/v1/map-tokens/${id}/token`, { headers: headers(reader) });
       expect(read.status).toBe(200);
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
@@ -29,7 +42,7 @@ describe('npm start', () => {
   });
 
   it('stops with exit code 1 and one line naming the variable when the configuration is wrong', async () => {
-    const failure = await startServer({ PORT: 'eighty' }).catch((error) => error as { exitCode: number; output: string });
+    const failure = await startFailure({ PORT: 'eighty' });
     expect(failure.exitCode).toBe(1);
     expect(failure.output.trim().split('\n')).toEqual(['map-token-proxy: cannot start: PORT: must be a whole number, got "eighty"']);
   });
@@ -53,7 +66,7 @@ describe('npm start', () => {
       try {
         const put = await fetch(`${first.url}/api/v1/admin/map-tokens`, { method: 'PUT', headers: headers(admin), body: JSON.stringify(staticItem) });
         expect(put.status).toBe(200);
-        id = (await put.json()).result[0].mapTokenID;
+        id = (await envelope(put)).result[0].mapTokenID;
       } finally {
         expect(await first.stop()).toBe(0);
       }
@@ -61,7 +74,7 @@ describe('npm start', () => {
       try {
         const got = await fetch(`${second.url}/api/v1/admin/map-tokens/${id}`, { headers: headers(admin) });
         expect(got.status).toBe(200);
-        expect((await got.json()).result[0].token).toBe('kept-across-restarts');
+        expect((await envelope(got)).result[0].token).toBe('kept-across-restarts');
         expect(second.output()).not.toContain('EMBEDDED');
       } finally {
         await second.stop();
@@ -69,9 +82,7 @@ describe('npm start', () => {
     });
 
     it('refuses to start, in one line, when MySQL does not answer', async () => {
-      const failure = await startServer({ MYSQL_URL: 'mysql://root@127.0.0.1:1/none', ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY }).catch(
-        (error) => error as { exitCode: number; output: string },
-      );
+      const failure = await startFailure({ MYSQL_URL: 'mysql://root@127.0.0.1:1/none', ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY });
       expect(failure.exitCode).toBe(1);
       expect(failure.output.trim().split('\n')).toEqual([expect.stringMatching(/^map-token-proxy: cannot start: MYSQL_URL: the database does not answer/)]);
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Clock } from '../../clock';
 import { Store } from '../store';
 import { Database, mapDriverError } from './database';
@@ -10,6 +11,7 @@ const PING_TIMEOUT_MS = 2000;
 /** The production store: one mysql2 pool, shared by every instance through the database itself. */
 export function createMysqlStore(url: string, clock: Clock, options: { connectionLimit?: number } = {}): Store & { database: Database } {
   const db = Database.connect(url, options.connectionLimit);
+  const lockPrefix = createHash('sha256').update(new URL(url).pathname).digest('hex').slice(0, 12);
   return {
     kind: 'mysql',
     database: db,
@@ -20,14 +22,16 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
 
     async withLock(name, timeoutSeconds, fn) {
       // GET_LOCK belongs to a connection: hold one for the lock's lifetime, run `fn` on the pool.
+      // Lock names are server-wide: prefix them with the database, so deployments sharing a server never wait on each other.
+      const lockName = `${lockPrefix}:${name}`.slice(0, 64);
       const conn = await db.connection();
       let acquired = false;
       try {
-        const [row] = await db.rows('SELECT GET_LOCK(?, ?) AS acquired', [name.slice(0, 64), timeoutSeconds], conn);
+        const [row] = await db.rows('SELECT GET_LOCK(?, ?) AS acquired', [lockName, timeoutSeconds], conn);
         acquired = Number(row.acquired) === 1;
         return await fn(acquired);
       } finally {
-        const released = acquired ? db.execute('DO RELEASE_LOCK(?)', [name.slice(0, 64)], conn) : Promise.resolve();
+        const released = acquired ? db.execute('DO RELEASE_LOCK(?)', [lockName], conn) : Promise.resolve();
         // a connection that cannot release its lock must close, which frees the lock server-side
         await released.then(() => conn.release(), () => conn.destroy());
       }

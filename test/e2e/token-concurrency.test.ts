@@ -1,0 +1,131 @@
+import * as http from 'node:http';
+import request from 'supertest';
+import { FakeArcgis } from '../support/fake-arcgis';
+import { FakeClock } from '../support/fake-clock';
+import { createHarness, Harness } from '../support/harness';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+/**
+ * SPEC "one token lifetime costs one call to ArcGIS per map token": concurrent refreshes merge in the
+ * process and, across instances sharing one MySQL database, through GET_LOCK and a re-read.
+ */
+
+const ENV = 'env1';
+const SECRET = 'sekret-concurrency-Lm4pQ8';
+const READS = 100;
+
+const fake = new FakeArcgis();
+const clock = new FakeClock();
+const instances: { harness: Harness; server: http.Server }[] = [];
+let db: TestDatabase;
+let admin: string;
+let reader: string;
+
+/** One "instance": the real app on its own cache and pool, listening, sharing the database and the clock. */
+async function startInstance(): Promise<http.Server> {
+  const harness = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock });
+  const server = http.createServer(harness.app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  instances.push({ harness, server });
+  return server;
+}
+
+function readToken(server: http.Server, id: number) {
+  return request(server).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
+}
+
+/** mtp_token_refreshes_total{outcome} summed over every instance. */
+async function refreshes(outcome: string): Promise<number> {
+  let sum = 0;
+  for (const { harness } of instances) {
+    const metric = await harness.metrics.refreshes.get();
+    for (const value of metric.values) if (value.labels.outcome === outcome) sum += value.value;
+  }
+  return sum;
+}
+
+/** Creates an agol map token through the first instance and lets it expire. */
+async function expiredToken(): Promise<{ id: number; token: string }> {
+  const res = await request(instances[0].server)
+    .put('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', admin)
+    .send([{ organization_ID: 1, authType: 'agol', authKey: 'app-concurrency', authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl }]);
+  expect(res.status).toBe(200);
+  const [resource] = res.body.result;
+  clock.advance(Date.parse(resource.token_Expire_Date) - clock.now() + 1000);
+  return { id: resource.mapTokenID, token: resource.token };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await fake.start(0);
+  for (let i = 0; i < 3; i += 1) await startInstance();
+  admin = await instances[0].harness.key(ENV);
+  reader = await instances[0].harness.key(ENV, 'reader');
+});
+
+afterAll(async () => {
+  for (const { harness, server } of instances) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await harness.close();
+  }
+  await fake.stop();
+  await db?.drop();
+});
+
+beforeEach(() => fake.reset());
+
+test('100 concurrent reads of an expired token on one instance cost exactly one ArcGIS call and all get the same new token', async () => {
+  const old = await expiredToken();
+  fake.reset();
+  fake.delayMs = 100; // the refresh stays in flight while the reads pile up
+
+  const answers = await Promise.all(Array.from({ length: READS }, () => readToken(instances[0].server, old.id)));
+
+  expect(answers.map((res) => res.status)).toEqual(Array(READS).fill(200));
+  const tokens = new Set(answers.map((res) => res.body.token));
+  expect(tokens.size).toBe(1);
+  expect(tokens.has(old.token)).toBe(false);
+  expect(fake.calls).toHaveLength(1);
+});
+
+test('three instances with separate caches, 100 concurrent reads each, cost exactly one ArcGIS call in total', async () => {
+  const old = await expiredToken();
+  fake.reset();
+  fake.delayMs = 100;
+  const fetchedBefore = await refreshes('fetched');
+  const reusedBefore = await refreshes('reused');
+
+  const answers = await Promise.all(
+    instances.flatMap(({ server }) => Array.from({ length: READS }, () => readToken(server, old.id))),
+  );
+
+  expect(answers).toHaveLength(3 * READS);
+  expect(answers.map((res) => res.status)).toEqual(Array(3 * READS).fill(200));
+  const tokens = new Set(answers.map((res) => res.body.token));
+  expect(tokens.size).toBe(1);
+  expect(tokens.has(old.token)).toBe(false);
+  expect(fake.calls).toHaveLength(1);
+  // one instance fetched; the two others found its token under the lock
+  expect((await refreshes('fetched')) - fetchedBefore).toBe(1);
+  expect((await refreshes('reused')) - reusedBefore).toBe(2);
+});
+
+test('after a failed refresh the next read tries again: 502 first, then 200 with a new token', async () => {
+  const old = await expiredToken();
+  fake.reset();
+  fake.failNext('http-500', 2); // the client retries a 5xx once: both attempts fail
+
+  const failed = await readToken(instances[0].server, old.id);
+  expect(failed.status).toBe(502);
+  expect(failed.body.code).toBe('BadGateway');
+  expect(fake.calls).toHaveLength(2);
+
+  const next = await readToken(instances[0].server, old.id);
+  expect(next.status).toBe(200);
+  expect(next.body.token).not.toBe(old.token);
+  expect(next.body.expires_in).toBe(7200);
+  expect(fake.calls).toHaveLength(3);
+});

@@ -1,0 +1,373 @@
+import request from 'supertest';
+import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, FakeArcgis, type FakeArcgisMode } from '../support/fake-arcgis';
+import { FakeClock } from '../support/fake-clock';
+import { createHarness, Harness } from '../support/harness';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+/**
+ * SPEC "Tokens" and "Talking to ArcGIS" when things go wrong: stale-if-error, 502/504 on reads and
+ * writes, the allowlist, which updates call ArcGIS, cross-instance visibility, and secrets kept out
+ * of every log line. MySQL store; each describe works in an environment of its own.
+ */
+
+const SECRET = 'sekret-failures-Wd83kP';
+const OTHER_SECRET = 'sekret-failures-rotated-Jb51';
+const STRICT_SECRET = 'sekret-strict-Qa7';
+const UPSTREAM_TIMEOUT_MS = 300;
+const CACHE_TTL_MS = 5000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISSUED_TOKEN = /fake-\d+-[0-9a-f]{16}/;
+
+const fake = new FakeArcgis();
+/** An allowlisted ArcGIS that knows exactly one app: anything else it rejects with an HTTP 200 error body. */
+const strict = new FakeArcgis({ credentials: { 'strict-app': STRICT_SECRET } });
+/** A live token URL that is not in AUTH_URL_ALLOWLIST. */
+const outsider = new FakeArcgis();
+const clock = new FakeClock();
+const harnesses: Harness[] = [];
+const keys = new Map<string, { admin: string; reader: string }>();
+let db: TestDatabase;
+let a: Harness;
+let b: Harness;
+
+function open(): Harness {
+  const harness = createHarness({
+    mysqlUrl: db.url,
+    arcgisOrigin: fake.url,
+    clock,
+    env: {
+      AUTH_URL_ALLOWLIST: ['https://www.arcgis.com', 'https://*.arcgis.com', fake.url, strict.url].join(','),
+      UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      CACHE_TTL_SECONDS: String(CACHE_TTL_MS / 1000),
+    },
+  });
+  harnesses.push(harness);
+  return harness;
+}
+
+async function keysFor(env: string): Promise<{ admin: string; reader: string }> {
+  let pair = keys.get(env);
+  if (!pair) {
+    pair = { admin: await a.key(env), reader: await a.key(env, 'reader') };
+    keys.set(env, pair);
+  }
+  return pair;
+}
+
+function agol(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { organization_ID: 1, authType: 'agol', authKey: 'app-failures', authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl, ...overrides };
+}
+
+async function put(env: string, items: unknown[], via: Harness = a) {
+  const { admin } = await keysFor(env);
+  return request(via.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', env).set('atr-subscription-key', admin).send(items);
+}
+
+async function readToken(env: string, id: number, via: Harness = a) {
+  const { reader } = await keysFor(env);
+  return request(via.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', env).set('atr-subscription-key', reader);
+}
+
+async function create(env: string, item: Record<string, unknown> = agol()): Promise<{ id: number; token: string; expiresAt: number }> {
+  const res = await put(env, [item]);
+  expect(res.status).toBe(200);
+  const [resource] = res.body.result;
+  return { id: resource.mapTokenID, token: resource.token, expiresAt: Date.parse(resource.token_Expire_Date) };
+}
+
+function moveTo(at: number): void {
+  clock.advance(at - clock.now());
+}
+
+async function staleServed(via: Harness): Promise<number> {
+  const res = await request(via.app).get('/metrics');
+  const match = /^mtp_stale_tokens_served_total (\S+)$/m.exec(res.text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** What nothing stored looks like: no row in the database and an empty list. */
+async function expectNothingStored(env: string): Promise<void> {
+  const rows = await db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens WHERE environment = ?', [env]);
+  expect(Number(rows[0].n)).toBe(0);
+  const { admin } = await keysFor(env);
+  const list = await request(a.app).get('/api/v1/admin/map-tokens').set('atr-environment-id', env).set('atr-subscription-key', admin);
+  expect(list.status).toBe(200);
+  expect(list.body.total).toBe(0);
+}
+
+function expectEnvelope(res: request.Response, status: number, code: string): void {
+  expect(res.status).toBe(status);
+  expect(res.body).toEqual(expect.objectContaining({ msg: expect.any(String), requestId: expect.stringMatching(UUID), code }));
+  expect(res.headers['x-request-id']).toBe(res.body.requestId);
+  const text = JSON.stringify(res.body);
+  expect(text).not.toContain('sekret-');
+  expect(text).not.toMatch(ISSUED_TOKEN);
+  expect(text).not.toContain(FAKE_ARCGIS_HTML_MARKER);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await Promise.all([fake.start(0), strict.start(0), outsider.start(0)]);
+  a = open();
+  b = open();
+});
+
+afterAll(async () => {
+  for (const harness of harnesses) await harness.close();
+  await Promise.all([fake.stop(), strict.stop(), outsider.stop()]);
+  await db?.drop();
+});
+
+beforeEach(() => {
+  fake.reset();
+  strict.reset();
+  outsider.reset();
+});
+
+describe('stale-if-error: a token inside its margin but unexpired', () => {
+  test.each<FakeArcgisMode>(['http-500', 'hang', 'reset'])(
+    'when ArcGIS fails with %s, a read answers 200 with the old token, counts it and logs a warning without secrets',
+    async (mode) => {
+      const created = await create('stale');
+      moveTo(created.expiresAt - 100 * 1000);
+      fake.reset();
+      fake.mode = mode;
+      const before = await staleServed(a);
+      const logsBefore = a.logs.length;
+
+      const res = await readToken('stale', created.id);
+
+      expect(res.status).toBe(200);
+      expect(res.body.token).toBe(created.token);
+      expect(res.body.expires_in).toBe(100);
+      expect(fake.calls.length).toBeGreaterThanOrEqual(1);
+      expect(await staleServed(a)).toBe(before + 1);
+      const warnings = a.logs.slice(logsBefore).filter((line) => line.level === 'warn');
+      expect(warnings).toEqual([expect.objectContaining({ mapTokenID: created.id, msg: expect.stringContaining('stale-if-error') })]);
+      const warning = JSON.stringify(warnings[0]);
+      expect(warning).not.toContain(created.token);
+      expect(warning).not.toContain(SECRET);
+    },
+  );
+});
+
+describe('a read with no unexpired token while ArcGIS fails', () => {
+  test.each<[FakeArcgisMode, number, string]>([
+    ['http-500', 502, 'BadGateway'],
+    ['html', 502, 'BadGateway'],
+    ['bad-json', 502, 'BadGateway'],
+    ['reset', 502, 'BadGateway'],
+    ['redirect', 502, 'BadGateway'],
+    ['reject', 502, 'BadGateway'],
+    ['hang', 504, 'GatewayTimeout'],
+  ])('when ArcGIS answers %s, the read answers %i %s in the error envelope', async (mode, status, code) => {
+    const created = await create('expired');
+    moveTo(created.expiresAt + 1);
+    fake.reset();
+    fake.mode = mode;
+
+    const res = await readToken('expired', created.id);
+
+    expectEnvelope(res, status, code);
+    expect(fake.calls.length).toBeGreaterThanOrEqual(1);
+    expect(fake.calls.filter((call) => call.path === '/elsewhere')).toHaveLength(0);
+  });
+});
+
+describe('a PUT whose token fetch fails stores nothing', () => {
+  test("when ArcGIS rejects the credentials with an HTTP 200 error body, a PUT answers 400 naming the item and quoting ArcGIS's message", async () => {
+    fake.failNext('reject');
+
+    const res = await put('put-reject', [{ organization_ID: 1, authType: 'static', token: 'statictok-put-reject' }, agol()]);
+
+    expectEnvelope(res, 400, 'BadRequest');
+    expect(res.body.details[0].path).toBe('/1');
+    expect(res.body.details[0].message).toContain('Invalid client_secret');
+    expect(res.body.msg).toContain('/1');
+    expect(res.body.msg).toContain('Invalid client_secret');
+    expect(fake.calls).toHaveLength(1);
+    await expectNothingStored('put-reject');
+  });
+
+  test('when ArcGIS answers HTTP 500, a PUT answers 502 and stores nothing', async () => {
+    fake.mode = 'http-500';
+
+    const res = await put('put-500', [agol()]);
+
+    expectEnvelope(res, 502, 'BadGateway');
+    await expectNothingStored('put-500');
+  });
+
+  test('when ArcGIS hangs, a PUT answers 504 and stores nothing', async () => {
+    fake.mode = 'hang';
+
+    const res = await put('put-hang', [agol()]);
+
+    expectEnvelope(res, 504, 'GatewayTimeout');
+    await expectNothingStored('put-hang');
+  });
+
+  test('when ArcGIS redirects, a PUT answers 502, the redirect target is never called, and nothing is stored', async () => {
+    fake.mode = 'redirect';
+
+    const res = await put('put-redirect', [agol()]);
+
+    expectEnvelope(res, 502, 'BadGateway');
+    expect(fake.calls.map((call) => call.path)).toEqual([FAKE_ARCGIS_TOKEN_PATH]);
+    await expectNothingStored('put-redirect');
+  });
+
+  test('a 3-item batch whose third item ArcGIS rejects stores none of the three', async () => {
+    const res = await put('put-batch', [
+      agol({ authKey: 'app-one' }),
+      agol({ authKey: 'app-two' }),
+      agol({ authKey: 'strict-app', authToken: 'sekret-wrong-for-strict', authURL: strict.tokenUrl }),
+    ]);
+
+    expectEnvelope(res, 400, 'BadRequest');
+    expect(res.body.details).toEqual([expect.objectContaining({ path: '/2', message: expect.stringContaining('Invalid client_secret') })]);
+    expect(fake.calls).toHaveLength(2); // items 1 and 2 got tokens, which were thrown away
+    expect(strict.calls).toHaveLength(1);
+    await expectNothingStored('put-batch');
+  });
+});
+
+describe('AUTH_URL_ALLOWLIST', () => {
+  test.each([
+    ['another host', 'https://evil.example.com/sharing/rest/oauth2/token/'],
+    ['plain http to ArcGIS Online', 'http://www.arcgis.com/sharing/rest/oauth2/token/'],
+    ['a local token URL on a port that is not listed', 'outsider'],
+  ])('an authURL on %s answers 400 and no call leaves the service', async (_name, url) => {
+    const authURL = url === 'outsider' ? outsider.tokenUrl : url;
+
+    const res = await put('allowlist', [agol({ authURL })]);
+
+    expectEnvelope(res, 400, 'BadRequest');
+    expect(res.body.details[0].path).toBe('/0/authURL');
+    expect(fake.calls).toHaveLength(0);
+    expect(strict.calls).toHaveLength(0);
+    expect(outsider.calls).toHaveLength(0);
+    await expectNothingStored('allowlist');
+  });
+
+  test('an update that moves authURL outside the allowlist answers 400 and keeps the stored resource', async () => {
+    const created = await create('allowlist-update');
+    fake.reset();
+
+    const res = await put('allowlist-update', [agol({ mapTokenID: created.id, authURL: outsider.tokenUrl })]);
+
+    expectEnvelope(res, 400, 'BadRequest');
+    expect(outsider.calls).toHaveLength(0);
+    expect(fake.calls).toHaveLength(0);
+    const read = await readToken('allowlist-update', created.id);
+    expect(read.body.token).toBe(created.token);
+  });
+});
+
+describe('which updates call ArcGIS', () => {
+  test('an update that changes only organization_ID (a GET-modify-PUT round trip) keeps the token and calls nobody', async () => {
+    const created = await create('update');
+    const { admin } = await keysFor('update');
+    const got = await request(a.app).get(`/api/v1/admin/map-tokens/${created.id}`).set('atr-environment-id', 'update').set('atr-subscription-key', admin);
+    fake.reset();
+
+    const res = await put('update', [{ ...got.body.result[0], organization_ID: 2 }]);
+
+    expect(res.status).toBe(200);
+    expect(res.body.result[0]).toMatchObject({ mapTokenID: created.id, organization_ID: 2, token: created.token });
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  // functions: the fake's URL is known only once it listens
+  test.each<[string, () => Record<string, unknown>]>([
+    ['authKey', () => ({ authKey: 'app-failures-renamed' })],
+    ['authToken', () => ({ authToken: OTHER_SECRET })],
+    ['authTimeout', () => ({ authTimeout: 60 })],
+    // the same token URL written without its trailing slash: a different authURL
+    ['authURL', () => ({ authURL: fake.tokenUrl.replace(/\/$/, '') })],
+  ])('an update that changes %s calls ArcGIS once and stores the new token', async (_field, changeOf) => {
+    const change = changeOf();
+    const created = await create('update');
+    fake.reset();
+
+    const res = await put('update', [agol({ mapTokenID: created.id, ...change })]);
+
+    expect(res.status).toBe(200);
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0].params).toMatchObject({
+      client_id: (change as { authKey?: string }).authKey ?? 'app-failures',
+      client_secret: (change as { authToken?: string }).authToken ?? SECRET,
+    });
+    expect(res.body.result[0].token).not.toBe(created.token);
+    const read = await readToken('update', created.id, b);
+    expect(read.body.token).toBe(res.body.result[0].token);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  test('an update that omits authToken keeps the stored secret: the next refresh sends the original one', async () => {
+    const created = await create('update');
+    const item = agol({ mapTokenID: created.id, organization_ID: 3 });
+    delete item.authToken;
+
+    const res = await put('update', [item]);
+    expect(res.status).toBe(200);
+    expect(res.body.result[0]).not.toHaveProperty('authToken');
+    moveTo(created.expiresAt + 1);
+    fake.reset();
+
+    const read = await readToken('update', created.id);
+
+    expect(read.status).toBe(200);
+    expect(read.body.token).not.toBe(created.token);
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0].params.client_secret).toBe(SECRET);
+  });
+});
+
+describe('two instances on one database', () => {
+  test('a change through instance A is served by instance B once CACHE_TTL_SECONDS has passed, without B calling ArcGIS', async () => {
+    const created = await create('multi');
+    const seen = await readToken('multi', created.id, b); // now in B's cache
+    expect(seen.body.token).toBe(created.token);
+
+    const changed = await put('multi', [agol({ mapTokenID: created.id, authKey: 'app-failures-moved' })]);
+    expect(changed.status).toBe(200);
+    const newToken = changed.body.result[0].token as string;
+    expect(newToken).not.toBe(created.token);
+    fake.reset();
+
+    clock.advance(CACHE_TTL_MS + 1);
+    const res = await readToken('multi', created.id, b);
+
+    expect(res.status).toBe(200);
+    expect(res.body.token).toBe(newToken);
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  test('a delete through instance A makes instance B answer 404 once CACHE_TTL_SECONDS has passed', async () => {
+    const created = await create('multi');
+    expect((await readToken('multi', created.id, b)).status).toBe(200);
+    const { admin } = await keysFor('multi');
+
+    const deleted = await request(a.app).delete(`/api/v1/admin/map-tokens/${created.id}`).set('atr-environment-id', 'multi').set('atr-subscription-key', admin);
+    expect(deleted.status).toBe(204);
+    expectEnvelope(await readToken('multi', created.id, a), 404, 'NotFound');
+
+    clock.advance(CACHE_TTL_MS + 1);
+    expectEnvelope(await readToken('multi', created.id, b), 404, 'NotFound');
+    expect(fake.calls).toHaveLength(1); // the create's only
+  });
+});
+
+// last on purpose: it reads every log line the tests above made the two instances write
+describe('logs', () => {
+  test('no log line of either instance holds a client secret or any issued token', () => {
+    for (const harness of harnesses) {
+      const text = harness.logText();
+      expect(text.length).toBeGreaterThan(0);
+      expect(text).not.toContain('sekret-');
+      expect(text).not.toMatch(ISSUED_TOKEN);
+      expect(text).not.toContain('statictok-');
+    }
+  });
+});
