@@ -7,4 +7,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 20000,
+  maxWorkers: 2,
 };
