@@ -7,8 +7,10 @@ import { Services } from './services/services';
 import { errorHandler, notFound } from './http/error-handler';
 import { httpMetrics, requestLogger } from './http/observability';
 import { requestId } from './http/request-context';
+import { buildOpenApi } from './http/openapi';
 import { adminMapTokensRouter } from './http/routes/admin-map-tokens';
 import { authRouter } from './http/routes/auth';
+import { docsRouter } from './http/routes/docs';
 import { opsRouter } from './http/routes/ops';
 import { tokenReadRouter } from './http/routes/token-read';
 import { SchemaValidator } from './http/schema-validator';
@@ -34,6 +36,7 @@ export function createApp({ config, services, logger, metrics, validator = new S
   app.use(helmet());
 
   app.use(opsRouter(services.store, metrics.registry));
+  app.use(docsRouter(buildOpenApi(validator, { maxBatch: config.maxBatch })));
   app.use('/api/v1/auth', authRouter(services.clients, services.access, validator));
   app.use('/api/v1/map-tokens', tokenReadRouter(services.mapTokens, services.access, validator, config.corsAllowedOrigins));
   app.use('/api/v1/admin/map-tokens', adminMapTokensRouter(services.mapTokens, services.access, validator, config.maxBodyBytes));

@@ -1,0 +1,78 @@
+/**
+ * Examples of the OpenAPI document. The map token ones follow the sample of the Atrius "Admin Map
+ * Tokens API (v1)" page, except that the client secret is a placeholder and answers never carry it.
+ */
+
+const ATRIUS_ITEM = {
+  organization_ID: 1,
+  authType: 'agol',
+  authKey: 'f2f591dcea8345ac8e9af5c9e3757618',
+  authTimeout: 60,
+  authURL: 'https://www.arcgis.com/sharing/rest/oauth2/token/',
+} as const;
+
+const CLIENT_SECRET = '<client secret>';
+const ARCGIS_TOKEN = '5ce9c3bf-6141ef83290e41f2b20672a6b616f469e959d9e07--d764ee0878fb05faa9db8c9fe15e1c95d4a4be19d55cd5a74bfe8c3-w..';
+const EXPIRES = '2017-08-28T13:50:48.273Z';
+const REQUEST_ID = '273e4bb4-3019-42ea-8de9-f2c7853f7fdd';
+
+const resource = (mapTokenID: number) => ({ mapTokenID, ...ATRIUS_ITEM, token: ARCGIS_TOKEN, token_Expire_Date: EXPIRES });
+
+export const putRequestExamples = {
+  atrius: {
+    summary: 'Update map token 1 and create a new one (the Atrius sample)',
+    value: [
+      { mapTokenID: 1, ...ATRIUS_ITEM, authToken: CLIENT_SECRET },
+      { ...ATRIUS_ITEM, authToken: CLIENT_SECRET },
+    ],
+  },
+  keepSecret: {
+    summary: 'Change the lifetime of map token 1 and keep its stored secret (authToken omitted)',
+    value: [{ mapTokenID: 1, ...ATRIUS_ITEM, authTimeout: 120 }],
+  },
+  static: {
+    summary: 'Store a static token',
+    value: [{ organization_ID: 1, authType: 'static', token: '<a token from elsewhere>', token_Expire_Date: '2030-01-01T00:00:00.000Z' }],
+  },
+};
+
+export const putResponseExample = { result: [resource(1), resource(2)], count: 2, limit: null, offset: null };
+export const listResponseExample = { result: [resource(1), resource(2)], count: 2, limit: 100, offset: 0, total: 2 };
+export const getResponseExample = { result: [resource(1)], count: 1, limit: null, offset: null };
+export const tokenReadExample = { mapTokenID: 1, token: ARCGIS_TOKEN, token_Expire_Date: EXPIRES, expires_in: 7140 };
+
+export const authTokenRequestExample = { grant_type: 'client_credentials', client_id: '<client id>', client_secret: CLIENT_SECRET };
+export const authTokenResponseExample = { access_token: '<JWT>', token_type: 'Bearer', expires_in: 3600, scope: 'admin' };
+export const clientSecretCreatedExample = { id: '6f1c2b9e0d4a7c3e5b8f1a2d', description: 'deploy pipeline', createdAt: '2024-05-01T12:00:00.000Z', secret: '<new client secret>' };
+export const clientSecretListExample = [{ id: '6f1c2b9e0d4a7c3e5b8f1a2d', description: 'deploy pipeline', client_id: '<client id>', createdAt: '2024-05-01T12:00:00.000Z' }];
+export const clientSecretDeletedExample = { deleted: '6f1c2b9e0d4a7c3e5b8f1a2d' };
+
+/** What each error code of the envelope means, with a message like the ones the service sends. */
+export const ERROR_RESPONSES = {
+  400: { code: 'BadRequest', description: 'Invalid request: a header, the path, the query or the body does not match its schema; `details` lists each problem.', msg: 'The request body is invalid: /0/authURL is required.' },
+  401: { code: 'Unauthorized', description: 'No valid subscription key or access token for this environment.', msg: 'Unauthorized to access this resource.' },
+  403: { code: 'Forbidden', description: 'The key or client is valid but its role or organization does not allow this.', msg: 'This route needs an admin key or client; yours is a reader.' },
+  404: { code: 'NotFound', description: 'The resource was not found in this environment (or not in the caller\'s organization).', msg: 'Map token 7 was not found.' },
+  405: { code: 'MethodNotAllowed', description: 'The path exists but not with this method; the Allow header lists the methods it has.', msg: 'POST is not allowed here; allowed: GET, PUT.' },
+  413: { code: 'PayloadTooLarge', description: 'The body is larger than MAX_BODY_BYTES.', msg: 'The request body is larger than MAX_BODY_BYTES allows.' },
+  415: { code: 'UnsupportedMediaType', description: 'The body is not application/json.', msg: 'Content-Type text/plain is not supported; send application/json.' },
+  500: { code: 'InternalError', description: 'An unexpected error; the request id identifies it in the logs.', msg: 'Something went wrong on our side; the request id identifies it in the logs.' },
+  502: { code: 'BadGateway', description: 'ArcGIS failed, answered with something other than a token, or refused the stored credentials.', msg: 'ArcGIS rejected the stored credentials: Invalid client_secret' },
+  503: { code: 'ServiceUnavailable', description: 'The database is unavailable; retry after the Retry-After delay.', msg: 'The database is unavailable; try again shortly.' },
+  504: { code: 'GatewayTimeout', description: 'ArcGIS did not answer within UPSTREAM_TIMEOUT_MS.', msg: 'ArcGIS did not answer within 10000 ms' },
+} as const;
+
+export type ErrorStatus = keyof typeof ERROR_RESPONSES;
+
+export function errorExample(status: ErrorStatus): Record<string, unknown> {
+  const { code, msg } = ERROR_RESPONSES[status];
+  const body: Record<string, unknown> = { msg, requestId: REQUEST_ID, code };
+  if (status === 400) body.details = [{ path: '/0/authURL', message: 'is required' }];
+  return body;
+}
+
+export const OAUTH_ERROR_EXAMPLES = {
+  400: { error: 'unsupported_grant_type', error_description: 'Only grant_type=client_credentials is supported.' },
+  401: { error: 'invalid_client', error_description: 'Client authentication failed: unknown client, wrong secret, or another environment.' },
+  429: { error: 'invalid_request', error_description: 'Too many failed logins; wait before trying again (see Retry-After).' },
+} as const;

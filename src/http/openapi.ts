@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../project-root';
+import {
+  componentHeaders,
+  componentParameters,
+  componentResponses,
+  componentSchemas,
+  errorResponseName,
+  json,
+  Json,
+  parameterRef,
+  parametersFrom,
+  response,
+  responseRef,
+  schemaRef,
+  securitySchemes,
+} from './openapi-components';
+import * as ex from './openapi-examples';
+import { SchemaValidator } from './schema-validator';
+
+const API_SECURITY = [{ subscriptionKey: [] }, { bearerAuth: [] }];
+
+const DESCRIPTION = `Holds ArcGIS app credentials (OAuth 2.0 client_credentials) and hands short-lived ArcGIS access tokens to the clients that render secured floor maps, so that those clients never see a client secret. The admin API is compatible with the Atrius "Admin Map Tokens API (v1)".
+
+Every \`/api/v1\` call (except the token endpoint) is scoped to one environment by \`atr-environment-id\` and authenticated with \`atr-subscription-key\` or \`Authorization: Bearer <access token>\`. Every answer carries \`x-request-id\`; errors use the envelope \`{"msg", "requestId", "code", "details"?}\` (the token endpoint answers in RFC 6749's shape instead). A method a path lacks answers 405 (\`MethodNotAllowed\`, with an \`Allow\` header); an unknown path answers 404.
+
+## Where this differs from the Atrius page, and why
+
+- \`authToken\` (the ArcGIS client secret) is **write-only**: stored encrypted, never returned. The Atrius samples echo it in every answer; a secret that can be read back leaks through every admin tool, log and browser that sees an answer.
+- \`authTimeout\` is the requested token lifetime in **minutes**, passed to ArcGIS as \`expiration\` (ArcGIS's own unit). The Atrius page calls it "time in seconds"; read literally, its example of 60 would ask for one-minute tokens.
+- The list and delete routes, \`total\` in list answers, \`details\` in errors, roles and organization-bound keys, the client-credentials flow and the token read for floor-rendering clients are additions: the Atrius page documents only the PUT and its answers.`;
+
+/** Errors an operation documents, as references to the shared responses. */
+function errors(...statuses: ex.ErrorStatus[]): Json {
+  return Object.fromEntries(statuses.map((status) => [String(status), responseRef(errorResponseName(status))]));
+}
+
+function apiOperation(tag: string, operationId: string, summary: string, description: string, extra: Json): Json {
+  const { parameters = [], ...rest } = extra as { parameters?: Json[] };
+  return {
+    tags: [tag],
+    operationId,
+    summary,
+    description,
+    security: API_SECURITY,
+    parameters: [...['atr-environment-id', 'atr-partner-id', 'atr-request-source', 'x-request-id'].map(parameterRef), ...parameters],
+    ...rest,
+  };
+}
+
+function publicOperation(tag: string, operationId: string, summary: string, responses: Json): Json {
+  return { tags: [tag], operationId, summary, security: [], responses };
+}
+
+/** The OpenAPI 3.1 document of every route the app serves, assembled from the same schemas Ajv validates with. */
+export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: number }): object {
+  const files = validator.schemas;
+  const schemas = componentSchemas(files);
+  schemas.MapTokenPutRequest = { ...schemas.MapTokenPutRequest, maxItems: options.maxBatch };
+  const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  const mapTokenID = parameterRef('mapTokenID');
+  const envelope = schemaRef('MapTokenEnvelope');
+  const adminTag = 'Map tokens (admin)';
+  const environmentHeader = parametersFrom(files['atr-headers.json'], 'header').find((parameter) => parameter.name === 'atr-environment-id');
+
+  const paths: Json = {
+    '/api/v1/admin/map-tokens': {
+      put: apiOperation(adminTag, 'putMapTokens', 'Create or update map tokens', `Saves a list of 1 to ${options.maxBatch} (MAX_BATCH) new or existing map token resources in one transaction: on any error nothing is stored. An item without mapTokenID creates a resource; with one, it replaces that resource's writable fields (an omitted authToken keeps the stored secret). For every agol item whose credentials are new or changed, a token is fetched from authURL before anything is stored. Needs the admin role.`, {
+        requestBody: { required: true, description: 'The items, at most MAX_BATCH.', content: json(schemaRef('MapTokenPutRequest'), undefined, ex.putRequestExamples) },
+        responses: {
+          200: response('The written resources, in request order, with their tokens.', json(envelope, ex.putResponseExample)),
+          ...errors(400, 401, 403, 404, 413, 415, 500, 502, 503, 504),
+        },
+      }),
+      get: apiOperation(adminTag, 'listMapTokens', 'List map tokens', 'The map tokens of this environment (of the caller\'s organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). Needs the admin role.', {
+        parameters: parametersFrom(files['map-token-list-query.json'], 'query'),
+        responses: { 200: response('A page of map tokens; total counts all that match.', json(envelope, ex.listResponseExample)), ...errors(400, 401, 403, 500, 503) },
+      }),
+    },
+    '/api/v1/admin/map-tokens/{mapTokenID}': {
+      get: apiOperation(adminTag, 'getMapToken', 'Read one map token', 'One resource with a fresh token (at least min(5 minutes, 20% of its lifetime) left). Needs the admin role.', {
+        parameters: [mapTokenID],
+        responses: { 200: response('The resource.', json(envelope, ex.getResponseExample)), ...errors(400, 401, 403, 404, 500, 502, 503, 504) },
+      }),
+      delete: apiOperation(adminTag, 'deleteMapToken', 'Delete a map token', 'Deletes the resource; its secret and cached token are gone from the database at once. Needs the admin role.', {
+        parameters: [mapTokenID],
+        responses: { 204: response('Deleted.'), ...errors(400, 401, 403, 404, 500, 503) },
+      }),
+    },
+    '/api/v1/map-tokens/{mapTokenID}/token': {
+      get: apiOperation('Token read', 'readMapToken', 'Get a fresh token for a floor-rendering client', 'The current ArcGIS token of a map token, with at least the refresh margin left; fetched from ArcGIS at most once per token lifetime. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.', {
+        parameters: [mapTokenID],
+        responses: { 200: response('The token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']), ...errors(400, 401, 403, 404, 500, 502, 503, 504) },
+      }),
+      options: {
+        tags: ['Token read'],
+        operationId: 'preflightMapToken',
+        summary: 'CORS preflight',
+        description: 'Answers browsers\' preflight requests; CORS headers are sent only for origins in CORS_ALLOWED_ORIGINS.',
+        security: [],
+        parameters: [mapTokenID],
+        responses: { 204: response('Preflight answered.', undefined, ['Allow']) },
+      },
+    },
+    '/api/v1/auth/token': {
+      post: {
+        tags: ['Client credentials'],
+        operationId: 'issueAccessToken',
+        summary: 'Get an access token (OAuth 2.0 client credentials)',
+        description: 'RFC 6749 section 4.4. Send client_id and client_secret in the body or as HTTP Basic credentials (not both). The access token works with the client\'s atr-environment-id until it expires or its secret is deleted. Failed logins are rate limited per address and per client id.',
+        security: [{}, { clientBasic: [] }],
+        parameters: [{ ...environmentHeader, required: false, description: 'Optional: when sent, it must be the client\'s environment.' }, parameterRef('x-request-id')],
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': { schema: schemaRef('AuthTokenRequest'), example: ex.authTokenRequestExample },
+            'application/json': { schema: schemaRef('AuthTokenRequest'), example: ex.authTokenRequestExample },
+          },
+        },
+        responses: {
+          200: response('An access token.', json(schemaRef('AuthTokenResponse'), ex.authTokenResponseExample), ['Cache-Control']),
+          400: responseRef('OAuthBadRequest'),
+          401: responseRef('OAuthUnauthorized'),
+          429: responseRef('OAuthTooManyRequests'),
+          ...errors(500, 503),
+        },
+      },
+    },
+    '/api/v1/auth/clientcredentials': {
+      get: apiOperation('Client credentials', 'listClientSecrets', 'List the calling client\'s secrets', 'Never returns a secret. Needs the bearer token of the client.', {
+        security: [{ bearerAuth: [] }],
+        responses: { 200: response('The secrets\' metadata.', json(schemaRef('ClientSecretList'), ex.clientSecretListExample)), ...errors(400, 401, 500, 503) },
+      }),
+      post: apiOperation('Client credentials', 'createClientSecret', 'Create a secret for the calling client', 'The secret is shown once and stored only as a hash. Rotation: log in with the current secret, create a new one, delete the old one. Needs the bearer token of the client.', {
+        security: [{ bearerAuth: [] }],
+        parameters: parametersFrom(files['client-secret-create-query.json'], 'query'),
+        responses: { 200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']), ...errors(400, 401, 500, 503) },
+      }),
+      delete: apiOperation('Client credentials', 'deleteClientSecret', 'Delete one of the calling client\'s secrets', 'Access tokens issued for it stop working within CACHE_TTL_SECONDS. Needs the bearer token of the client.', {
+        security: [{ bearerAuth: [] }],
+        parameters: parametersFrom(files['client-secret-delete-query.json'], 'query'),
+        responses: { 200: response('Deleted.', json(schemaRef('ClientSecretDeleted'), ex.clientSecretDeletedExample)), ...errors(400, 401, 404, 500, 503) },
+      }),
+    },
+    '/healthz': {
+      get: publicOperation('Operations', 'health', 'Liveness: 200 while the process runs', {
+        200: response('Alive.', json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, { status: 'ok' }), ['Cache-Control']),
+      }),
+    },
+    '/readyz': {
+      get: publicOperation('Operations', 'ready', 'Readiness: 200 when the store answers', {
+        200: response('Ready.', json(readiness('ready'), { status: 'ready', store: 'mysql' }), ['Cache-Control']),
+        503: response('The store does not answer.', json(readiness('unavailable'), { status: 'unavailable', store: 'mysql' }), ['Cache-Control']),
+      }),
+    },
+    '/metrics': {
+      get: publicOperation('Operations', 'metrics', 'Prometheus metrics (bind or firewall it in production)', {
+        200: response('Prometheus text exposition format.', { 'text/plain': { schema: { type: 'string' } } }),
+      }),
+    },
+    '/api/v1/openapi.json': {
+      get: publicOperation('Documentation', 'openapi', 'This OpenAPI 3.1 document', { 200: response('The document.', json({ type: 'object' })) }),
+    },
+    '/docs': {
+      get: publicOperation('Documentation', 'docs', 'An API explorer page for this document (Swagger UI, served locally)', {
+        200: response('The page.', { 'text/html': { schema: { type: 'string' } } }),
+      }),
+    },
+  };
+
+  return {
+    openapi: '3.1.0',
+    info: { title: 'map-token-proxy', version, description: DESCRIPTION },
+    tags: [
+      { name: adminTag, description: 'Atrius-compatible admin API.' },
+      { name: 'Token read', description: 'For floor-rendering clients.' },
+      { name: 'Client credentials', description: 'Access tokens for admin scripts, and rotation of their secrets.' },
+      { name: 'Operations', description: 'Health, readiness and metrics; no authentication.' },
+      { name: 'Documentation', description: 'This document and its explorer page.' },
+    ],
+    paths,
+    components: { schemas, parameters: componentParameters(files['atr-headers.json']), headers: componentHeaders, responses: componentResponses(), securitySchemes },
+  };
+}
+
+function readiness(status: string): Json {
+  return { type: 'object', required: ['status', 'store'], properties: { status: { const: status }, store: { enum: ['mysql', 'memory'] } } };
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Reproduces the Dockerfile's runtime stage without Docker: the built dist/, schemas/ and sql/ with the
+# production dependencies only, in an empty folder. The server must become ready on the embedded store,
+# hold no dev dependency, and stop with exit code 0 on SIGTERM. Prints "runtime stage OK" on success.
+set -euo pipefail
+
+project="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+stage="$(mktemp -d)"
+server_pid=""
+
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$stage"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "runtime stage FAILED: $*" >&2
+  if [[ -f "$stage/server.log" ]]; then
+    echo "--- server output ---" >&2
+    cat "$stage/server.log" >&2
+  fi
+  exit 1
+}
+
+(cd "$project" && npm run -s build) || fail "npm run build"
+
+cp "$project/package.json" "$project/package-lock.json" "$stage/"
+cp -R "$project/dist" "$project/schemas" "$project/sql" "$stage/"
+
+cd "$stage"
+npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >npm.log 2>&1 ||
+  { cat npm.log >&2; fail "npm ci --omit=dev"; }
+
+# No dev dependency may be installed, unless production code needs it too: the lock file marks those
+# without "dev" (e.g. @types/node, a peer dependency of mysql2, which npm installs with it).
+leaked="$(node -e '
+  const fs = require("node:fs");
+  const dev = Object.keys(require("./package.json").devDependencies || {});
+  const lock = require("./package-lock.json").packages;
+  const devOnly = (name) => (lock["node_modules/" + name] || {}).dev === true;
+  console.log(dev.filter((name) => devOnly(name) && fs.existsSync("node_modules/" + name)).join(" "));
+')"
+[[ -z "$leaked" ]] || fail "dev dependencies in the runtime node_modules: $leaked"
+test ! -d node_modules/typescript || fail "typescript is installed"
+
+port="$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
+
+env -u MYSQL_URL -u ENCRYPTION_KEY -u ACCESS_TOKEN_SIGNING_KEY NODE_ENV=production HOST=127.0.0.1 PORT="$port" \
+  node dist/src/server.js >server.log 2>&1 &
+server_pid=$!
+
+ready=""
+deadline=$((SECONDS + 30))
+while ((SECONDS < deadline)); do
+  kill -0 "$server_pid" 2>/dev/null || fail "the server exited before it was ready"
+  status="$(node -e '
+    fetch(process.argv[1]).then((r) => console.log(r.status), () => console.log(0));
+  ' "http://127.0.0.1:$port/readyz")"
+  if [[ "$status" == "200" ]]; then ready=yes; break; fi
+  sleep 0.5
+done
+[[ -n "$ready" ]] || fail "/readyz did not answer 200 within 30 s"
+
+kill -TERM "$server_pid"
+set +e
+wait "$server_pid"
+code=$?
+set -e
+server_pid=""
+[[ "$code" -eq 0 ]] || fail "the server exited with $code after SIGTERM, not 0"
+
+echo "runtime stage OK"
