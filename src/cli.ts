@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig } from './config';
+import { SecretBox } from './crypto/secret-box';
 import { AccessService } from './services/access-service';
 import { ClientCredentialsService } from './services/client-credentials-service';
 import { migrate } from './stores/mysql/migrate';
@@ -12,6 +13,7 @@ import { Role, Store } from './stores/store';
 
 const USAGE = `usage: map-token-proxy <command> [--json]
   migrate
+  reencrypt            re-seal every stored secret and token with the first ENCRYPTION_KEY
   keys create --environment E --role admin|reader [--organization N] [--description D]
   keys list --environment E
   keys revoke --id ID
@@ -65,6 +67,11 @@ async function main(argv: string[]): Promise<void> {
       cacheMaxEntries: 1,
     });
     const access = new AccessService(store, systemClock, clients, { cacheTtlMs: 0, cacheMaxEntries: 1 });
+    if (command === 'reencrypt') {
+      const box = new SecretBox(config.encryptionKeys);
+      const resealed = await store.mapTokens.resealAll((sealed) => (box.needsRotation(sealed) ? box.encrypt(box.decrypt(sealed)) : null));
+      return print({ resealed }, `re-sealed ${resealed} value(s) with the first ENCRYPTION_KEY`);
+    }
     await run(command, values, store, access, clients, print);
   } finally {
     await store.close();

@@ -101,6 +101,12 @@ export interface MapTokenStore {
   delete(environment: string, id: number, audit: AuditContext): Promise<boolean>;
   /** Saves a refreshed token unless the row changed since `version`. False when it did. */
   saveToken(id: number, version: number, token: StoredToken): Promise<boolean>;
+  /**
+   * Key rotation: passes every sealed value (secrets and tokens of every environment) to `reseal`, and
+   * stores what it returns in place of a value it changed (unless the row changed meanwhile).
+   * Returns how many values were replaced.
+   */
+  resealAll(reseal: (sealed: string) => string | null): Promise<number>;
 }
 
 export interface KeyStore {

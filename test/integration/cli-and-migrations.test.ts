@@ -1,5 +1,6 @@
 import { migrate } from '../../src/stores/mysql/migrate';
 import { hashSecret } from '../../src/crypto/secrets';
+import { SecretBox } from '../../src/crypto/secret-box';
 import { runCli } from '../support/processes';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
@@ -59,6 +60,24 @@ describe('command line', () => {
     const listed = JSON.parse((await runCli(['clients', 'list', '--environment', 'cli-env', '--json'], env)).stdout);
     expect(listed).toEqual([expect.objectContaining({ client_id: client.client_id, role: 'admin' })]);
     expect(JSON.parse((await runCli(['clients', 'delete', '--id', client.client_id, '--json'], env)).stdout)).toEqual({ deleted: client.client_id });
+  });
+
+  it('re-seals stored secrets and tokens under a new first ENCRYPTION_KEY, after which the old key can go', async () => {
+    const oldBox = new SecretBox([Buffer.from(TEST_ENCRYPTION_KEY, 'base64')]);
+    await db.query(
+      `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at)
+       VALUES ('cli-env', 1, 'agol', 'id', ?, NULL, 'https://www.arcgis.com/sharing/rest/oauth2/token/', ?, 1, 2, 1, 1, 1)`,
+      [oldBox.encrypt('the-secret'), oldBox.encrypt('the-token')],
+    );
+    const newKey = Buffer.alloc(32, 42).toString('base64');
+    const result = await runCli(['reencrypt', '--json'], { ...env, ENCRYPTION_KEY: `${newKey},${TEST_ENCRYPTION_KEY}` });
+    expect(JSON.parse(result.stdout)).toEqual({ resealed: 2 });
+    const [row] = await db.query<{ auth_secret_enc: string; token_enc: string }[]>("SELECT auth_secret_enc, token_enc FROM map_tokens WHERE environment = 'cli-env'");
+    const newBox = new SecretBox([Buffer.from(newKey, 'base64')]);
+    expect(newBox.decrypt(row.auth_secret_enc)).toBe('the-secret');
+    expect(newBox.decrypt(row.token_enc)).toBe('the-token');
+    const again = await runCli(['reencrypt', '--json'], { ...env, ENCRYPTION_KEY: `${newKey},${TEST_ENCRYPTION_KEY}` });
+    expect(JSON.parse(again.stdout)).toEqual({ resealed: 0 });
   });
 
   it.each([

@@ -189,6 +189,15 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     await holder;
   });
 
+  it('re-seals every sealed value it is given a replacement for, in every environment', async () => {
+    const [a] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token('old-token') }], audit('env-a'));
+    const [b] = await store.mapTokens.writeBatch([{ kind: 'create', fields: { ...agol(), authSecretEnc: 'current' }, token: null }], audit('env-b'));
+    const replaced = await store.mapTokens.resealAll((sealed) => (sealed === 'current' ? null : `re:${sealed}`));
+    expect(replaced).toBe(2);
+    expect(await store.mapTokens.get('env-a', a.id)).toMatchObject({ authSecretEnc: 're:sealed-secret', token: { tokenEnc: 're:old-token' } });
+    expect((await store.mapTokens.get('env-b', b.id))!.authSecretEnc).toBe('current');
+  });
+
   it('answers ping', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });

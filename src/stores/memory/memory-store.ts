@@ -72,6 +72,16 @@ export function createMemoryStore(clock: Clock): Store {
         record(ctx, 'delete', 'map_token', id);
         return true;
       },
+      async resealAll(reseal) {
+        let replaced = 0;
+        for (const row of mapTokens.values()) {
+          const secret = row.authSecretEnc === null ? null : reseal(row.authSecretEnc);
+          if (secret !== null) (row.authSecretEnc = secret), replaced++;
+          const token = row.token === null ? null : reseal(row.token.tokenEnc);
+          if (token !== null) (row.token!.tokenEnc = token), replaced++;
+        }
+        return replaced;
+      },
       async saveToken(id, version, token: StoredToken) {
         const row = mapTokens.get(id);
         if (!row || row.version !== version) return false;

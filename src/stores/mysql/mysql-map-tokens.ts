@@ -90,6 +90,22 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       });
     },
 
+    async resealAll(reseal) {
+      let replaced = 0;
+      const rows = await db.rows('SELECT id, auth_secret_enc, token_enc FROM map_tokens WHERE auth_secret_enc IS NOT NULL OR token_enc IS NOT NULL');
+      for (const row of rows) {
+        for (const column of ['auth_secret_enc', 'token_enc'] as const) {
+          const sealed = row[column] as string | null;
+          const next = sealed === null ? null : reseal(sealed);
+          if (next === null) continue;
+          // only if nobody replaced the value meanwhile (a refresh, a PUT)
+          const result = await db.execute(`UPDATE map_tokens SET ${column} = ? WHERE id = ? AND ${column} = ?`, [next, row.id, sealed]);
+          replaced += result.affectedRows;
+        }
+      }
+      return replaced;
+    },
+
     async saveToken(id, version, token) {
       const result = await db.execute(
         'UPDATE map_tokens SET token_enc = ?, token_issued_at = ?, token_expires_at = ? WHERE id = ? AND version = ?',
