@@ -3,26 +3,24 @@ import pino, { Logger } from 'pino';
 export type { Logger };
 
 /**
- * Redaction is configuration, not discipline: these paths are censored wherever they appear in a
- * log object. Secrets are also never put in log objects in the first place.
+ * Redaction is configuration, not discipline: these paths are censored in every log object. Secrets are
+ * also never put in log objects in the first place. Exact paths, no wildcards: a wildcard path makes
+ * pino walk every object it logs, on every line.
  */
 export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers["atr-subscription-key"]',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
   'authToken',
   'client_secret',
   'secret',
   'token',
   'access_token',
   'key',
-  '*.authToken',
-  '*.client_secret',
-  '*.secret',
-  '*.token',
-  '*.access_token',
-  '*.key',
+  'headers.authorization',
+  'headers["atr-subscription-key"]',
+  'req.headers.authorization',
+  'req.headers["atr-subscription-key"]',
+  'req.headers.cookie',
+  'body.authToken',
+  'body.client_secret',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -7,13 +7,19 @@ import { ClientCredentialsService } from './client-credentials-service';
 import { Principal } from './principal';
 import { TtlCache } from './ttl-cache';
 
+interface KnownKey {
+  row: KeyRow;
+  principal: Principal;
+}
+
 /**
- * Who is calling, from a subscription key or a bearer access token. Keys are looked up by their
- * SHA-256 through a process cache (re-checked every CACHE_TTL_SECONDS), so a request costs no
- * database round trip. Unknown, revoked and other-environment keys get the same 401.
+ * Who is calling, from a subscription key or a bearer access token. The store finds a key by its
+ * SHA-256 (the only form it keeps); a process cache in front of it (re-checked every
+ * CACHE_TTL_SECONDS) answers a known key with no database round trip and no hashing, and hands out
+ * the same frozen principal each time. Unknown, revoked and other-environment keys get the same 401.
  */
 export class AccessService {
-  private readonly keys: TtlCache<string, KeyRow | null>;
+  private readonly keys: TtlCache<string, KnownKey | null>;
 
   constructor(
     private readonly store: Store,
@@ -21,7 +27,13 @@ export class AccessService {
     private readonly clients: ClientCredentialsService,
     options: { cacheTtlMs: number; cacheMaxEntries: number },
   ) {
-    this.keys = new TtlCache(clock, options.cacheTtlMs, options.cacheMaxEntries, (hash) => store.keys.findByHash(hash));
+    this.keys = new TtlCache(clock, options.cacheTtlMs, options.cacheMaxEntries, async (key) => {
+      const hash = hashSecret(key);
+      const row = await store.keys.findByHash(hash);
+      if (!row || !sameHash(row.keyHash, hash)) return null;
+      const principal: Principal = Object.freeze({ kind: 'key', id: String(row.id), environment: row.environment, role: row.role, organizationId: row.organizationId });
+      return { row, principal };
+    });
   }
 
   async authenticate(environment: string, credentials: { subscriptionKey?: string; authorization?: string }): Promise<Principal> {
@@ -32,10 +44,10 @@ export class AccessService {
     }
     const key = credentials.subscriptionKey;
     if (key === undefined || key === '') throw new UnauthorizedError('Send atr-subscription-key, or Authorization: Bearer with an access token.');
-    const hash = hashSecret(key);
-    const row = await this.keys.get(hash);
-    if (!row || row.environment !== environment || !sameHash(row.keyHash, hash)) throw new UnauthorizedError();
-    return { kind: 'key', id: String(row.id), environment, role: row.role, organizationId: row.organizationId };
+    if (key.length > 512) throw new UnauthorizedError();
+    const known = await this.keys.get(key);
+    if (!known || known.row.environment !== environment) throw new UnauthorizedError();
+    return known.principal;
   }
 
   async createKey(input: { environment: string; role: Role; organizationId: number | null; description: string | null }, actor: string) {
@@ -46,7 +58,8 @@ export class AccessService {
 
   async revokeKey(id: number, actor: string): Promise<KeyRow | null> {
     const row = await this.store.keys.revoke(id, { actor, requestId: randomUUID() });
-    if (row) this.keys.delete(row.keyHash);
+    // the cache is keyed by the key itself, which is not stored: forget every key, revocations are rare
+    if (row) this.keys.clear();
     return row;
   }
 }

@@ -4,7 +4,7 @@ import { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
 import { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
 import { Principal, RequestContext } from './principal';
 import { TokenBroker } from './token-broker';
-import { toIsoOrNull, TokenState } from './token-state';
+import { TokenState } from './token-state';
 import { planWrites, WritePlanner } from './write-planner';
 
 /** The rules of the map token resource: scoped writes, atomic batches, fresh reads. */
@@ -53,7 +53,7 @@ export class MapTokenService {
     return {
       mapTokenID: id,
       token: state.token,
-      token_Expire_Date: toIsoOrNull(state.expiresAt),
+      token_Expire_Date: state.expiresAtIso,
       expires_in: state.expiresAt === null ? null : Math.max(0, Math.floor((state.expiresAt - this.clock.now()) / 1000)),
     };
   }
@@ -108,6 +108,6 @@ export function toResource(row: MapTokenRow, state: TokenState): MapTokenResourc
     authTimeout: row.authTimeout,
     authURL: row.authUrl,
     token: state.token,
-    token_Expire_Date: toIsoOrNull(state.expiresAt),
+    token_Expire_Date: state.expiresAtIso,
   };
 }

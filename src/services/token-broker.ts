@@ -6,7 +6,7 @@ import { ApiError, BadRequestError, NotFoundError, StoreUnavailableError, Upstre
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { MapTokenRow, Store } from '../stores/store';
-import { refreshMarginMs, TokenState } from './token-state';
+import { refreshMarginMs, toIsoOrNull, TokenState } from './token-state';
 
 export interface TokenBrokerOptions {
   cacheTtlMs: number;
@@ -184,6 +184,7 @@ export class TokenBroker {
       token,
       issuedAt: row.token?.issuedAt ?? null,
       expiresAt: row.token?.expiresAt ?? null,
+      expiresAtIso: toIsoOrNull(row.token?.expiresAt ?? null),
       checkedAt: this.clock.now(),
       retryAfter: 0,
     };

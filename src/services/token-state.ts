@@ -11,6 +11,8 @@ export interface TokenState {
   token: string | null;
   issuedAt: number | null;
   expiresAt: number | null;
+  /** expiresAt as ISO 8601, computed once per token rather than once per read. */
+  expiresAtIso: string | null;
   /** When this process last compared the entry with the store. */
   checkedAt: number;
   /** After a failed refresh: serve the unexpired token without retrying until then. */

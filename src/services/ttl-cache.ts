@@ -40,6 +40,10 @@ export class TtlCache<K extends {}, V extends {} | null> {
     this.entries.delete(key);
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   private async reload(key: K, entry: Entry<V> | undefined): Promise<V> {
     try {
       const value = await this.load(key);

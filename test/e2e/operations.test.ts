@@ -1,0 +1,156 @@
+import request from 'supertest';
+import { StoreUnavailableError } from '../../src/errors';
+import { FakeArcgis } from '../support/fake-arcgis';
+import { createHarness, Harness, TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
+import { startServer } from '../support/processes';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const ENV = 'ops-env';
+const staticItem = { organization_ID: 1, authType: 'static', token: 'ops-static-token' };
+
+let h: Harness;
+let admin: string;
+
+beforeEach(async () => {
+  h = createHarness();
+  admin = await h.key(ENV, 'admin');
+});
+afterEach(() => h.close());
+
+const put = (body: unknown) =>
+  request(h.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', admin).set('atr-request-source', 'ops-script').send(body as object);
+
+describe('request logs', () => {
+  it('writes one JSON line per request with method, route, status, duration, environment, actor and the request id, and no secret', async () => {
+    const res = await put([staticItem]).set('x-request-id', 'log-check-1');
+    const lines = h.logs.filter((line) => line.requestId === 'log-check-1');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      method: 'PUT',
+      route: '/api/v1/admin/map-tokens',
+      status: 200,
+      environment: ENV,
+      actor: 'ops-script',
+      requestId: res.headers['x-request-id'],
+    });
+    expect(typeof lines[0].durationMs).toBe('number');
+    expect(h.logText()).not.toContain(admin);
+    expect(h.logText()).not.toContain('ops-static-token');
+  });
+
+  it('logs the route pattern, never the id in the path', async () => {
+    await request(h.app).get('/api/v1/admin/map-tokens/12345').set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+    const line = h.logs.find((l) => l.method === 'GET' && l.status === 404)!;
+    expect(line.route).toBe('/api/v1/admin/map-tokens/:mapTokenID');
+  });
+
+  it('logs a 5xx at error level with its cause, and answers without the cause', async () => {
+    h.store.mapTokens.list = async () => {
+      throw new Error('driver exploded: secret-looking detail');
+    };
+    const res = await request(h.app).get('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('InternalError');
+    expect(JSON.stringify(res.body)).not.toContain('exploded');
+    const errors = h.logs.filter((l) => l.level === 'error');
+    expect(errors.some((l) => JSON.stringify(l).includes('driver exploded'))).toBe(true);
+    expect(errors.some((l) => l.status === 500 && l.requestId === res.body.requestId)).toBe(true);
+  });
+
+  it('honours LOG_LEVEL', async () => {
+    const quiet = createHarness({ env: { LOG_LEVEL: 'warn' } });
+    const key = await quiet.key(ENV, 'admin');
+    await request(quiet.app).get('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', key);
+    expect(quiet.logs).toHaveLength(0);
+    await quiet.close();
+  });
+});
+
+describe('health, readiness and metrics', () => {
+  it('answers /healthz while the process runs and /readyz while the store answers', async () => {
+    expect((await request(h.app).get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await request(h.app).get('/readyz')).status).toBe(200);
+    h.store.ping = async () => {
+      throw new StoreUnavailableError();
+    };
+    const started = Date.now();
+    const down = await request(h.app).get('/readyz');
+    expect(down.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('answers /readyz 503 within its bound when the store hangs', async () => {
+    h.store.ping = () => new Promise(() => undefined);
+    const started = Date.now();
+    expect((await request(h.app).get('/readyz')).status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('exports request, cache and process metrics with bounded labels', async () => {
+    const created = await put([staticItem]);
+    const id = created.body.result[0].mapTokenID;
+    const reader = await h.key(ENV, 'reader');
+    for (let i = 0; i < 3; i++) await request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
+    const text = (await request(h.app).get('/metrics')).text;
+    expect(text).toMatch(/mtp_http_requests_total\{route="\/api\/v1\/map-tokens\/:mapTokenID\/token",method="GET",status="200"\} 3/);
+    expect(text).toMatch(/mtp_http_request_duration_seconds_bucket\{le="0.005",route="\/api\/v1\/admin\/map-tokens",method="PUT"\}/);
+    expect(text).toMatch(/mtp_token_cache_total\{result="hit"\} [1-9]/);
+    for (const name of ['mtp_arcgis_calls_total', 'mtp_token_refreshes_total', 'mtp_stale_tokens_served_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds']) {
+      expect(text).toContain(name);
+    }
+    expect(text).not.toContain(`/${id}/`);
+    expect(text).not.toContain(reader);
+  });
+});
+
+describe('security headers', () => {
+  it('sends helmet headers on every answer and no x-powered-by', async () => {
+    for (const path of ['/healthz', '/api/v1/admin/map-tokens', '/nowhere']) {
+      const res = await request(h.app).get(path).set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['strict-transport-security']).toBeDefined();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  let db: TestDatabase;
+  let fake: FakeArcgis;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    fake = new FakeArcgis();
+    await fake.start();
+  });
+  afterAll(async () => {
+    await fake.stop();
+    await db.drop();
+  });
+
+  it('on SIGTERM finishes the request in flight, then exits 0', async () => {
+    const server = await startServer({
+      MYSQL_URL: db.url,
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
+      AUTH_URL_ALLOWLIST: fake.url,
+    });
+    const writer = createHarness({ mysqlUrl: db.url });
+    const key = await writer.key(ENV, 'admin');
+    await writer.close();
+    fake.delayMs = 1500;
+    const inFlight = fetch(`${server.url}/api/v1/admin/map-tokens`, {
+      method: 'PUT',
+      headers: { 'atr-environment-id': ENV, 'atr-subscription-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify([{ organization_ID: 1, authType: 'agol', authKey: 'id', authToken: 'secret', authURL: fake.tokenUrl }]),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(fake.calls).toHaveLength(1);
+    const exited = server.stop('SIGTERM');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await exited).toBe(0);
+    expect(server.output()).toContain('shutting down');
+  });
+});
