@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ArcgisStandIn } from './arcgis-stand-in';
+import { BenchDatabase } from './database';
+import { LoadOptions, measure, storm } from './load';
+import { Child, PROJECT_ROOT, runCli, startChild, stopAll } from './processes';
+import { profileTokenRead } from './profile-run';
+import { describeMachine, Memory, renderReport, Settings, Storm } from './report';
+
+const ENVIRONMENT = 'bench';
+const STORM_REQUESTS = 1000;
+const STORM_DELAY_MS = 200;
+const STORM_CACHE_TTL_SECONDS = 1;
+
+function setting(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+interface Context {
+  db: BenchDatabase;
+  arcgis: ArcgisStandIn;
+  cwd: string;
+  serviceEnv: Record<string, string>;
+  readerHeaders: Record<string, string>;
+}
+
+async function main(): Promise<void> {
+  const settings: Settings = {
+    durationSeconds: setting('BENCH_DURATION', 10, 1, 600),
+    warmupSeconds: 2,
+    connections: setting('BENCH_CONNECTIONS', 32, 1, 10_000),
+    soakSeconds: setting('BENCH_SOAK_SECONDS', 60, 1, 3600),
+    stormRequests: STORM_REQUESTS,
+    stormDelayMs: STORM_DELAY_MS,
+  };
+  const profiling = process.env.BENCH_PROFILE === '1';
+  const loadAtStart = loadavg()[0];
+  const serverUrl = process.env.MYSQL_BENCH_URL || 'mysql://root@127.0.0.1:3306';
+
+  const cwd = mkdtempSync(join(tmpdir(), 'mtp-bench-')); // no stray .env reaches the children
+  const arcgis = new ArcgisStandIn();
+  let db: BenchDatabase | undefined;
+  const cleanup = async () => {
+    await stopAll();
+    await arcgis.stop();
+    if (db) await db.drop().catch((error: Error) => log(`could not drop database ${db!.name}: ${error.message}`));
+    db = undefined;
+    rmSync(cwd, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping children and dropping the database`);
+      void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+
+  try {
+    db = await BenchDatabase.create(serverUrl);
+    log(`database ${db.name} created`);
+    await arcgis.start();
+    const serviceEnv: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      MYSQL_URL: db.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ACCESS_TOKEN_SIGNING_KEY: randomBytes(32).toString('hex'),
+      AUTH_URL_ALLOWLIST: arcgis.origin,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    };
+    await runCli(['migrate'], serviceEnv, cwd);
+    const admin = (await runCli(['keys', 'create', '--environment', ENVIRONMENT, '--role', 'admin', '--description', 'bench'], serviceEnv, cwd)) as { key: string };
+    const reader = (await runCli(['keys', 'create', '--environment', ENVIRONMENT, '--role', 'reader', '--description', 'bench'], serviceEnv, cwd)) as { key: string };
+    const ctx: Context = {
+      db,
+      arcgis,
+      cwd,
+      serviceEnv,
+      readerHeaders: { 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': reader.key },
+    };
+
+    const service = await startChild({ name: 'service', script: 'src/server.js', env: serviceEnv, cwd });
+    const [readId, stormId] = await createMapTokens(service.url, admin.key, arcgis.tokenUrl);
+    const readPath = `/api/v1/map-tokens/${readId}/token`;
+    const body = await readOnce(service.url + readPath, ctx.readerHeaders);
+    log(`service on port ${service.port}; token read answers ${Buffer.byteLength(body)} bytes`);
+    const atStartMb = service.rssMb();
+
+    const load = (url: string, headers?: Record<string, string>, serverPid?: number): LoadOptions => ({
+      url,
+      headers,
+      serverPid,
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      connections: settings.connections,
+    });
+    log('measuring the token read (cache hit, every middleware on)');
+    const tokenRead = await measure(load(service.url + readPath, ctx.readerHeaders, service.pid));
+    log('measuring the bare Express route');
+    const bareExpress = await measureBare('bare-express', 'bench/bare-express.js', body, readPath, ctx, load);
+    log('measuring the bare node:http server');
+    const bareNode = await measureBare('bare-node', 'bench/bare-node.js', body, readPath, ctx, load);
+
+    log(`soak: the token read for ${settings.soakSeconds} s`);
+    const beforeSoakMb = service.rssMb();
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(service.rssMb()), 1000);
+    const soak = await measure({ ...load(service.url + readPath, ctx.readerHeaders, service.pid), durationSeconds: settings.soakSeconds, warmupSeconds: 0 });
+    clearInterval(sampler);
+    const afterSoakMb = service.rssMb();
+    const memory: Memory = { atStartMb, beforeSoakMb, peakMb: Math.max(beforeSoakMb, afterSoakMb, ...samples), afterSoakMb, samples };
+    const serviceLogs = { warn: service.warnLines, error: service.errorLines };
+    await service.stop();
+
+    const storms: Storm[] = [];
+    for (const instances of [1, 3]) {
+      log(`cold storm: ${STORM_REQUESTS} concurrent reads of an expired token on ${instances} instance(s)`);
+      storms.push(await coldStorm(ctx, instances, `/api/v1/map-tokens/${stormId}/token`, stormId));
+    }
+
+    const report = renderReport({
+      machine: describeMachine(await db.version(), loadAtStart),
+      settings,
+      tokenRead: { name: 'token read (cache hit, all middleware)', result: tokenRead },
+      bareExpress: { name: 'bare Express 5 route, same JSON', result: bareExpress },
+      bareNode: { name: 'bare node:http, same JSON', result: bareNode },
+      soak: { name: `token read, ${settings.soakSeconds} s soak`, result: soak },
+      storms,
+      memory,
+      serviceLogs,
+    });
+    mkdirSync(join(PROJECT_ROOT, 'bench'), { recursive: true });
+    writeFileSync(join(PROJECT_ROOT, 'bench', 'results.md'), report);
+    process.stdout.write(report);
+    log('written to bench/results.md');
+
+    if (profiling) {
+      log('profiling the token read');
+      await profileTokenRead({ env: serviceEnv, cwd, headers: ctx.readerHeaders, path: readPath, load: load('') });
+      log('written to bench/profile.md');
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+/** PUT two agol map tokens pointing at the stand-in: one for the read benchmark, one for the storms. */
+async function createMapTokens(baseUrl: string, adminKey: string, tokenUrl: string): Promise<number[]> {
+  const item = (n: number) => ({ organization_ID: 1, authType: 'agol', authKey: `bench-app-${n}`, authToken: `bench-secret-${n}`, authTimeout: 120, authURL: tokenUrl });
+  const res = await fetch(`${baseUrl}/api/v1/admin/map-tokens`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': adminKey },
+    body: JSON.stringify([item(1), item(2)]),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`PUT /api/v1/admin/map-tokens answered ${res.status}: ${text}`);
+  return (JSON.parse(text) as { result: { mapTokenID: number }[] }).result.map((resource) => resource.mapTokenID);
+}
+
+async function readOnce(url: string, headers: Record<string, string>): Promise<string> {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${text}`);
+  return text;
+}
+
+async function measureBare(name: string, script: string, body: string, path: string, ctx: Context, load: (url: string) => LoadOptions) {
+  const child = await startChild({ name, script, env: { PATH: ctx.serviceEnv.PATH, BENCH_BODY: body, PORT: '0', HOST: '127.0.0.1' }, cwd: ctx.cwd });
+  try {
+    const answer = await readOnce(child.url + path, {});
+    if (answer !== body) throw new Error(`${name} does not answer the token read's body`);
+    return await measure({ ...load(child.url + path), serverPid: child.pid });
+  } finally {
+    await child.stop();
+  }
+}
+
+/**
+ * Starts `instances` services with a 1 s process cache, reads the token once through each (so that
+ * keys and token are cached), expires the stored token, waits for the caches to re-check, and fires
+ * the storm. The ArcGIS stand-in is slow meanwhile, so that every request arrives during the refresh.
+ */
+async function coldStorm(ctx: Context, instances: number, path: string, id: number): Promise<Storm> {
+  const env = { ...ctx.serviceEnv, CACHE_TTL_SECONDS: String(STORM_CACHE_TTL_SECONDS) };
+  const children: Child[] = [];
+  try {
+    for (let i = 0; i < instances; i += 1) children.push(await startChild({ name: `storm-${instances}-${i + 1}`, script: 'src/server.js', env, cwd: ctx.cwd }));
+    for (const child of children) await readOnce(child.url + path, ctx.readerHeaders);
+    await ctx.db.expireToken(id);
+    await sleep(STORM_CACHE_TTL_SECONDS * 1000 + 500);
+    ctx.arcgis.delayMs = STORM_DELAY_MS;
+    ctx.arcgis.calls = 0;
+    const result = await storm(
+      children.map((child) => child.url),
+      path,
+      ctx.readerHeaders,
+      STORM_REQUESTS,
+    );
+    return { instances, arcgisCalls: ctx.arcgis.calls, result };
+  } finally {
+    ctx.arcgis.delayMs = 0;
+    await Promise.all(children.map((child) => child.stop()));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
