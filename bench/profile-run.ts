@@ -61,7 +61,7 @@ export async function profileTokenRead(target: ProfileTarget): Promise<void> {
     '',
     '## What the request log line costs',
     '',
-    'The token read, back to back, without the profiler; LOG_LEVEL=warn drops the per-request info line (pino-http',
+    'The token read, back to back, without the profiler; LOG_LEVEL=warn drops the per-request info line (the request observer',
     'still runs). Nothing else differs.',
     '',
     '| LOG_LEVEL | req/s | p50 ms | p99 ms | non-2xx | service CPU µs/req |',

@@ -112,7 +112,7 @@ export function renderReport(r: Report): string {
     '',
     `Each load scenario ran for ${s.durationSeconds} s after a ${s.warmupSeconds} s warm-up, with ${s.connections} connections (autocannon, one`,
     'process), one scenario at a time. The service ran as its own process (`node dist/src/server.js`) on MySQL/MariaDB with',
-    'LOG_LEVEL=info; every middleware on (request id, pino-http logs, Prometheus metrics, helmet, CORS, atr-* header',
+    'LOG_LEVEL=info; every middleware on (request id, request logs (pino), Prometheus metrics, helmet, CORS, atr-* header',
     'validation, subscription-key authentication). Latency percentiles are over every response of the measured run.',
     '',
     '## Throughput and latency',

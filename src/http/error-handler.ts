@@ -21,6 +21,21 @@ function fromBodyParser(error: { type?: string; status?: number }): ApiError | n
   }
 }
 
+/**
+ * Any other error that express or a body parser raises with a 4xx status (a path that is not valid
+ * percent-encoding, a body that does not decompress, too many form fields): the caller's fault, so
+ * never a 500. Their own messages may quote the input; these do not.
+ */
+function fromClientError(error: unknown): ApiError | null {
+  if (error instanceof URIError) return new BadRequestError('The request path is not valid percent-encoding.');
+  const { status, code } = (error ?? {}) as { status?: unknown; code?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499) return null;
+  if (status === 413) return new ApiError(413, 'PayloadTooLarge', 'The request body is too large.');
+  if (status === 415) return new ApiError(415, 'UnsupportedMediaType', 'The request body has a content type or encoding that is not supported.');
+  if (typeof code === 'string' && code.startsWith('Z_')) return new BadRequestError('The request body could not be decompressed as its Content-Encoding says.');
+  return new BadRequestError('The request could not be read.');
+}
+
 export interface ErrorBody {
   msg: string;
   requestId: string;
@@ -42,7 +57,7 @@ export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
     const requestId = req.requestId;
-    let apiError = error instanceof ApiError ? error : fromBodyParser(error as { type?: string });
+    let apiError = error instanceof ApiError ? error : (fromBodyParser((error ?? {}) as { type?: string }) ?? fromClientError(error));
     if (!apiError) {
       logger.error({ requestId, err: safeError(error) }, 'unexpected error');
       apiError = new ApiError(500, 'InternalError', 'Something went wrong on our side; the request id identifies it in the logs.');

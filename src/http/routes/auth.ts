@@ -1,5 +1,6 @@
 import express, { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import { ApiError } from '../../errors';
 import { AccessService } from '../../services/access-service';
 import { ClientCredentialsService, OAuthError } from '../../services/client-credentials-service';
 import { atrHeaders } from '../atr-headers';
@@ -121,7 +122,9 @@ function environmentOf(req: Request): string | null {
 
 /** The token endpoint answers in RFC 6749's shape, not the Atrius envelope. */
 function oauthErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  const bodyError = (error as { type?: string }).type;
+  // a body the parsers refused (malformed, not decompressible, too many fields) is an OAuth invalid_request too
+  const { type, status } = (error ?? {}) as { type?: string; status?: unknown };
+  const bodyError = type !== undefined || (typeof status === 'number' && status >= 400 && status < 500 && !(error instanceof ApiError));
   if (!(error instanceof OAuthError) && !(req.path === '/token' && bodyError)) return next(error);
   const oauth = error instanceof OAuthError ? error : new OAuthError(400, 'invalid_request', 'The request body could not be parsed.');
   res.setHeader('Cache-Control', 'no-store');

@@ -2,8 +2,14 @@ import mysql, { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mys
 import { StoreUnavailableError } from '../../errors';
 
 /** Per-statement bound, so that a hung server gives a 503 within seconds instead of a hung request. */
-const QUERY_TIMEOUT_MS = 4000;
+export const QUERY_TIMEOUT_MS = 4000;
 const CONNECT_TIMEOUT_MS = 3000;
+/**
+ * After a call finds MySQL unreachable, every call fails at once for this long instead of waiting out
+ * its own timeout: a request that makes several calls (a key lookup, then its work) stays within one
+ * timeout of 503, and a hung server does not pile up waiting requests.
+ */
+const FAIL_FAST_MS = 1000;
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -20,6 +26,7 @@ const UNAVAILABLE_CODES = new Set([
   'ER_LOCK_WAIT_TIMEOUT',
   'ER_QUERY_TIMEOUT',
   'POOL_CLOSED',
+  'POOL_WAIT_TIMEOUT',
 ]);
 
 /**
@@ -39,51 +46,96 @@ export function mapDriverError(error: unknown): Error {
 }
 
 export type Row = RowDataPacket;
-export type Executor = Pick<Pool, 'query'> | Pick<PoolConnection, 'query'>;
+
+/** A command that timed out stays queued on its connection and would stall every later one. */
+function leavesConnectionUnusable(error: unknown): boolean {
+  return (error as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT' || (error as { fatal?: boolean }).fatal === true;
+}
 
 export class Database {
-  constructor(readonly pool: Pool) {}
+  private unreachableUntil = 0;
+
+  /**
+   * `lockPool` holds the connections that named locks (GET_LOCK) live on, apart from `pool`: a lock
+   * holder runs its statements on `pool`, so holders never wait for connections that other holders
+   * (or callers queued for a lock) keep busy.
+   */
+  constructor(
+    readonly pool: Pool,
+    private readonly lockPool: Pool,
+  ) {}
 
   static connect(url: string, connectionLimit = 10): Database {
-    const pool = mysql.createPool({
-      uri: url,
-      connectionLimit,
-      maxIdle: connectionLimit,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      enableKeepAlive: true,
-      waitForConnections: true,
-      queueLimit: 1000,
-      timezone: 'Z',
-      charset: 'utf8mb4',
+    const [pool, lockPool] = [0, 1].map(() => {
+      const created = mysql.createPool({
+        uri: url,
+        connectionLimit,
+        maxIdle: connectionLimit,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        enableKeepAlive: true,
+        waitForConnections: true,
+        queueLimit: 1000,
+        timezone: 'Z',
+        charset: 'utf8mb4',
+      });
+      // An idle connection that dies (server restart) reports here; the pool replaces it on next use.
+      created.on('connection', (conn) => conn.on('error', () => undefined));
+      return created;
     });
-    // An idle connection that dies (server restart) reports here; the pool replaces it on next use.
-    pool.on('connection', (conn) => conn.on('error', () => undefined));
-    return new Database(pool);
+    return new Database(pool, lockPool);
   }
 
-  async rows<T extends Row>(sql: string, params: unknown[] = [], executor: Executor = this.pool): Promise<T[]> {
-    try {
-      const [rows] = await executor.query<T[]>({ sql, timeout: QUERY_TIMEOUT_MS }, params);
-      return rows;
-    } catch (error) {
-      throw mapDriverError(error);
-    }
+  /** `executor`: a connection of a transaction or lock; without it, one from the pool for this statement. */
+  async rows<T extends Row>(sql: string, params: unknown[] = [], executor?: PoolConnection, timeoutMs = QUERY_TIMEOUT_MS): Promise<T[]> {
+    return this.query<T[]>(sql, params, executor, timeoutMs);
   }
 
-  async execute(sql: string, params: unknown[] = [], executor: Executor = this.pool): Promise<ResultSetHeader> {
-    try {
-      const [result] = await executor.query<ResultSetHeader>({ sql, timeout: QUERY_TIMEOUT_MS }, params);
-      return result;
-    } catch (error) {
-      throw mapDriverError(error);
-    }
+  async execute(sql: string, params: unknown[] = [], executor?: PoolConnection): Promise<ResultSetHeader> {
+    return this.query<ResultSetHeader>(sql, params, executor, QUERY_TIMEOUT_MS);
   }
 
   async connection(): Promise<PoolConnection> {
+    return this.take(this.pool);
+  }
+
+  /** A connection to hold a named lock on; null when every lock connection stays busy for seconds. */
+  async lockConnection(): Promise<PoolConnection | null> {
     try {
-      return await withTimeout(this.pool.getConnection(), CONNECT_TIMEOUT_MS + 1000);
+      return await this.take(this.lockPool);
     } catch (error) {
-      throw mapDriverError(error);
+      if ((error as { cause?: { code?: string } }).cause?.code === 'POOL_WAIT_TIMEOUT') return null;
+      throw error;
+    }
+  }
+
+  /** Maps a driver error, and remembers for FAIL_FAST_MS that MySQL is unreachable when it says so. */
+  failed(error: unknown): Error {
+    const mapped = mapDriverError(error);
+    // every connection busy is load, not an unreachable server
+    const busy = (error as { code?: string }).code === 'POOL_WAIT_TIMEOUT';
+    if (mapped instanceof StoreUnavailableError && !busy) this.unreachableUntil = Math.max(this.unreachableUntil, Date.now() + FAIL_FAST_MS);
+    return mapped;
+  }
+
+  private async take(pool: Pool): Promise<PoolConnection> {
+    if (Date.now() < this.unreachableUntil) throw new StoreUnavailableError(undefined, { cause: { code: 'FAIL_FAST' } });
+    try {
+      return await withTimeout(pool.getConnection(), CONNECT_TIMEOUT_MS + 1000);
+    } catch (error) {
+      throw this.failed(error);
+    }
+  }
+
+  private async query<T extends Row[] | ResultSetHeader>(sql: string, params: unknown[], executor: PoolConnection | undefined, timeoutMs: number): Promise<T> {
+    const conn = executor ?? (await this.connection());
+    try {
+      const [result] = await conn.query<T>({ sql, timeout: timeoutMs }, params);
+      if (!executor) conn.release();
+      return result;
+    } catch (error) {
+      if (leavesConnectionUnusable(error)) conn.destroy();
+      else if (!executor) conn.release();
+      throw this.failed(error);
     }
   }
 
@@ -97,14 +149,14 @@ export class Database {
       conn.release();
       return result;
     } catch (error) {
-      // a connection whose rollback fails is in an unknown state: drop it rather than reuse it
-      await conn.query('ROLLBACK').then(() => conn.release(), () => conn.destroy());
+      // a connection whose rollback fails (or was dropped above) is in an unknown state: never reuse it
+      await conn.query({ sql: 'ROLLBACK', timeout: QUERY_TIMEOUT_MS }).then(() => conn.release(), () => conn.destroy());
       throw error;
     }
   }
 
   async close(): Promise<void> {
-    await this.pool.end().catch(() => undefined);
+    await Promise.all([this.pool.end().catch(() => undefined), this.lockPool.end().catch(() => undefined)]);
   }
 }
 
@@ -115,7 +167,7 @@ function withTimeout(promise: Promise<PoolConnection>, ms: number): Promise<Pool
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       timedOut = true;
-      reject(Object.assign(new Error('connection wait timeout'), { code: 'ETIMEDOUT' }));
+      reject(Object.assign(new Error('connection wait timeout'), { code: 'POOL_WAIT_TIMEOUT' }));
     }, ms);
   });
   // a connection that arrives after we gave up goes straight back to the pool

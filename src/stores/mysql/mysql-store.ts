@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Clock } from '../../clock';
 import { Store } from '../store';
-import { Database, mapDriverError } from './database';
+import { Database, QUERY_TIMEOUT_MS } from './database';
 import { createMysqlClientStore, createMysqlKeyStore } from './mysql-access';
 import { listAudit } from './mysql-audit';
 import { createMysqlMapTokenStore } from './mysql-map-tokens';
@@ -21,13 +21,16 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
     auditEvents: (environment) => listAudit(db, environment),
 
     async withLock(name, timeoutSeconds, fn) {
-      // GET_LOCK belongs to a connection: hold one for the lock's lifetime, run `fn` on the pool.
+      // GET_LOCK belongs to a connection: hold one (from the lock pool) for the lock's lifetime, run `fn` on the pool.
       // Lock names are server-wide: prefix them with the database, so deployments sharing a server never wait on each other.
       const lockName = `${lockPrefix}:${name}`.slice(0, 64);
-      const conn = await db.connection();
+      const conn = await db.lockConnection();
+      // every lock connection busy for seconds (a crowd of refreshes): go alone, as when GET_LOCK times out
+      if (!conn) return fn(false);
       let acquired = false;
       try {
-        const [row] = await db.rows('SELECT GET_LOCK(?, ?) AS acquired', [lockName, timeoutSeconds], conn);
+        // the statement waits for the lock: bound it by the lock's own timeout, not the usual one
+        const [row] = await db.rows('SELECT GET_LOCK(?, ?) AS acquired', [lockName, timeoutSeconds], conn, timeoutSeconds * 1000 + QUERY_TIMEOUT_MS);
         acquired = Number(row.acquired) === 1;
         return await fn(acquired);
       } finally {
@@ -50,7 +53,7 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
         conn.release();
       } catch (error) {
         conn.destroy();
-        throw mapDriverError(error);
+        throw db.failed(error);
       } finally {
         clearTimeout(timer);
       }
