@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export function createMetrics() {
   const registry = new Registry();
+  let poolSource: () => { inUse: number; idle: number; waiting: number } | null = () => null;
   collectDefaultMetrics({ register: registry });
   const metrics = {
     registry,
@@ -62,7 +63,18 @@ export function createMetrics() {
       help: 'MySQL pool connections by state (in_use, idle, waiting requests)',
       labelNames: ['state'] as const,
       registers: [registry],
+      collect() {
+        const stats = poolSource();
+        if (!stats) return;
+        this.set({ state: 'in_use' }, stats.inUse);
+        this.set({ state: 'idle' }, stats.idle);
+        this.set({ state: 'waiting' }, stats.waiting);
+      },
     }),
+    /** Where the pool gauge reads from, read at each scrape. */
+    observePool(source: () => { inUse: number; idle: number; waiting: number } | null) {
+      poolSource = source;
+    },
   };
   return metrics;
 }

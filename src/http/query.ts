@@ -6,15 +6,18 @@ const INTEGER = /^-?\d{1,15}$/;
 
 /**
  * The query string as the schema `id` expects it. Query values are text; whole numbers are turned into
- * numbers here so that the schema (not hand-written checks) judges ranges and types.
+ * numbers for the properties the schema types as integers, so that the schema (not hand-written
+ * checks) judges ranges and types.
  */
 export function checkedQuery<T>(validator: SchemaValidator, req: Request, id: string): T {
+  const properties = (validator.schemas[id].properties ?? {}) as Record<string, { type?: string | string[] }>;
+  const numeric = (name: string) => [properties[name]?.type].flat().includes('integer');
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
     if (typeof value !== 'string') {
       throw new BadRequestError(`Query parameter ${name} must be given once, as plain text.`, [{ path: `query/${name}`, message: 'must be given once' }]);
     }
-    out[name] = INTEGER.test(value) ? Number(value) : value;
+    out[name] = numeric(name) && INTEGER.test(value) ? Number(value) : value;
   }
   return validator.check<T>(id, out, 'query');
 }

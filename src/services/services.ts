@@ -21,6 +21,7 @@ export interface Services {
 /** The composition root of the rules: one graph per app, nothing global, time and ArcGIS injected. */
 export function createServices(config: Config, store: Store, deps: { clock: Clock; logger: Logger; metrics: Metrics; arcgis?: ArcgisClient }): Services {
   const { clock, logger, metrics } = deps;
+  metrics.observePool(() => store.poolStats());
   const box = new SecretBox(config.encryptionKeys);
   const cacheTtlMs = config.cacheTtlSeconds * 1000;
   const arcgis =

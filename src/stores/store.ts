@@ -139,6 +139,8 @@ export interface Store {
    * `fn` then runs anyway, so a stuck holder delays but never blocks the caller.
    */
   withLock<T>(name: string, timeoutSeconds: number, fn: (acquired: boolean) => Promise<T>): Promise<T>;
+  /** Database connections in use, idle, and requests waiting for one; null for the embedded store. */
+  poolStats(): { inUse: number; idle: number; waiting: number } | null;
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -425,6 +425,8 @@ describe('secret rotation through /api/v1/auth/clientcredentials', () => {
     expect(strangers.status).toBe(404);
     expect(errorEnvelope(strangers.body)).toBe(true);
     expect((await request(h.app).delete(`${SECRETS_URL}?id=${randomBytes(12).toString('hex')}`).set(bearer(tokenB))).status).toBe(404);
+    // an id of digits only is still an id (text), not a number the schema would refuse
+    expect((await request(h.app).delete(`${SECRETS_URL}?id=123456789012`).set(bearer(tokenB))).status).toBe(404);
     expect((await login(h, stranger.clientId, stranger.secret)).status).toBe(200);
   });
 

@@ -104,6 +104,24 @@ describe('health, readiness and metrics', () => {
   });
 });
 
+describe('database pool metrics', () => {
+  it('report the MySQL pool connections by state', async () => {
+    const db = await createTestDatabase();
+    const onMysql = createHarness({ mysqlUrl: db.url });
+    try {
+      const key = await onMysql.key(ENV, 'admin');
+      await request(onMysql.app).get('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', key);
+      const text = (await request(onMysql.app).get('/metrics')).text;
+      expect(text).toMatch(/mtp_db_pool_connections\{state="idle"\} [1-9]/);
+      expect(text).toMatch(/mtp_db_pool_connections\{state="in_use"\} \d/);
+      expect(text).toMatch(/mtp_db_pool_connections\{state="waiting"\} 0/);
+    } finally {
+      await onMysql.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('security headers', () => {
   it('sends helmet headers on every answer and no x-powered-by', async () => {
     for (const path of ['/healthz', '/api/v1/admin/map-tokens', '/nowhere']) {

@@ -65,8 +65,8 @@ export function authRouter(clients: ClientCredentialsService, access: AccessServ
     .delete(...anyRole, async (req, res) => {
       const { ctx, principal } = contextOf(req);
       const query = checkedQuery<{ id: string; customerId?: string }>(validator, req, 'client-secret-delete-query.json');
-      await clients.deleteSecret(principal, ctx, String(query.id), query.customerId);
-      res.json({ deleted: String(query.id) });
+      await clients.deleteSecret(principal, ctx, query.id, query.customerId);
+      res.json({ deleted: query.id });
     })
     .all(methodNotAllowed(['GET', 'POST', 'DELETE']));
 

@@ -162,6 +162,7 @@ export function createMemoryStore(clock: Clock): Store {
       return audit.filter((event) => event.environment === environment).map(copy);
     },
     withLock: (name, timeoutSeconds, fn) => locks.run(name, timeoutSeconds * 1000, fn),
+    poolStats: () => null,
     async ping() {},
     async close() {},
   };

@@ -47,6 +47,12 @@ export function mapDriverError(error: unknown): Error {
 
 export type Row = RowDataPacket;
 
+export interface PoolStats {
+  inUse: number;
+  idle: number;
+  waiting: number;
+}
+
 /** A command that timed out stays queued on its connection and would stall every later one. */
 function leavesConnectionUnusable(error: unknown): boolean {
   return (error as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT' || (error as { fatal?: boolean }).fatal === true;
@@ -106,6 +112,15 @@ export class Database {
       if ((error as { cause?: { code?: string } }).cause?.code === 'POOL_WAIT_TIMEOUT') return null;
       throw error;
     }
+  }
+
+  /** Connections of the main pool: in use, idle, and requests waiting for one (for the metrics). */
+  poolStats(): PoolStats {
+    // mysql2 exposes no counters; these fields are its pool's own bookkeeping
+    const internal = this.pool.pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } };
+    const all = internal._allConnections?.length ?? 0;
+    const idle = internal._freeConnections?.length ?? 0;
+    return { inUse: all - idle, idle, waiting: internal._connectionQueue?.length ?? 0 };
   }
 
   /** Maps a driver error, and remembers for FAIL_FAST_MS that MySQL is unreachable when it says so. */

@@ -19,6 +19,7 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
     keys: createMysqlKeyStore(db, clock),
     clients: createMysqlClientStore(db, clock),
     auditEvents: (environment) => listAudit(db, environment),
+    poolStats: () => db.poolStats(),
 
     async withLock(name, timeoutSeconds, fn) {
       // GET_LOCK belongs to a connection: hold one (from the lock pool) for the lock's lifetime, run `fn` on the pool.
