@@ -264,6 +264,23 @@ describe('AUTH_URL_ALLOWLIST', () => {
   });
 });
 
+describe('AUTH_URL_ALLOWLIST narrowed after a write', () => {
+  test('a read that needs a refresh answers 502 (not 400: the reader is not at fault) and calls nothing', async () => {
+    const created = await create('allowlist-narrowed');
+    fake.reset();
+    const narrowed = createHarness({ mysqlUrl: db.url, clock, env: { AUTH_URL_ALLOWLIST: 'https://www.arcgis.com' } });
+    harnesses.push(narrowed);
+    const reader = await narrowed.key('allowlist-narrowed', 'reader');
+    moveTo(created.expiresAt + 1);
+
+    const res = await request(narrowed.app).get(`/api/v1/map-tokens/${created.id}/token`).set('atr-environment-id', 'allowlist-narrowed').set('atr-subscription-key', reader);
+
+    expectEnvelope(res, 502, 'BadGateway');
+    expect(res.body.msg).toContain('AUTH_URL_ALLOWLIST');
+    expect(fake.calls).toHaveLength(0);
+  });
+});
+
 describe('which updates call ArcGIS', () => {
   test('an update that changes only organization_ID (a GET-modify-PUT round trip) keeps the token and calls nobody', async () => {
     const created = await create('update');
