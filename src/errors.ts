@@ -67,6 +67,9 @@ export class ConflictError extends ApiError {
   }
 }
 
+export const conflictMessage = (id: number) =>
+  `Map token ${id} was changed by another request while this one was being written; nothing was stored. Read it again and retry.`;
+
 /** The store (MySQL) cannot be reached or did not answer in time. */
 export class StoreUnavailableError extends ApiError {
   constructor(message = 'The database is unavailable; try again shortly.', options?: { cause?: unknown }) {

@@ -12,7 +12,8 @@ export function authenticate(access: AccessService, role: Role) {
       authorization: req.headers.authorization,
     });
     req.principal = principal;
-    if (req.ctx!.actor === null && principal.kind === 'client') req.ctx!.actor = principal.id;
+    // the audit trail always names someone: atr-request-source, else the client id, else the key's id
+    if (req.ctx!.actor === null) req.ctx!.actor = principal.kind === 'client' ? principal.id : `key:${principal.id}`;
     requireRole(principal, role);
     next();
   };

@@ -56,6 +56,7 @@ export function observeRequests(logger: Logger, metrics: Metrics) {
         durationMs: Math.round(seconds * 1e6) / 1e3,
         environment: req.ctx?.environment,
         actor: req.ctx?.actor ?? undefined,
+        partnerId: req.ctx?.partnerId ?? undefined,
         principal: req.principal?.id,
         errorCode: res.locals.errorCode as string | undefined,
       };

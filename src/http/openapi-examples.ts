@@ -53,6 +53,7 @@ export const ERROR_RESPONSES = {
   401: { code: 'Unauthorized', description: 'No valid subscription key or access token for this environment.', msg: 'Unauthorized to access this resource.' },
   403: { code: 'Forbidden', description: 'The key or client is valid but its role or organization does not allow this.', msg: 'This route needs an admin key or client; yours is a reader.' },
   404: { code: 'NotFound', description: 'The resource was not found in this environment (or not in the caller\'s organization).', msg: 'Map token 7 was not found.' },
+  409: { code: 'Conflict', description: 'Another request changed a resource of the body while this PUT was being written; nothing was stored. Read it again and retry.', msg: 'Map token 7 was changed by another request while this one was being written; nothing was stored. Read it again and retry.' },
   405: { code: 'MethodNotAllowed', description: 'The path exists but not with this method; the Allow header lists the methods it has.', msg: 'POST is not allowed here; allowed: GET, PUT.' },
   413: { code: 'PayloadTooLarge', description: 'The body is larger than MAX_BODY_BYTES.', msg: 'The request body is larger than MAX_BODY_BYTES allows.' },
   415: { code: 'UnsupportedMediaType', description: 'The body is not application/json.', msg: 'Content-Type text/plain is not supported; send application/json.' },

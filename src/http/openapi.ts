@@ -69,19 +69,19 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       put: apiOperation(adminTag, 'putMapTokens', 'Create or update map tokens', `Saves a list of 1 to ${options.maxBatch} (MAX_BATCH) new or existing map token resources in one transaction: on any error nothing is stored. An item without mapTokenID creates a resource; with one, it replaces that resource's writable fields (an omitted authToken keeps the stored secret). For every agol item whose credentials are new or changed, a token is fetched from authURL before anything is stored. Needs the admin role.`, {
         requestBody: { required: true, description: 'The items, at most MAX_BATCH.', content: json(schemaRef('MapTokenPutRequest'), undefined, ex.putRequestExamples) },
         responses: {
-          200: response('The written resources, in request order, with their tokens.', json(envelope, ex.putResponseExample)),
-          ...errors(400, 401, 403, 404, 413, 415, 500, 502, 503, 504),
+          200: response('The written resources, in request order, with their tokens.', json(envelope, ex.putResponseExample), ['Cache-Control']),
+          ...errors(400, 401, 403, 404, 409, 413, 415, 500, 502, 503, 504),
         },
       }),
       get: apiOperation(adminTag, 'listMapTokens', 'List map tokens', 'The map tokens of this environment (of the caller\'s organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). Needs the admin role.', {
         parameters: parametersFrom(files['map-token-list-query.json'], 'query'),
-        responses: { 200: response('A page of map tokens; total counts all that match.', json(envelope, ex.listResponseExample)), ...errors(400, 401, 403, 500, 503) },
+        responses: { 200: response('A page of map tokens; total counts all that match.', json(envelope, ex.listResponseExample), ['Cache-Control']), ...errors(400, 401, 403, 500, 503) },
       }),
     },
     '/api/v1/admin/map-tokens/{mapTokenID}': {
       get: apiOperation(adminTag, 'getMapToken', 'Read one map token', 'One resource with a fresh token (at least min(5 minutes, 20% of its lifetime) left). Needs the admin role.', {
         parameters: [mapTokenID],
-        responses: { 200: response('The resource.', json(envelope, ex.getResponseExample)), ...errors(400, 401, 403, 404, 500, 502, 503, 504) },
+        responses: { 200: response('The resource.', json(envelope, ex.getResponseExample), ['Cache-Control']), ...errors(400, 401, 403, 404, 500, 502, 503, 504) },
       }),
       delete: apiOperation(adminTag, 'deleteMapToken', 'Delete a map token', 'Deletes the resource; its secret and cached token are gone from the database at once. Needs the admin role.', {
         parameters: [mapTokenID],
@@ -91,7 +91,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
     '/api/v1/map-tokens/{mapTokenID}/token': {
       get: apiOperation('Token read', 'readMapToken', 'Get a fresh token for a floor-rendering client', 'The current ArcGIS token of a map token, with at least the refresh margin left; fetched from ArcGIS at most once per token lifetime. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.', {
         parameters: [mapTokenID],
-        responses: { 200: response('The token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']), ...errors(400, 401, 403, 404, 500, 502, 503, 504) },
+        responses: { 200: response('The token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']), ...errors(400, 401, 404, 500, 502, 503, 504) },
       }),
       options: {
         tags: ['Token read'],

@@ -113,7 +113,7 @@ export class ClientCredentialsService {
     const secret = newClientSecret();
     const row = await this.store.clients.addSecret(
       { id: newSecretId(), clientId, description, secretHash: hashSecret(secret) },
-      { environment: ctx.environment, actor: ctx.actor ?? clientId, requestId: ctx.requestId },
+      { environment: ctx.environment, actor: ctx.actor ?? clientId, requestId: ctx.requestId, partnerId: ctx.partnerId },
     );
     return { id: row.id, description: row.description, createdAt: new Date(row.createdAt).toISOString(), secret };
   }
@@ -127,7 +127,7 @@ export class ClientCredentialsService {
   async deleteSecret(principal: Principal, ctx: RequestContext, id: string, customerId: string | undefined): Promise<void> {
     const clientId = this.ownClient(principal);
     checkCustomer(customerId, ctx.environment);
-    const deleted = await this.store.clients.deleteSecret(clientId, id, { environment: ctx.environment, actor: ctx.actor ?? clientId, requestId: ctx.requestId });
+    const deleted = await this.store.clients.deleteSecret(clientId, id, { environment: ctx.environment, actor: ctx.actor ?? clientId, requestId: ctx.requestId, partnerId: ctx.partnerId });
     this.secrets.delete(id);
     if (!deleted) throw new NotFoundError(`Secret ${id} was not found among your client's secrets.`);
   }

@@ -26,7 +26,7 @@ export class MapTokenService {
     const existing = await this.loadExisting(principal, ctx.environment, items);
     const plans = await planWrites(this.planner, items, existing);
     const writes: MapTokenWrite[] = plans.map((plan) => plan.write);
-    const rows = await this.store.mapTokens.writeBatch(writes, { environment: ctx.environment, actor: ctx.actor, requestId: ctx.requestId });
+    const rows = await this.store.mapTokens.writeBatch(writes, auditOf(ctx));
     // this instance sees its own writes at once; others within CACHE_TTL_SECONDS
     return rows.map((row, index) => toResource(row, this.broker.prime(row, plans[index].plaintextToken)));
   }
@@ -44,7 +44,8 @@ export class MapTokenService {
     const state = await this.broker.fresh(environment, id, principal.organizationId);
     const row = await this.store.mapTokens.get(environment, id);
     if (!row || (principal.organizationId !== null && row.organizationId !== principal.organizationId)) throw new NotFoundError(`Map token ${id} was not found.`);
-    return toResource(row, state.version === row.version ? state : this.broker.view(row));
+    // the token is the broker's (fresh, even if an admin write raced the refresh); the rest is the row's
+    return toResource(row, state);
   }
 
   async readToken(principal: Principal, environment: string, id: number): Promise<TokenReadBody> {
@@ -63,7 +64,7 @@ export class MapTokenService {
       const row = await this.store.mapTokens.get(ctx.environment, id);
       if (!row || row.organizationId !== principal.organizationId) throw new NotFoundError(`Map token ${id} was not found.`);
     }
-    const deleted = await this.store.mapTokens.delete(ctx.environment, id, { environment: ctx.environment, actor: ctx.actor, requestId: ctx.requestId });
+    const deleted = await this.store.mapTokens.delete(ctx.environment, id, auditOf(ctx));
     this.broker.evict(id);
     if (!deleted) throw new NotFoundError(`Map token ${id} was not found.`);
   }
@@ -85,6 +86,10 @@ export class MapTokenService {
     }
     return existing;
   }
+}
+
+function auditOf(ctx: RequestContext) {
+  return { environment: ctx.environment, actor: ctx.actor, requestId: ctx.requestId, partnerId: ctx.partnerId };
 }
 
 function checkDuplicateIds(items: MapTokenWriteItem[]): void {

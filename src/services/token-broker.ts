@@ -29,7 +29,7 @@ const RETRY_AFTER_FAILURE_MS = 2000;
  */
 export class TokenBroker {
   private readonly cache: LRUCache<number, TokenState>;
-  private readonly inFlight = new Map<number, Promise<TokenState>>();
+  private readonly inFlight = new Map<string, Promise<TokenState>>();
   private readonly lockTimeoutSeconds: number;
 
   constructor(
@@ -55,12 +55,14 @@ export class TokenBroker {
       return visibleTo(cached, organizationId);
     }
     this.metrics.tokenCache.inc({ result: 'miss' });
-    let pending = this.inFlight.get(id);
+    // merged per environment too: a caller of another environment must never share (or spoil) this read
+    const flight = `${environment}\u0000${id}`;
+    let pending = this.inFlight.get(flight);
     if (pending) {
       this.metrics.refreshes.inc({ outcome: 'merged' });
     } else {
-      pending = this.resolve(environment, id, cached?.environment === environment ? cached : undefined).finally(() => this.inFlight.delete(id));
-      this.inFlight.set(id, pending);
+      pending = this.resolve(environment, id, cached?.environment === environment ? cached : undefined).finally(() => this.inFlight.delete(flight));
+      this.inFlight.set(flight, pending);
     }
     const state = await pending;
     if (state.environment !== environment) throw new NotFoundError(`Map token ${id} was not found.`);
@@ -106,7 +108,7 @@ export class TokenBroker {
       throw error;
     }
     if (!row) {
-      this.cache.delete(id);
+      if (cached) this.cache.delete(id); // `cached` is set only when it belongs to this environment
       throw new NotFoundError(`Map token ${id} was not found.`);
     }
     const state = this.toState(row, cached);
@@ -120,7 +122,7 @@ export class TokenBroker {
       return refreshed;
     } catch (error) {
       if (error instanceof NotFoundError) {
-        this.cache.delete(id);
+        if (cached) this.cache.delete(id);
         throw error;
       }
       this.metrics.refreshes.inc({ outcome: 'failed' });

@@ -45,7 +45,7 @@ export async function planWrites(planner: WritePlanner, items: MapTokenWriteItem
   await fetchTokens(planner, drafts);
 
   return drafts.map((d) => ({
-    write: d.existing ? { kind: 'update', id: d.existing.id, fields: d.fields, token: d.token } : { kind: 'create', fields: d.fields, token: d.token ?? null },
+    write: d.existing ? { kind: 'update', id: d.existing.id, expectedVersion: d.existing.version, fields: d.fields, token: d.token } : { kind: 'create', fields: d.fields, token: d.token ?? null },
     plaintextToken: d.plaintextToken,
   }));
 }
@@ -55,7 +55,9 @@ function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, ol
   if (item.authType === 'static') {
     const token = item.token!;
     const expiresAt = item.token_Expire_Date ? Date.parse(item.token_Expire_Date) : null;
-    if (expiresAt !== null && expiresAt <= clock.now()) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is in the past' });
+    // the schema's date-time admits what Date cannot hold (a leap second, 23:59:60)
+    if (expiresAt !== null && Number.isNaN(expiresAt)) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is not a date this service can store' });
+    else if (expiresAt !== null && expiresAt <= clock.now()) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is in the past' });
     return {
       index,
       existing: old,
@@ -75,6 +77,9 @@ function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, ol
   const secret = item.authToken ?? oldSecret;
   if (secret === undefined) {
     problems.push({ path: `/${index}/authToken`, message: 'is required when an item becomes agol (there is no stored secret to keep)' });
+  } else if (item.authToken === undefined && old?.authUrl && originOf(old.authUrl) !== originOf(authURL)) {
+    // the stored secret goes only where it went before: moving it to another origin takes the caller sending it
+    problems.push({ path: `/${index}/authToken`, message: 'is required when authURL moves to another origin (the stored secret is not sent elsewhere)' });
   }
   const unchanged =
     old !== undefined &&
@@ -104,7 +109,8 @@ async function fetchTokens(planner: WritePlanner, drafts: Draft[]): Promise<void
   const queue = drafts.filter((d) => d.fetch);
   const failures: { index: number; error: unknown }[] = [];
   const worker = async () => {
-    for (let d = queue.shift(); d; d = queue.shift()) {
+    // after the first failure the PUT fails anyway: take no more items, so it answers within one timeout or so
+    for (let d = queue.shift(); d && failures.length === 0; d = queue.shift()) {
       try {
         const fetched = await planner.arcgis.fetchToken({
           authURL: d.fields.authUrl!,
@@ -135,4 +141,12 @@ async function fetchTokens(planner: WritePlanner, drafts: Draft[]): Promise<void
     throw new ApiError(status, code, `Could not get a token for item /${first.index}: ${message}; nothing was stored.`);
   }
   throw first.error;
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }

@@ -35,8 +35,11 @@ export interface MapTokenRow extends MapTokenFields {
 
 export type MapTokenWrite =
   | { kind: 'create'; fields: MapTokenFields; token: StoredToken | null }
-  /** token: undefined keeps the stored token, null clears it. */
-  | { kind: 'update'; id: number; fields: MapTokenFields; token: StoredToken | null | undefined };
+  /**
+   * token: undefined keeps the stored token, null clears it. expectedVersion: the version the write was
+   * planned on; if another write changed the row since, the batch fails with ConflictError.
+   */
+  | { kind: 'update'; id: number; expectedVersion: number; fields: MapTokenFields; token: StoredToken | null | undefined };
 
 export interface ListQuery {
   limit: number;
@@ -48,6 +51,8 @@ export interface AuditContext {
   environment: string;
   actor: string | null;
   requestId: string;
+  /** atr-partner-id, when the request sent one. */
+  partnerId?: string | null;
 }
 
 export type AuditAction = 'create' | 'update' | 'delete';
@@ -94,7 +99,8 @@ export interface MapTokenStore {
   list(environment: string, query: ListQuery): Promise<{ rows: MapTokenRow[]; total: number }>;
   /**
    * Applies every write in one transaction, with one audit event each, and returns the rows in order.
-   * Throws NotFoundError (and stores nothing) when an update names a row that is not in the environment.
+   * Throws NotFoundError (and stores nothing) when an update names a row that is not in the environment,
+   * ConflictError when an update's row changed since its expectedVersion.
    */
   writeBatch(writes: MapTokenWrite[], audit: AuditContext): Promise<MapTokenRow[]>;
   /** Deletes the row (secret and token with it). False when it is not in the environment. */

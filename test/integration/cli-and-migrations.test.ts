@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { migrate } from '../../src/stores/mysql/migrate';
 import { hashSecret } from '../../src/crypto/secrets';
 import { SecretBox } from '../../src/crypto/secret-box';
@@ -16,10 +18,12 @@ afterAll(() => db.drop());
 
 describe('migrations', () => {
   it('apply once when several instances start together, under the migration lock', async () => {
+    const all = readdirSync(join(__dirname, '../../sql')).filter((name) => name.endsWith('.sql')).sort();
+    expect(all[0]).toBe('001_initial_schema.sql');
     const results = await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
-    expect(results.flat()).toEqual(['001_initial_schema.sql']);
-    const rows = await db.query<{ name: string }[]>('SELECT name FROM schema_migrations');
-    expect(rows.map((r) => r.name)).toEqual(['001_initial_schema.sql']);
+    expect(results.flat()).toEqual(all);
+    const rows = await db.query<{ name: string }[]>('SELECT name FROM schema_migrations ORDER BY name');
+    expect(rows.map((r) => r.name)).toEqual(all);
   });
 
   it('`migrate --json` prints exactly one JSON line naming what it applied', async () => {

@@ -1,7 +1,7 @@
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import { AuditContext, MapTokenFields, Store } from '../../src/stores/store';
-import { NotFoundError } from '../../src/errors';
+import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -78,11 +78,11 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   it('updates bump the version, keep the token when told to and replace it when given one', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
     clock.advance(10);
-    const [kept] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(5), token: undefined }], audit());
+    const [kept] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(5), token: undefined }], audit());
     expect(kept).toMatchObject({ organizationId: 5, version: 2, token: token(), updatedAt: clock.now() });
-    const [replaced] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(5), token: token('new', 3, 4) }], audit());
+    const [replaced] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 2, fields: agol(5), token: token('new', 3, 4) }], audit());
     expect(replaced).toMatchObject({ version: 3, token: token('new', 3, 4) });
-    const [cleared] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(5), token: null }], audit());
+    const [cleared] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 3, fields: agol(5), token: null }], audit());
     expect(cleared.token).toBeNull();
   });
 
@@ -92,7 +92,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
       store.mapTokens.writeBatch(
         [
           { kind: 'create', fields: agol(), token: null },
-          { kind: 'update', id: other.id, fields: agol(9), token: undefined },
+          { kind: 'update', id: other.id, expectedVersion: 1, fields: agol(9), token: undefined },
         ],
         audit('env-a'),
       ),
@@ -102,18 +102,34 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect((await store.auditEvents('env-a')).length).toBe(0);
   });
 
+  it('refuses, with a conflict and storing nothing, an update planned on a version that changed since', async () => {
+    const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
+    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(2), token: undefined }], audit());
+    await expect(
+      store.mapTokens.writeBatch(
+        [
+          { kind: 'create', fields: agol(), token: null },
+          { kind: 'update', id: row.id, expectedVersion: 1, fields: agol(3), token: undefined },
+        ],
+        audit(),
+      ),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.mapTokens.get('env-a', row.id))!).toMatchObject({ organizationId: 2, version: 2 });
+    expect((await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: null })).total).toBe(1);
+  });
+
   it('saves a refreshed token only while the row is at the version it was fetched for', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
     expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'))).toBe(true);
     expect((await store.mapTokens.get('env-a', row.id))!.token).toEqual(token('fresh'));
-    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(), token: undefined }], audit());
+    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(), token: undefined }], audit());
     expect(await store.mapTokens.saveToken(row.id, row.version, token('late'))).toBe(false);
     expect((await store.mapTokens.get('env-a', row.id))!.token).toEqual(token('fresh'));
   });
 
   it('deletes a row with its secret and token, and records every change in the audit trail', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
-    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, fields: agol(), token: undefined }], { ...audit(), requestId: 'req-2' });
+    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], { ...audit(), requestId: 'req-2' });
     expect(await store.mapTokens.delete('env-a', row.id, { ...audit(), requestId: 'req-3' })).toBe(true);
     expect(await store.mapTokens.get('env-a', row.id)).toBeNull();
     expect(await store.mapTokens.delete('env-a', row.id, audit())).toBe(false);

@@ -11,6 +11,12 @@ import { checkedQuery, pathId } from '../query';
 import { contextOf } from '../request-context';
 import { SchemaValidator } from '../schema-validator';
 
+/** Admin answers carry live ArcGIS tokens: no browser or proxy may keep them. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
 interface ListQuery {
   limit?: number;
   offset?: number;
@@ -21,7 +27,7 @@ interface ListQuery {
 export function adminMapTokensRouter(mapTokens: MapTokenService, access: AccessService, validator: SchemaValidator, maxBodyBytes: number): Router {
   const router = Router();
   // per method, so that a method the route lacks answers 405 before any authentication
-  const admin: RequestHandler[] = [atrHeaders(validator), authenticate(access, 'admin')];
+  const admin: RequestHandler[] = [atrHeaders(validator), authenticate(access, 'admin'), noStore];
 
   router
     .route('/')

@@ -1,5 +1,5 @@
 import { Clock } from '../../clock';
-import { NotFoundError } from '../../errors';
+import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import {
   AuditContext,
   AuditEvent,
@@ -30,7 +30,7 @@ export function createMemoryStore(clock: Clock): Store {
   let nextKeyId = 1;
 
   const record = (ctx: AuditContext, action: AuditEvent['action'], resourceType: AuditEvent['resourceType'], resourceId: string | number) =>
-    audit.push({ ...ctx, action, resourceType, resourceId: String(resourceId), at: clock.now() });
+    audit.push({ ...ctx, partnerId: ctx.partnerId ?? null, action, resourceType, resourceId: String(resourceId), at: clock.now() });
 
   return {
     kind: 'memory',
@@ -47,9 +47,10 @@ export function createMemoryStore(clock: Clock): Store {
       },
       async writeBatch(writes: MapTokenWrite[], ctx) {
         for (const write of writes) {
-          if (write.kind === 'update' && mapTokens.get(write.id)?.environment !== ctx.environment) {
-            throw new NotFoundError(`Map token ${write.id} was not found.`);
-          }
+          if (write.kind !== 'update') continue;
+          const row = mapTokens.get(write.id);
+          if (row?.environment !== ctx.environment) throw new NotFoundError(`Map token ${write.id} was not found.`);
+          if (row.version !== write.expectedVersion) throw new ConflictError(conflictMessage(write.id));
         }
         const now = clock.now();
         return writes.map((write) => {

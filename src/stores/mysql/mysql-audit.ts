@@ -12,8 +12,8 @@ export async function insertAudit(
   at: number,
 ): Promise<void> {
   await db.execute(
-    'INSERT INTO audit_events (environment, actor, request_id, action, resource_type, resource_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [audit.environment, audit.actor, audit.requestId, action, resourceType, String(resourceId), at],
+    'INSERT INTO audit_events (environment, actor, request_id, partner_id, action, resource_type, resource_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    [audit.environment, audit.actor, audit.requestId, audit.partnerId ?? null, action, resourceType, String(resourceId), at],
     conn,
   );
 }
@@ -24,6 +24,7 @@ export async function listAudit(db: Database, environment: string): Promise<Audi
     environment: row.environment,
     actor: row.actor,
     requestId: row.request_id,
+    partnerId: row.partner_id,
     action: row.action,
     resourceType: row.resource_type,
     resourceId: row.resource_id,

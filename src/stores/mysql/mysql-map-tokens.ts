@@ -1,5 +1,5 @@
 import { Clock } from '../../clock';
-import { NotFoundError } from '../../errors';
+import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { AuditContext, AuthType, MapTokenRow, MapTokenStore, MapTokenWrite, StoredToken } from '../store';
 import { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
@@ -66,11 +66,14 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
             const result = await db.execute(
               `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?,
                  ${keepToken ? '' : 'token_enc = ?, token_issued_at = ?, token_expires_at = ?,'} version = version + 1, updated_at = ?
-               WHERE id = ? AND environment = ?`,
-              [f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, ...(keepToken ? [] : tokenColumns(write.token ?? null)), now, write.id, audit.environment],
+               WHERE id = ? AND environment = ? AND version = ?`,
+              [f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, ...(keepToken ? [] : tokenColumns(write.token ?? null)), now, write.id, audit.environment, write.expectedVersion],
               conn,
             );
-            if (result.affectedRows !== 1) throw new NotFoundError(`Map token ${write.id} was not found.`);
+            if (result.affectedRows !== 1) {
+              const [found] = await db.rows('SELECT version FROM map_tokens WHERE id = ? AND environment = ?', [write.id, audit.environment], conn);
+              throw found ? new ConflictError(conflictMessage(write.id)) : new NotFoundError(`Map token ${write.id} was not found.`);
+            }
             ids.push(write.id);
           }
           await insertAudit(db, conn, audit, write.kind, 'map_token', ids[ids.length - 1], now);
