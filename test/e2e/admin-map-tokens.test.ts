@@ -50,7 +50,7 @@ beforeAll(async () => {
   await fake.start();
 });
 beforeEach(async () => {
-  for (const table of ['map_tokens', 'api_keys', 'audit_events']) await db.query(`DELETE FROM ${table}`);
+  await db.clear();
   fake.reset();
   h = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, env: { MAX_BATCH: '5', MAX_BODY_BYTES: '4096' } });
   admin = await h.key(ENV, 'admin');

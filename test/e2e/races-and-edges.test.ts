@@ -28,7 +28,7 @@ beforeAll(async () => {
   await fake.start();
 });
 beforeEach(async () => {
-  for (const table of ['map_tokens', 'api_keys', 'audit_events']) await db.query(`DELETE FROM ${table}`);
+  await db.clear();
   fake.reset();
   h = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, env: { UPSTREAM_TIMEOUT_MS: '300' } });
   keys = {};

@@ -9,6 +9,8 @@ export interface TestDatabase {
   /** Every row of every table, as text: for "no plaintext secret anywhere" checks. */
   dump(): Promise<string>;
   query<T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]): Promise<T>;
+  /** Empties the tables a test writes (map tokens, keys, audit), so that each test starts clean. */
+  clear(): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -26,6 +28,9 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     async query<T>(sql: string, params: unknown[] = []) {
       const [rows] = await conn.query(sql, params);
       return rows as T;
+    },
+    async clear() {
+      for (const table of ['map_tokens', 'api_keys', 'audit_events']) await conn.query(`DELETE FROM ${table}`);
     },
     async dump() {
       const [tables] = await conn.query<mysql.RowDataPacket[]>('SHOW TABLES');
