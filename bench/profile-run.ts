@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadOptions, LoadResult, measure } from './load';
@@ -21,7 +22,7 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
  * profiler) to show what the per-request log line costs. Writes bench/profile.md.
  */
 export async function profileTokenRead(target: ProfileTarget): Promise<void> {
-  const dir = process.env.BENCH_PROFILE_DIR || '/tmp/mtp-prof';
+  const dir = process.env.BENCH_PROFILE_DIR || join(tmpdir(), 'mtp-prof');
   mkdirSync(dir, { recursive: true });
   const startedMs = Date.now() - 1000;
   const child = await startChild({ name: 'profiled-service', script: 'src/server.js', env: target.env, cwd: target.cwd, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
