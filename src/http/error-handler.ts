@@ -2,9 +2,15 @@ import { NextFunction, Request, Response } from 'express';
 import { ApiError, BadRequestError, ErrorDetail, NotFoundError } from '../errors';
 import { Logger } from '../logger';
 
-/** body-parser's error types, turned into the service's own errors. */
-function fromBodyParser(error: { type?: string; status?: number }): ApiError | null {
-  switch (error.type) {
+/**
+ * Errors that express or a body parser raises for a bad request (malformed JSON, a body too large, an
+ * encoding it cannot read, a path that is not valid percent-encoding): the caller's fault, so never a
+ * 500. Their own messages may quote the input; these do not.
+ */
+function fromFrameworkError(error: unknown): ApiError | null {
+  if (error instanceof URIError) return new BadRequestError('The request path is not valid percent-encoding.');
+  const { type, status, code } = (error ?? {}) as { type?: unknown; status?: unknown; code?: unknown };
+  switch (type) {
     case 'entity.parse.failed':
       return new BadRequestError('The request body is not valid JSON.');
     case 'entity.too.large':
@@ -12,28 +18,12 @@ function fromBodyParser(error: { type?: string; status?: number }): ApiError | n
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new ApiError(415, 'UnsupportedMediaType', 'The request body must be UTF-8 JSON.');
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new BadRequestError('The request body could not be read.');
-    default:
-      return null;
   }
-}
-
-/**
- * Any other error that express or a body parser raises with a 4xx status (a path that is not valid
- * percent-encoding, a body that does not decompress, too many form fields): the caller's fault, so
- * never a 500. Their own messages may quote the input; these do not.
- */
-function fromClientError(error: unknown): ApiError | null {
-  if (error instanceof URIError) return new BadRequestError('The request path is not valid percent-encoding.');
-  const { status, code } = (error ?? {}) as { status?: unknown; code?: unknown };
   if (typeof status !== 'number' || status < 400 || status > 499) return null;
   if (status === 413) return new ApiError(413, 'PayloadTooLarge', 'The request body is too large.');
   if (status === 415) return new ApiError(415, 'UnsupportedMediaType', 'The request body has a content type or encoding that is not supported.');
   if (typeof code === 'string' && code.startsWith('Z_')) return new BadRequestError('The request body could not be decompressed as its Content-Encoding says.');
-  return new BadRequestError('The request could not be read.');
+  return new BadRequestError('The request body could not be read.');
 }
 
 export interface ErrorBody {
@@ -57,7 +47,7 @@ export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
     const requestId = req.requestId;
-    let apiError = error instanceof ApiError ? error : (fromBodyParser((error ?? {}) as { type?: string }) ?? fromClientError(error));
+    let apiError = error instanceof ApiError ? error : fromFrameworkError(error);
     if (!apiError) {
       logger.error({ requestId, err: safeError(error) }, 'unexpected error');
       apiError = new ApiError(500, 'InternalError', 'Something went wrong on our side; the request id identifies it in the logs.');

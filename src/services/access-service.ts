@@ -13,10 +13,11 @@ interface KnownKey {
 }
 
 /**
- * Who is calling, from a subscription key or a bearer access token. The store finds a key by its
- * SHA-256 (the only form it keeps); a process cache in front of it (re-checked every
- * CACHE_TTL_SECONDS) answers a known key with no database round trip and no hashing, and hands out
- * the same frozen principal each time. Unknown, revoked and other-environment keys get the same 401.
+ * Who is calling, from a subscription key or a bearer access token. A key is known by its SHA-256 only,
+ * in the store and in the process cache in front of it (re-checked every CACHE_TTL_SECONDS), so a
+ * request costs no database round trip, no key is compared in plaintext, and the stored hash is
+ * compared in constant time. A known key hands out the same frozen principal each time. Unknown,
+ * revoked and other-environment keys get the same 401.
  */
 export class AccessService {
   private readonly keys: TtlCache<string, KnownKey | null>;
@@ -27,10 +28,9 @@ export class AccessService {
     private readonly clients: ClientCredentialsService,
     options: { cacheTtlMs: number; cacheMaxEntries: number },
   ) {
-    this.keys = new TtlCache(clock, options.cacheTtlMs, options.cacheMaxEntries, async (key) => {
-      const hash = hashSecret(key);
+    this.keys = new TtlCache(clock, options.cacheTtlMs, options.cacheMaxEntries, async (hash) => {
       const row = await store.keys.findByHash(hash);
-      if (!row || !sameHash(row.keyHash, hash)) return null;
+      if (!row) return null;
       const principal: Principal = Object.freeze({ kind: 'key', id: String(row.id), environment: row.environment, role: row.role, organizationId: row.organizationId });
       return { row, principal };
     });
@@ -45,8 +45,9 @@ export class AccessService {
     const key = credentials.subscriptionKey;
     if (key === undefined || key === '') throw new UnauthorizedError('Send atr-subscription-key, or Authorization: Bearer with an access token.');
     if (key.length > 512) throw new UnauthorizedError();
-    const known = await this.keys.get(key);
-    if (!known || known.row.environment !== environment) throw new UnauthorizedError();
+    const hash = hashSecret(key);
+    const known = await this.keys.get(hash);
+    if (!known || known.row.environment !== environment || !sameHash(known.row.keyHash, hash)) throw new UnauthorizedError();
     return known.principal;
   }
 
@@ -58,8 +59,7 @@ export class AccessService {
 
   async revokeKey(id: number, actor: string): Promise<KeyRow | null> {
     const row = await this.store.keys.revoke(id, { actor, requestId: randomUUID() });
-    // the cache is keyed by the key itself, which is not stored: forget every key, revocations are rare
-    if (row) this.keys.clear();
+    if (row) this.keys.delete(row.keyHash);
     return row;
   }
 }

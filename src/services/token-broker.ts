@@ -64,9 +64,7 @@ export class TokenBroker {
       pending = this.resolve(environment, id, cached?.environment === environment ? cached : undefined).finally(() => this.inFlight.delete(flight));
       this.inFlight.set(flight, pending);
     }
-    const state = await pending;
-    if (state.environment !== environment) throw new NotFoundError(`Map token ${id} was not found.`);
-    return visibleTo(state, organizationId);
+    return visibleTo(await pending, organizationId);
   }
 
   /** The stored token as it is, without a refresh (for lists and unchanged writes). */

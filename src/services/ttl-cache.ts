@@ -40,10 +40,6 @@ export class TtlCache<K extends {}, V extends {} | null> {
     this.entries.delete(key);
   }
 
-  clear(): void {
-    this.entries.clear();
-  }
-
   private async reload(key: K, entry: Entry<V> | undefined): Promise<V> {
     try {
       const value = await this.load(key);

@@ -1,4 +1,4 @@
-import express, { NextFunction, Request, Response, Router } from 'express';
+import express, { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import helmet from 'helmet';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { NotFoundError } from '../../errors';
@@ -56,32 +56,18 @@ export function docsRouter(document: object): Router {
   const router = Router();
   const body = JSON.stringify(document);
 
-  router
-    .route('/api/v1/openapi.json')
-    .all(tagRoute)
-    .get((_req, res) => {
-      res.setHeader('Cache-Control', 'no-cache');
-      res.type('application/json').send(body);
-    })
-    .all(methodNotAllowed(['GET']));
-
-  router
-    .route('/docs')
-    .all(tagRoute)
-    .get(pagePolicy, (_req, res) => {
-      res.setHeader('Cache-Control', 'no-cache');
-      res.type('html').send(PAGE);
-    })
-    .all(methodNotAllowed(['GET']));
-
-  router
-    .route('/docs/init.js')
-    .all(tagRoute)
-    .get((_req, res) => {
-      res.setHeader('Cache-Control', 'no-cache');
-      res.type('text/javascript').send(INIT_SCRIPT);
-    })
-    .all(methodNotAllowed(['GET']));
+  const text = (path: string, type: string, content: string, ...before: RequestHandler[]) =>
+    router
+      .route(path)
+      .all(tagRoute)
+      .get(...before, (_req, res) => {
+        res.setHeader('Cache-Control', 'no-cache');
+        res.type(type).send(content);
+      })
+      .all(methodNotAllowed(['GET']));
+  text('/api/v1/openapi.json', 'application/json', body);
+  text('/docs', 'html', PAGE, pagePolicy);
+  text('/docs/init.js', 'text/javascript', INIT_SCRIPT);
 
   router.use(ASSETS, tagRoute, withoutDemoFiles, express.static(getAbsoluteFSPath(), { index: false, maxAge: '1h', fallthrough: true }));
   return router;
