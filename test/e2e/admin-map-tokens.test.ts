@@ -1,15 +1,13 @@
 import request from 'supertest';
 import { SchemaValidator } from '../../src/http/schema-validator';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
 import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const validator = new SchemaValidator({ maxBatch: 100 });
 const envelope = validator.compile('map-token-envelope.json');
 const errorEnvelope = validator.compile('error.json');
 
-let db: TestDatabase;
-let fake: FakeArcgis;
+const setup = useDatabaseAndArcgis();
 let h: Harness;
 let admin: string;
 let reader: string;
@@ -22,7 +20,7 @@ const agolItem = (extra: Record<string, unknown> = {}) => ({
   authKey: 'f2f591dcea8345ac8e9af5c9e3757618',
   authToken: secret,
   authTimeout: 60,
-  authURL: fake.tokenUrl,
+  authURL: setup.fake.tokenUrl,
   ...extra,
 });
 const staticItem = (extra: Record<string, unknown> = {}) => ({ organization_ID: 1, authType: 'static', token: 'static-token-value', ...extra });
@@ -40,27 +38,18 @@ function expectError(res: request.Response, status: number, code: string) {
 }
 
 async function countRows(): Promise<number> {
-  const [row] = await db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens');
+  const [row] = await setup.db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens');
   return Number(row.n);
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  fake = new FakeArcgis();
-  await fake.start();
-});
 beforeEach(async () => {
-  await db.clear();
-  fake.reset();
-  h = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, env: { MAX_BATCH: '5', MAX_BODY_BYTES: '4096' } });
+  await setup.db.clear();
+  setup.fake.reset();
+  h = createHarness({ mysqlUrl: setup.db.url, arcgisOrigin: setup.fake.url, env: { MAX_BATCH: '5', MAX_BODY_BYTES: '4096' } });
   admin = await h.key(ENV, 'admin');
   reader = await h.key(ENV, 'reader');
 });
 afterEach(() => h.close());
-afterAll(async () => {
-  await fake.stop();
-  await db.drop();
-});
 
 describe('PUT /api/v1/admin/map-tokens', () => {
   it('creates agol and static items in one call and answers the Atrius envelope in request order, without the secret', async () => {
@@ -69,13 +58,13 @@ describe('PUT /api/v1/admin/map-tokens', () => {
     expect(envelope(res.body)).toBe(true);
     expect(res.body).toMatchObject({ count: 2, limit: null, offset: null });
     const [agol, stat] = res.body.result;
-    expect(agol).toMatchObject({ organization_ID: 1, authType: 'agol', authKey: agolItem().authKey, authTimeout: 60, authURL: fake.tokenUrl });
+    expect(agol).toMatchObject({ organization_ID: 1, authType: 'agol', authKey: agolItem().authKey, authTimeout: 60, authURL: setup.fake.tokenUrl });
     expect(agol.token).toMatch(/^fake-/);
     expect(agol.token_Expire_Date).toBe(new Date(h.clock.now() + 3600_000).toISOString());
     expect(stat).toMatchObject({ organization_ID: 2, authType: 'static', token: 'static-token-value', token_Expire_Date: null, authKey: null });
     expect(JSON.stringify(res.body)).not.toContain(secret);
     expect(res.body.result.every((r: object) => !('authToken' in r))).toBe(true);
-    expect(fake.calls).toHaveLength(1);
+    expect(setup.fake.calls).toHaveLength(1);
   });
 
   it('updates an item by mapTokenID, keeping the stored secret when authToken is omitted and ignoring token fields of agol items', async () => {
@@ -84,11 +73,11 @@ describe('PUT /api/v1/admin/map-tokens', () => {
     const res = await put([round]);
     expect(res.status).toBe(200);
     expect(res.body.result[0]).toMatchObject({ mapTokenID: created.mapTokenID, organization_ID: 3, token: created.token });
-    expect(fake.calls).toHaveLength(1); // credentials unchanged: no new ArcGIS call
+    expect(setup.fake.calls).toHaveLength(1); // credentials unchanged: no new ArcGIS call
     const changed = await put([{ ...round, authKey: 'another-client' }]);
     expect(changed.status).toBe(200);
-    expect(fake.calls).toHaveLength(2);
-    expect(fake.calls[1].params.client_secret).toBe(secret);
+    expect(setup.fake.calls).toHaveLength(2);
+    expect(setup.fake.calls[1].params.client_secret).toBe(secret);
   });
 
   it('turns a static item into an agol one and back', async () => {
@@ -100,7 +89,7 @@ describe('PUT /api/v1/admin/map-tokens', () => {
     expect(agol.body.result[0]).toMatchObject({ authType: 'agol', mapTokenID: created.mapTokenID });
     const back = await put([staticItem({ mapTokenID: created.mapTokenID, token: 'again' })]);
     expect(back.body.result[0]).toMatchObject({ authType: 'static', token: 'again', authKey: null, authURL: null });
-    const [row] = await db.query<{ auth_secret_enc: string | null }[]>('SELECT auth_secret_enc FROM map_tokens');
+    const [row] = await setup.db.query<{ auth_secret_enc: string | null }[]>('SELECT auth_secret_enc FROM map_tokens');
     expect(row.auth_secret_enc).toBeNull();
   });
 
@@ -110,7 +99,7 @@ describe('PUT /api/v1/admin/map-tokens', () => {
     const paths = res.body.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['/0/colour', '/1/organization_ID', '/1/authKey', '/1/authURL', '/2/token']));
     expect(await countRows()).toBe(0);
-    expect(fake.calls).toHaveLength(0);
+    expect(setup.fake.calls).toHaveLength(0);
   });
 
   it.each([
@@ -146,7 +135,7 @@ describe('PUT /api/v1/admin/map-tokens', () => {
   });
 
   it('stores nothing when ArcGIS rejects one item of a batch', async () => {
-    fake.failNext('reject');
+    setup.fake.failNext('reject');
     const res = await put([staticItem(), agolItem()]);
     expectError(res, 400, 'BadRequest');
     expect(res.body.msg).toContain('/1');
@@ -289,6 +278,11 @@ describe('headers, keys and scoping', () => {
     ]);
     const unsafe = await get('/api/v1/admin/map-tokens').set('x-request-id', 'bad id with spaces');
     expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const longest = 'r'.repeat(128);
+    expect((await get('/api/v1/admin/map-tokens').set('x-request-id', longest)).headers['x-request-id']).toBe(longest);
+    const tooLong = await get('/api/v1/admin/map-tokens/0').set('x-request-id', 'r'.repeat(129));
+    expect(tooLong.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(tooLong.body.requestId).toBe(tooLong.headers['x-request-id']);
   });
 });
 
@@ -297,7 +291,7 @@ describe('secrets at rest and in logs', () => {
     const res = await put([agolItem(), staticItem({ token: 'a-static-token-that-is-secret' })]);
     const issued = res.body.result[0].token as string;
     await get(`/api/v1/map-tokens/${res.body.result[0].mapTokenID}/token`, reader);
-    const dump = await db.dump();
+    const dump = await setup.db.dump();
     for (const plaintext of [secret, issued, 'a-static-token-that-is-secret', admin, reader]) {
       expect(dump).not.toContain(plaintext);
       expect(h.logText()).not.toContain(plaintext);

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { StoreUnavailableError } from '../../src/errors';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
 import { createHarness, Harness, TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 import { startServer } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase } from '../support/test-database';
 
 const ENV = 'ops-env';
 const staticItem = { organization_ID: 1, authType: 'static', token: 'ops-static-token' };
@@ -122,6 +122,26 @@ describe('database pool metrics', () => {
   });
 });
 
+describe('methods a route lacks', () => {
+  it.each([
+    ['POST', '/api/v1/admin/map-tokens', 'GET, PUT'],
+    ['PATCH', '/api/v1/admin/map-tokens/1', 'GET, DELETE'],
+    ['PUT', '/api/v1/map-tokens/1/token', 'GET, OPTIONS'],
+    ['GET', '/api/v1/auth/token', 'POST'],
+    ['PUT', '/api/v1/auth/clientcredentials', 'GET, POST, DELETE'],
+    ['POST', '/healthz', 'GET'],
+    ['POST', '/readyz', 'GET'],
+    ['DELETE', '/metrics', 'GET'],
+    ['POST', '/api/v1/openapi.json', 'GET'],
+    ['POST', '/docs', 'GET'],
+  ])('%s %s answers 405 with Allow: %s', async (method, path, allow) => {
+    const res = await request(h.app)[method.toLowerCase() as 'post'](path).set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.body).toMatchObject({ code: 'MethodNotAllowed', requestId: res.headers['x-request-id'] });
+  });
+});
+
 describe('security headers', () => {
   it('sends helmet headers on every answer and no x-powered-by', async () => {
     for (const path of ['/healthz', '/api/v1/admin/map-tokens', '/nowhere']) {
@@ -135,36 +155,26 @@ describe('security headers', () => {
 });
 
 describe('graceful shutdown', () => {
-  let db: TestDatabase;
-  let fake: FakeArcgis;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    fake = new FakeArcgis();
-    await fake.start();
-  });
-  afterAll(async () => {
-    await fake.stop();
-    await db.drop();
-  });
+  const setup = useDatabaseAndArcgis();
 
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
     const server = await startServer({
-      MYSQL_URL: db.url,
+      MYSQL_URL: setup.db.url,
       ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
-      AUTH_URL_ALLOWLIST: fake.url,
+      AUTH_URL_ALLOWLIST: setup.fake.url,
     });
-    const writer = createHarness({ mysqlUrl: db.url });
+    const writer = createHarness({ mysqlUrl: setup.db.url });
     const key = await writer.key(ENV, 'admin');
     await writer.close();
-    fake.delayMs = 1500;
+    setup.fake.delayMs = 1500;
     const inFlight = fetch(`${server.url}/api/v1/admin/map-tokens`, {
       method: 'PUT',
       headers: { 'atr-environment-id': ENV, 'atr-subscription-key': key, 'content-type': 'application/json' },
-      body: JSON.stringify([{ organization_ID: 1, authType: 'agol', authKey: 'id', authToken: 'secret', authURL: fake.tokenUrl }]),
+      body: JSON.stringify([{ organization_ID: 1, authType: 'agol', authKey: 'id', authToken: 'secret', authURL: setup.fake.tokenUrl }]),
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(fake.calls).toHaveLength(1);
+    await setup.fake.waitForCalls(1); // the PUT is in flight, waiting for ArcGIS
+    expect(setup.fake.calls).toHaveLength(1);
     const exited = server.stop('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(200);

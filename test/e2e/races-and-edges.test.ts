@@ -1,10 +1,9 @@
 import request from 'supertest';
 import { FakeArcgis } from '../support/fake-arcgis';
+import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
 import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
 
-let db: TestDatabase;
-let fake: FakeArcgis;
+const setup = useDatabaseAndArcgis();
 let h: Harness;
 let keys: Record<string, { admin: string; reader: string }>;
 
@@ -13,50 +12,51 @@ const agol = (extra: Record<string, unknown> = {}) => ({
   authType: 'agol',
   authKey: 'edge-app',
   authToken: 'edge-secret',
-  authURL: fake.tokenUrl,
+  authURL: setup.fake.tokenUrl,
   ...extra,
 });
 const put = (env: string, body: unknown) =>
   request(h.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', env).set('atr-subscription-key', keys[env].admin).send(body as object);
 const read = (env: string, id: number, key = keys[env].reader) =>
   request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', env).set('atr-subscription-key', key);
-const rows = async () => Number((await db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens'))[0].n);
+const rows = async () => Number((await setup.db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens'))[0].n);
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  fake = new FakeArcgis();
-  await fake.start();
-});
 beforeEach(async () => {
-  await db.clear();
-  fake.reset();
-  h = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, env: { UPSTREAM_TIMEOUT_MS: '300' } });
+  await setup.db.clear();
+  setup.fake.reset();
+  h = createHarness({ mysqlUrl: setup.db.url, arcgisOrigin: setup.fake.url, env: { UPSTREAM_TIMEOUT_MS: '300' } });
   keys = {};
   for (const env of ['env-a', 'env-b']) keys[env] = { admin: await h.key(env, 'admin'), reader: await h.key(env, 'reader') };
 });
 afterEach(() => h.close());
-afterAll(async () => {
-  await fake.stop();
-  await db.drop();
-});
 
 it("a read from another environment never shares or spoils this environment's read of the same id", async () => {
   const created = (await put('env-a', [agol()])).body.result[0];
   expect((await read('env-a', created.mapTokenID)).status).toBe(200);
-  // the other environment's lookup is slow, so this environment's read arrives while it is in flight
+  // the other environment's lookup waits until released, so this environment's read comes while it is in flight
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let started!: () => void;
+  const theirsInFlight = new Promise<void>((resolve) => (started = resolve));
   const get = h.store.mapTokens.get.bind(h.store.mapTokens);
   h.store.mapTokens.get = async (environment, id) => {
-    if (environment === 'env-b') await new Promise((resolve) => setTimeout(resolve, 200));
+    if (environment === 'env-b') {
+      started();
+      await released;
+    }
     return get(environment, id);
   };
   h.clock.advance(6000); // past CACHE_TTL_SECONDS: this environment's next read re-checks the store
   const theirs = read('env-b', created.mapTokenID).then((res) => res);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const mine = await read('env-a', created.mapTokenID);
-  expect(mine.status).toBe(200);
+  await theirsInFlight;
+  // merged with theirs, this read would wait for their release (and then share their 404)
+  const mine = read('env-a', created.mapTokenID).then((res) => res);
+  const first = await Promise.race([mine, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 3000))]);
+  release();
+  expect(first === 'waiting' ? 'waited for the other environment' : first.status).toBe(200);
   expect((await theirs).status).toBe(404);
   expect((await read('env-a', created.mapTokenID)).status).toBe(200);
-  expect(fake.calls).toHaveLength(1); // the create only
+  expect(setup.fake.calls).toHaveLength(1); // the create only
 });
 
 it('refuses a date the schema admits but no clock can hold (a leap second) with 400, storing nothing', async () => {
@@ -67,22 +67,25 @@ it('refuses a date the schema admits but no clock can hold (a leap second) with 
 });
 
 it('answers a large PUT against a hanging ArcGIS within about one timeout, not one per item', async () => {
-  fake.mode = 'hang';
+  setup.fake.mode = 'hang';
   const started = Date.now();
-  const res = await put('env-a', Array.from({ length: 40 }, (_, i) => agol({ authKey: `app-${i}` })));
+  // 100 items, 8 at a time, 300 ms each: one timeout per wave would be 13 waves, about 3.9 s
+  const res = await put('env-a', Array.from({ length: 100 }, (_, i) => agol({ authKey: `app-${i}` })));
   expect(res.status).toBe(504);
-  expect(Date.now() - started).toBeLessThan(3 * 300 + 1000);
+  expect(Date.now() - started).toBeLessThan(2000);
+  expect(setup.fake.calls.length).toBeLessThanOrEqual(8);
   expect(await rows()).toBe(0);
 });
 
 it('refuses with 409, storing nothing, a PUT whose resource another PUT changed while it waited for ArcGIS', async () => {
   const created = (await put('env-a', [agol()])).body.result[0];
-  fake.delayMs = 250;
-  // slow: new secret, so it waits for ArcGIS; fast: only the organization, no ArcGIS call
+  // slow: new secret, so it waits for ArcGIS (held); fast: only the organization, no ArcGIS call
+  const releaseArcgis = setup.fake.hold();
   const slow = put('env-a', [{ ...agol({ authToken: 'new-secret' }), mapTokenID: created.mapTokenID }]).then((res) => res); // sent now
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await setup.fake.waitForCalls(2); // the create's call, then the slow PUT's: it has read the row and waits
   const fast = await put('env-a', [{ ...agol(), organization_ID: 2, mapTokenID: created.mapTokenID, authToken: undefined }]);
   expect(fast.status).toBe(200);
+  releaseArcgis();
   const late = await slow;
   expect(late.status).toBe(409);
   expect(late.body.code).toBe('Conflict');
@@ -90,15 +93,15 @@ it('refuses with 409, storing nothing, a PUT whose resource another PUT changed 
   expect(stored.organization_ID).toBe(2);
   // the stored secret is still the first one: the next refresh sends it
   h.clock.advance(7300_000);
-  fake.reset();
+  setup.fake.reset();
   expect((await read('env-a', created.mapTokenID)).status).toBe(200);
-  expect(fake.calls[0].params.client_secret).toBe('edge-secret');
+  expect(setup.fake.calls[0].params.client_secret).toBe('edge-secret');
 });
 
 it('does not send the stored secret to another origin: moving authURL elsewhere needs authToken', async () => {
   const other = new FakeArcgis();
   await other.start();
-  const h2 = createHarness({ mysqlUrl: db.url, env: { AUTH_URL_ALLOWLIST: `${fake.url},${other.url}` } });
+  const h2 = createHarness({ mysqlUrl: setup.db.url, env: { AUTH_URL_ALLOWLIST: `${setup.fake.url},${other.url}` } });
   try {
     const admin = await h2.key('env-c', 'admin');
     const send = (body: unknown) => request(h2.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', 'env-c').set('atr-subscription-key', admin).send(body as object);

@@ -77,6 +77,17 @@ afterAll(async () => {
 
 beforeEach(() => fake.reset());
 
+/** Resolves once `count` sessions of this database wait in GET_LOCK. */
+async function waitForLockWaiters(count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [row] = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'SELECT GET_LOCK%'", [db.name]);
+    if (Number(row.n) >= count) return;
+    if (Date.now() > deadline) throw new Error(`expected ${count} sessions waiting for the lock, saw ${row.n}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 test('100 concurrent reads of an expired token on one instance cost exactly one ArcGIS call and all get the same new token', async () => {
   const old = await expiredToken();
   fake.reset();
@@ -97,10 +108,14 @@ test('three instances with separate caches, 100 concurrent reads each, cost exac
   fake.delayMs = 100;
   const fetchedBefore = await refreshes('fetched');
   const reusedBefore = await refreshes('reused');
+  const releaseArcgis = fake.hold();
 
-  const answers = await Promise.all(
-    instances.flatMap(({ server }) => Array.from({ length: READS }, () => readToken(server, old.id))),
-  );
+  const pending = Promise.all(instances.flatMap(({ server }) => Array.from({ length: READS }, () => readToken(server, old.id))));
+  // one instance asks ArcGIS (held); the two others wait for its lock: only then does ArcGIS answer
+  await fake.waitForCalls(1);
+  await waitForLockWaiters(2);
+  releaseArcgis();
+  const answers = await pending;
 
   expect(answers).toHaveLength(3 * READS);
   expect(answers.map((res) => res.status)).toEqual(Array(3 * READS).fill(200));

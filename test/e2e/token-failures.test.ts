@@ -151,6 +151,28 @@ describe('stale-if-error: a token inside its margin but unexpired', () => {
   );
 });
 
+describe('stale-if-error pauses, then tries again', () => {
+  test('after a failed refresh the stale token is served without asking ArcGIS, and asked again 2 s later', async () => {
+    const created = await create('stale-retry');
+    moveTo(created.expiresAt - 100 * 1000);
+    fake.reset();
+    fake.mode = 'http-500';
+    expect((await readToken('stale-retry', created.id)).body.token).toBe(created.token);
+    const failedCalls = fake.calls.length;
+    expect(failedCalls).toBeGreaterThanOrEqual(1);
+
+    expect((await readToken('stale-retry', created.id)).body.token).toBe(created.token);
+    expect(fake.calls).toHaveLength(failedCalls); // within the pause: no call
+
+    fake.mode = 'ok';
+    clock.advance(2001);
+    const retried = await readToken('stale-retry', created.id);
+    expect(retried.status).toBe(200);
+    expect(retried.body.token).not.toBe(created.token);
+    expect(fake.calls).toHaveLength(failedCalls + 1);
+  });
+});
+
 describe('a read with no unexpired token while ArcGIS fails', () => {
   test.each<[FakeArcgisMode, number, string]>([
     ['http-500', 502, 'BadGateway'],

@@ -151,7 +151,10 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' })).toEqual(key);
     expect(await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' })).toBeNull();
     expect(await store.keys.findByHash('a'.repeat(64))).toBeNull();
-    expect((await store.auditEvents('env-a')).map((e) => `${e.action}:${e.resourceType}`)).toEqual(['create:key', 'delete:key']);
+    expect((await store.auditEvents('env-a')).map((e) => [e.action, e.resourceType, e.resourceId, e.actor, e.requestId, e.at])).toEqual([
+      ['create', 'key', String(key.id), 'tester', 'req-1', clock.now()],
+      ['delete', 'key', String(key.id), 'x', 'r', clock.now()],
+    ]);
   });
 
   it('keeps clients and their secrets, and deleting a client deletes its secrets', async () => {
@@ -178,15 +181,19 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const order: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
     const first = store.withLock('contract-lock', 5, async (acquired) => {
       order.push(`first:${acquired}`);
+      holding();
       await gate;
       order.push('first done');
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await held;
     const second = store.withLock('contract-lock', 5, async (acquired) => {
       order.push(`second:${acquired}`);
     });
+    // the second must still be waiting a moment later (it may not run while the first holds the lock)
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(order).toEqual(['first:true']);
     release();
@@ -197,8 +204,13 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   it('runs the function anyway, unlocked, when the lock is not had in time', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const holder = store.withLock('busy-lock', 5, () => gate);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const holder = store.withLock('busy-lock', 5, () => {
+      holding();
+      return gate;
+    });
+    await held;
     const result = await store.withLock('busy-lock', 1, async (acquired) => acquired);
     expect(result).toBe(false);
     release();

@@ -47,6 +47,7 @@ export class FakeArcgis {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private server?: http.Server;
+  private gate?: Promise<void>;
   private baseUrl?: string;
   private issued = 0;
 
@@ -109,6 +110,28 @@ export class FakeArcgis {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Holds every answer (from now on) until the returned function is called: lets a test decide exactly
+   * what happens while a caller waits for ArcGIS, instead of guessing with sleeps.
+   */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.gate = undefined;
+      release();
+    };
+  }
+
+  /** Resolves once `count` calls have arrived (rejects after `timeoutMs`). */
+  async waitForCalls(count: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.calls.length < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} ArcGIS calls, got ${this.calls.length}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   /** The next `times` requests get `mode`; after them the server returns to `this.mode`. */
   failNext(mode: FakeArcgisMode, times = 1): void {
     for (let i = 0; i < times; i += 1) this.queued.push(mode);
@@ -119,6 +142,7 @@ export class FakeArcgis {
     this.mode = 'ok';
     this.delayMs = 0;
     this.queued.length = 0;
+    this.gate = undefined;
     this.lifetime = this.options.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
     this.lifetimeExplicit = this.options.lifetimeSeconds !== undefined;
   }
@@ -151,7 +175,9 @@ export class FakeArcgis {
       const mode = this.queued.shift() ?? this.mode;
       if (mode === 'hang') return; // the socket stays open until the client gives up or stop()
       const delay = mode === 'slow' ? this.delayMs || DEFAULT_SLOW_MS : this.delayMs;
-      this.later(delay, () => this.answer(mode, call.params, req, res));
+      const go = () => this.later(delay, () => this.answer(mode, call.params, req, res));
+      if (this.gate) void this.gate.then(go);
+      else go();
     });
   }
 
