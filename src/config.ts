@@ -22,6 +22,8 @@ export interface Config {
   maxBodyBytes: number;
   accessTokenTtlSeconds: number;
   logLevel: string;
+  /** all: a scheduler renews every ArcGIS token at its refresh point; on-read: only tokens that are read. */
+  refreshAhead: 'all' | 'on-read';
   /** Express "trust proxy": false, a hop count, or a comma-separated list of addresses/subnets. */
   trustProxy: boolean | number | string;
 }
@@ -58,6 +60,7 @@ export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1048576, 1024, 100 * 1048576),
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86400),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    refreshAhead: oneOf(env, 'REFRESH_AHEAD', 'all', ['all', 'on-read']) as Config['refreshAhead'],
     trustProxy: trustProxy(env),
   };
 }

@@ -7,6 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   let poolSource: () => { inUse: number; idle: number; waiting: number } | null = () => null;
+  let failingSource: () => Promise<number> = async () => 0;
+  let lastFailing = 0;
   collectDefaultMetrics({ register: registry });
   const metrics = {
     registry,
@@ -53,6 +55,11 @@ export function createMetrics() {
       help: 'Tokens served past their refresh margin because a refresh failed (stale-if-error) or the store was unreachable',
       registers: [registry],
     }),
+    readWaits: new Counter({
+      name: 'mtp_token_read_waits_total',
+      help: 'Token reads that waited for ArcGIS because no unexpired token was at hand',
+      registers: [registry],
+    }),
     storeErrors: new Counter({
       name: 'mtp_store_unavailable_total',
       help: 'Operations that found the store (MySQL) unreachable',
@@ -71,6 +78,21 @@ export function createMetrics() {
         this.set({ state: 'waiting' }, stats.waiting);
       },
     }),
+    mapTokensFailing: new Gauge({
+      name: 'mtp_map_tokens_failing',
+      help: 'Map tokens whose last renewal failed (lastRefreshError set), in every environment',
+      registers: [registry],
+      // registered after the pool gauge, so that the pool is read before this query takes a connection
+      async collect() {
+        // read at each scrape; while the store is away the last known count stands
+        lastFailing = await failingSource().catch(() => lastFailing);
+        this.set(lastFailing);
+      },
+    }),
+    /** Where the failing-tokens gauge reads from, at each scrape. */
+    observeFailing(source: () => Promise<number>) {
+      failingSource = source;
+    },
     /** Where the pool gauge reads from, read at each scrape. */
     observePool(source: () => { inUse: number; idle: number; waiting: number } | null) {
       poolSource = source;

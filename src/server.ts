@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   const server = app.listen(config.port, config.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, host: config.host, store: store.kind }, `map-token-proxy listening on http://${config.host}:${port}`);
+  logger.info({ port, host: config.host, store: store.kind, refreshAhead: config.refreshAhead }, `map-token-proxy listening on http://${config.host}:${port}`);
+  services.scheduler?.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -59,7 +60,9 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
     server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // renewals in flight finish (each bounded by UPSTREAM_TIMEOUT_MS) so that no fetched token is lost
+    await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), services.scheduler?.stop()]);
+    await services.broker.idle();
     clearTimeout(forced);
     await store.close();
     logger.info('stopped');

@@ -16,7 +16,11 @@ const ARCGIS_TOKEN = '5ce9c3bf-6141ef83290e41f2b20672a6b616f469e959d9e07--d764ee
 const EXPIRES = '2017-08-28T13:50:48.273Z';
 const REQUEST_ID = '273e4bb4-3019-42ea-8de9-f2c7853f7fdd';
 
-const resource = (mapTokenID: number) => ({ mapTokenID, ...ATRIUS_ITEM, token: ARCGIS_TOKEN, token_Expire_Date: EXPIRES });
+const resource = (mapTokenID: number) => ({ mapTokenID, ...ATRIUS_ITEM, token: ARCGIS_TOKEN, token_Expire_Date: EXPIRES, lastRefreshError: null });
+const failingResource = {
+  ...resource(2),
+  lastRefreshError: { at: '2017-08-28T13:41:02.118Z', kind: 'rejected', message: 'Invalid client_secret' },
+};
 
 export const putRequestExamples = {
   atrius: {
@@ -37,9 +41,18 @@ export const putRequestExamples = {
 };
 
 export const putResponseExample = { result: [resource(1), resource(2)], count: 2, limit: null, offset: null };
-export const listResponseExample = { result: [resource(1), resource(2)], count: 2, limit: 100, offset: 0, total: 2 };
+export const listResponseExample = { result: [resource(1), failingResource], count: 2, limit: 100, offset: 0, total: 2 };
 export const getResponseExample = { result: [resource(1)], count: 1, limit: null, offset: null };
-export const tokenReadExample = { mapTokenID: 1, token: ARCGIS_TOKEN, token_Expire_Date: EXPIRES, expires_in: 7140 };
+export const tokenReadExample = {
+  mapTokenID: 1,
+  token: ARCGIS_TOKEN,
+  token_Expire_Date: EXPIRES,
+  expires_in: 7140,
+  expires: Date.parse(EXPIRES),
+  server: 'https://www.arcgis.com/sharing/rest',
+  ssl: true,
+};
+export const tokenRejectedExample = { rejected: ARCGIS_TOKEN };
 
 export const authTokenRequestExample = { grant_type: 'client_credentials', client_id: '<client id>', client_secret: CLIENT_SECRET };
 export const authTokenResponseExample = { access_token: '<JWT>', token_type: 'Bearer', expires_in: 3600, scope: 'admin' };

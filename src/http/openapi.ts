@@ -73,13 +73,13 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
           ...errors(400, 401, 403, 404, 409, 413, 415, 500, 502, 503, 504),
         },
       }),
-      get: apiOperation(adminTag, 'listMapTokens', 'List map tokens', 'The map tokens of this environment (of the caller\'s organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). Needs the admin role.', {
+      get: apiOperation(adminTag, 'listMapTokens', 'List map tokens', 'The map tokens of this environment (of the caller\'s organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). `failing=true` lists only those whose last renewal failed (lastRefreshError set). Needs the admin role.', {
         parameters: parametersFrom(files['map-token-list-query.json'], 'query'),
         responses: { 200: response('A page of map tokens; total counts all that match.', json(envelope, ex.listResponseExample), ['Cache-Control']), ...errors(400, 401, 403, 500, 503) },
       }),
     },
     '/api/v1/admin/map-tokens/{mapTokenID}': {
-      get: apiOperation(adminTag, 'getMapToken', 'Read one map token', 'One resource with a fresh token (at least min(5 minutes, 20% of its lifetime) left). Needs the admin role.', {
+      get: apiOperation(adminTag, 'getMapToken', 'Read one map token', 'One resource with its current token, answered at once while that token is unexpired; a token past its refresh point is renewed in the background. Waits for ArcGIS only when no unexpired token exists. Needs the admin role.', {
         parameters: [mapTokenID],
         responses: { 200: response('The resource.', json(envelope, ex.getResponseExample), ['Cache-Control']), ...errors(400, 401, 403, 404, 500, 502, 503, 504) },
       }),
@@ -89,9 +89,14 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       }),
     },
     '/api/v1/map-tokens/{mapTokenID}/token': {
-      get: apiOperation('Token read', 'readMapToken', 'Get a fresh token for a floor-rendering client', 'The current ArcGIS token of a map token, with at least the refresh margin left; fetched from ArcGIS at most once per token lifetime. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.', {
+      get: apiOperation('Token read', 'readMapToken', 'Get a token for a floor-rendering client', 'The current ArcGIS token of a map token, in the shape IdentityManager.registerToken() of the ArcGIS Maps SDK takes as is. Tokens are renewed in the background before they are needed (at 2 x min(5 minutes, 20% of the lifetime) before expiry), so while ArcGIS answers a token has at least the margin left; a read waits for ArcGIS only when no unexpired token exists. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.', {
         parameters: [mapTokenID],
         responses: { 200: response('The token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']), ...errors(400, 401, 404, 500, 502, 503, 504) },
+      }),
+      post: apiOperation('Token read', 'reportRejectedToken', 'Report a token ArcGIS refused, and get a working one', 'For a client that ArcGIS answered 498 (Invalid token), e.g. after the token was revoked. When `rejected` is the current token, the service fetches a new one (one ArcGIS call however many clients and instances report it; at most one forced renewal per map token per 30 seconds) and answers it; when the current token is already another one, that one is answered at once. The same answer as the GET. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.', {
+        parameters: [mapTokenID],
+        requestBody: { required: true, description: 'The refused token.', content: json(schemaRef('TokenRejected'), ex.tokenRejectedExample) },
+        responses: { 200: response('A token other than the rejected one, or the current token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']), ...errors(400, 401, 404, 413, 415, 500, 502, 503, 504) },
       }),
       options: {
         tags: ['Token read'],

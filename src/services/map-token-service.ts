@@ -41,21 +41,31 @@ export class MapTokenService {
   }
 
   async get(principal: Principal, environment: string, id: number): Promise<MapTokenResource> {
+    // the broker's state carries the row it was read from (no older than CACHE_TTL_SECONDS)
     const state = await this.broker.fresh(environment, id, principal.organizationId);
-    const row = await this.store.mapTokens.get(environment, id);
-    if (!row || (principal.organizationId !== null && row.organizationId !== principal.organizationId)) throw new NotFoundError(`Map token ${id} was not found.`);
-    // the token is the broker's (fresh, even if an admin write raced the refresh); the rest is the row's
-    return toResource(row, state);
+    return toResource(state.row, state);
   }
 
   async readToken(principal: Principal, environment: string, id: number): Promise<TokenReadBody> {
-    const state = await this.broker.fresh(environment, id, principal.organizationId);
-    if (state.token === null) throw new NotFoundError(`Map token ${id} has no token.`);
+    return this.tokenBody(await this.broker.fresh(environment, id, principal.organizationId));
+  }
+
+  /** A client's report that ArcGIS refused `rejected` (498): a new token if it was the current one. */
+  async reportRejected(principal: Principal, environment: string, id: number, rejected: string): Promise<TokenReadBody> {
+    return this.tokenBody(await this.broker.reportRejected(environment, id, principal.organizationId, rejected));
+  }
+
+  /** The token answer, in the shape IdentityManager.registerToken() of the ArcGIS Maps SDK takes as is. */
+  private tokenBody(state: TokenState): TokenReadBody {
+    if (state.token === null) throw new NotFoundError(`Map token ${state.id} has no token.`);
     return {
-      mapTokenID: id,
+      mapTokenID: state.id,
       token: state.token,
       token_Expire_Date: state.expiresAtIso,
       expires_in: state.expiresAt === null ? null : Math.max(0, Math.floor((state.expiresAt - this.clock.now()) / 1000)),
+      expires: state.expiresAt,
+      server: state.server,
+      ssl: state.ssl,
     };
   }
 
@@ -114,5 +124,6 @@ export function toResource(row: MapTokenRow, state: TokenState): MapTokenResourc
     authURL: row.authUrl,
     token: state.token,
     token_Expire_Date: state.expiresAtIso,
+    lastRefreshError: row.lastRefreshError && { ...row.lastRefreshError, at: new Date(row.lastRefreshError.at).toISOString() },
   };
 }

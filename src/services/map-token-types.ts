@@ -9,6 +9,8 @@ export interface MapTokenWriteItem {
   authURL?: string | null;
   token?: string | null;
   token_Expire_Date?: string | null;
+  /** Read-only: accepted so that a GET-modify-PUT round trip works, and ignored. */
+  lastRefreshError?: unknown;
 }
 
 export interface MapTokenResource {
@@ -20,6 +22,7 @@ export interface MapTokenResource {
   authURL: string | null;
   token: string | null;
   token_Expire_Date: string | null;
+  lastRefreshError: { at: string; kind: 'rejected' | 'error' | 'timeout'; message: string } | null;
 }
 
 export interface TokenReadBody {
@@ -27,4 +30,7 @@ export interface TokenReadBody {
   token: string;
   token_Expire_Date: string | null;
   expires_in: number | null;
+  expires: number | null;
+  server: string | null;
+  ssl: boolean;
 }

@@ -8,6 +8,7 @@ import { Store } from '../stores/store';
 import { AccessService } from './access-service';
 import { ClientCredentialsService } from './client-credentials-service';
 import { MapTokenService } from './map-token-service';
+import { RenewalScheduler } from './renewal-scheduler';
 import { TokenBroker } from './token-broker';
 
 export interface Services {
@@ -16,12 +17,18 @@ export interface Services {
   clients: ClientCredentialsService;
   mapTokens: MapTokenService;
   broker: TokenBroker;
+  /** REFRESH_AHEAD=all: renews unread tokens too; started by server.ts after listen(). null with on-read. */
+  scheduler: RenewalScheduler | null;
 }
 
+/** How the scheduler runs (not configurable: one indexed query a second, a few renewals at once). */
+const SCHEDULER = { intervalMs: 1000, concurrency: 4, startJitterMs: 5000 };
+
 /** The composition root of the rules: one graph per app, nothing global, time and ArcGIS injected. */
-export function createServices(config: Config, store: Store, deps: { clock: Clock; logger: Logger; metrics: Metrics; arcgis?: ArcgisClient }): Services {
+export function createServices(config: Config, store: Store, deps: { clock: Clock; logger: Logger; metrics: Metrics; arcgis?: ArcgisClient; random?: () => number }): Services {
   const { clock, logger, metrics } = deps;
   metrics.observePool(() => store.poolStats());
+  metrics.observeFailing(() => store.mapTokens.countFailing());
   const box = new SecretBox(config.encryptionKeys);
   const cacheTtlMs = config.cacheTtlSeconds * 1000;
   const arcgis =
@@ -38,6 +45,7 @@ export function createServices(config: Config, store: Store, deps: { clock: Cloc
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
+    random: deps.random,
   });
   const clients = new ClientCredentialsService(store, clock, config.accessTokenSigningKey, {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -47,6 +55,7 @@ export function createServices(config: Config, store: Store, deps: { clock: Cloc
   return {
     store,
     broker,
+    scheduler: config.refreshAhead === 'all' ? new RenewalScheduler(store, broker, clock, logger, { ...SCHEDULER, random: deps.random }) : null,
     clients,
     access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
     mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }),

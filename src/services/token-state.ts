@@ -1,4 +1,5 @@
-import { AuthType } from '../stores/store';
+import { AuthType, MapTokenRow, RefreshFailure } from '../stores/store';
+import { refreshPointMs } from '../token-timing';
 
 /** What the broker caches per map token: the decrypted token and what decides its freshness. */
 export interface TokenState {
@@ -13,20 +14,56 @@ export interface TokenState {
   expiresAt: number | null;
   /** expiresAt as ISO 8601, computed once per token rather than once per read. */
   expiresAtIso: string | null;
+  /** The ArcGIS REST root the token was issued by (registerToken's `server`); null for static tokens. */
+  server: string | null;
+  /** Whether authURL is https (registerToken's `ssl`). */
+  ssl: boolean;
   /** When this process last compared the entry with the store. */
   checkedAt: number;
-  /** After a failed refresh: serve the unexpired token without retrying until then. */
-  retryAfter: number;
-}
-
-const MAX_MARGIN_MS = 5 * 60 * 1000;
-
-/** min(5 minutes, 20% of the token's lifetime): a read always leaves the client at least this much. */
-export function refreshMarginMs(state: Pick<TokenState, 'issuedAt' | 'expiresAt'>): number {
-  if (state.expiresAt === null || state.issuedAt === null) return 0;
-  return Math.min(MAX_MARGIN_MS, Math.max(0, (state.expiresAt - state.issuedAt) * 0.2));
+  /** When a renewal is next due: the refresh point, or the end of the pause after a failure. null: never. */
+  renewAt: number | null;
+  lastRefreshError: RefreshFailure | null;
+  /** A client reported this token rejected by ArcGIS: it is no longer handed out. */
+  rejected: boolean;
+  /** The row as last read: what a renewal needs, even while the store cannot be reached. */
+  row: MapTokenRow;
 }
 
 export function toIsoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** Whether the token can be handed out now without asking ArcGIS (static tokens always can). */
+export function usable(state: TokenState, now: number): boolean {
+  if (state.token === null || state.rejected) return false;
+  if (state.authType === 'static') return true;
+  return state.expiresAt !== null && state.expiresAt > now;
+}
+
+/** Whether the token has reached its refresh point (or has none worth keeping). */
+export function pastRefreshPoint(state: TokenState, now: number): boolean {
+  if (state.authType === 'static') return false;
+  const point = refreshPointMs(state);
+  return !usable(state, now) || point === null || now >= point;
+}
+
+/**
+ * registerToken's `server`: the REST root of authURL, i.e. the path up to and including
+ * `/sharing/rest` (ArcGIS Online, a portal), or for a standalone ArcGIS Server's
+ * `/<instance>/tokens/generateToken` its `/<instance>/rest/services`; else the origin.
+ */
+export function serverOf(authUrl: string | null): string | null {
+  if (authUrl === null) return null;
+  let url: URL;
+  try {
+    url = new URL(authUrl);
+  } catch {
+    return null;
+  }
+  const path = url.pathname;
+  const sharing = path.toLowerCase().indexOf('/sharing/rest');
+  if (sharing >= 0) return url.origin + path.slice(0, sharing + '/sharing/rest'.length);
+  const server = /^(.*)\/tokens(?:\/generateToken)?\/?$/i.exec(path);
+  if (server) return `${url.origin}${server[1]}/rest/services`;
+  return url.origin;
 }

@@ -23,6 +23,15 @@ export interface MapTokenFields {
   authUrl: string | null;
 }
 
+export type RefreshErrorKind = 'rejected' | 'error' | 'timeout';
+
+/** Why the last renewal of a token failed: ArcGIS's own message, never a secret. */
+export interface RefreshFailure {
+  at: number;
+  kind: RefreshErrorKind;
+  message: string;
+}
+
 export interface MapTokenRow extends MapTokenFields {
   id: number;
   environment: string;
@@ -31,6 +40,16 @@ export interface MapTokenRow extends MapTokenFields {
   version: number;
   createdAt: number;
   updatedAt: number;
+  /**
+   * When the token is next due for renewal (token-timing.ts `renewAtOf`, or the end of the pause after a
+   * failed renewal); null for static tokens. Kept by the store on every write of a token.
+   */
+  renewAt: number | null;
+  /** Failed renewals since the last successful one. */
+  refreshFailures: number;
+  lastRefreshError: RefreshFailure | null;
+  /** When a client's rejected-token report last forced a renewal. */
+  forcedRenewalAt: number | null;
 }
 
 export type MapTokenWrite =
@@ -45,6 +64,14 @@ export interface ListQuery {
   limit: number;
   offset: number;
   organizationId: number | null;
+  /** Only resources whose last renewal failed. */
+  failing?: boolean;
+}
+
+/** A map token whose renewal is due, as the scheduler's query finds it. */
+export interface DueMapToken {
+  id: number;
+  environment: string;
 }
 
 export interface AuditContext {
@@ -105,8 +132,17 @@ export interface MapTokenStore {
   writeBatch(writes: MapTokenWrite[], audit: AuditContext): Promise<MapTokenRow[]>;
   /** Deletes the row (secret and token with it). False when it is not in the environment. */
   delete(environment: string, id: number, audit: AuditContext): Promise<boolean>;
-  /** Saves a refreshed token unless the row changed since `version`. False when it did. */
-  saveToken(id: number, version: number, token: StoredToken): Promise<boolean>;
+  /**
+   * Saves a renewed token unless the row changed since `version` (false when it did): sets `renewAt`
+   * from it and clears any refresh failure. `forcedAt`: the renewal was forced by a rejected-token report.
+   */
+  saveToken(id: number, version: number, token: StoredToken, forcedAt?: number): Promise<boolean>;
+  /** Records a failed renewal and when to try again, unless the row changed since `version`. */
+  recordRefreshFailure(id: number, version: number, failure: RefreshFailure, failures: number, retryAt: number): Promise<boolean>;
+  /** Up to `limit` map tokens of every environment whose renewAt is at or before `now`, earliest first (one indexed query). */
+  due(now: number, limit: number): Promise<DueMapToken[]>;
+  /** How many map tokens, in every environment, have a lastRefreshError. */
+  countFailing(): Promise<number>;
   /**
    * Key rotation: passes every sealed value (secrets and tokens of every environment) to `reseal`, and
    * stores what it returns in place of a value it changed (unless the row changed meanwhile).

@@ -238,7 +238,15 @@ describe('headers, keys and scoping', () => {
     expectError(await request(h.app).delete(`/api/v1/admin/map-tokens/${created.mapTokenID}`).set('atr-environment-id', ENV).set('atr-subscription-key', reader), 403, 'Forbidden');
     const token = await get(`/api/v1/map-tokens/${created.mapTokenID}/token`, reader);
     expect(token.status).toBe(200);
-    expect(token.body).toEqual({ mapTokenID: created.mapTokenID, token: 'static-token-value', token_Expire_Date: null, expires_in: null });
+    expect(token.body).toEqual({
+      mapTokenID: created.mapTokenID,
+      token: 'static-token-value',
+      token_Expire_Date: null,
+      expires_in: null,
+      expires: null,
+      server: null,
+      ssl: false,
+    });
   });
 
   it('keeps environments apart: ids of another environment are 404 and lists never show them', async () => {

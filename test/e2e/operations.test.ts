@@ -126,7 +126,7 @@ describe('methods a route lacks', () => {
   it.each([
     ['POST', '/api/v1/admin/map-tokens', 'GET, PUT'],
     ['PATCH', '/api/v1/admin/map-tokens/1', 'GET, DELETE'],
-    ['PUT', '/api/v1/map-tokens/1/token', 'GET, OPTIONS'],
+    ['PUT', '/api/v1/map-tokens/1/token', 'GET, POST, OPTIONS'],
     ['GET', '/api/v1/auth/token', 'POST'],
     ['PUT', '/api/v1/auth/clientcredentials', 'GET, POST, DELETE'],
     ['POST', '/healthz', 'GET'],

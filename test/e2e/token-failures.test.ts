@@ -136,6 +136,7 @@ describe('stale-if-error: a token inside its margin but unexpired', () => {
       const logsBefore = a.logs.length;
 
       const res = await readToken('stale', created.id);
+      await a.services.broker.idle();
 
       expect(res.status).toBe(200);
       expect(res.body.token).toBe(created.token);
@@ -151,25 +152,93 @@ describe('stale-if-error: a token inside its margin but unexpired', () => {
   );
 });
 
-describe('stale-if-error pauses, then tries again', () => {
-  test('after a failed refresh the stale token is served without asking ArcGIS, and asked again 2 s later', async () => {
-    const created = await create('stale-retry');
+describe('a failed renewal: recorded for every instance, retried after a growing pause', () => {
+  /** An instance whose retry pauses are exactly the middle of their range: 1.5 s, then 3 s, 6 s, ... */
+  let paced: Harness;
+  beforeAll(() => {
+    paced = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock, random: () => 0.5, env: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) } });
+    harnesses.push(paced);
+  });
+
+  async function readVia(via: Harness, id: number): Promise<request.Response> {
+    const res = await readToken('paced', id, via);
+    await via.services.broker.idle();
+    return res;
+  }
+
+  async function adminGet(via: Harness, path: string): Promise<request.Response> {
+    const { admin } = await keysFor('paced');
+    return request(via.app).get(`/api/v1/admin/map-tokens${path}`).set('atr-environment-id', 'paced').set('atr-subscription-key', admin);
+  }
+
+  async function failingGauge(via: Harness): Promise<number> {
+    const res = await request(via.app).get('/metrics');
+    return Number(/^mtp_map_tokens_failing (\S+)$/m.exec(res.text)?.[1]);
+  }
+
+  test('serves the unexpired token, records lastRefreshError on the row, pauses 1.5 s then 3 s, and clears it on success', async () => {
+    const created = await create('paced');
+    const failingBefore = await failingGauge(b);
     moveTo(created.expiresAt - 100 * 1000);
     fake.reset();
     fake.mode = 'http-500';
-    expect((await readToken('stale-retry', created.id)).body.token).toBe(created.token);
-    const failedCalls = fake.calls.length;
-    expect(failedCalls).toBeGreaterThanOrEqual(1);
 
-    expect((await readToken('stale-retry', created.id)).body.token).toBe(created.token);
-    expect(fake.calls).toHaveLength(failedCalls); // within the pause: no call
+    expect((await readVia(paced, created.id)).body.token).toBe(created.token);
+    const firstCalls = fake.calls.length;
+    expect(firstCalls).toBeGreaterThanOrEqual(1);
+    const failedAt = clock.now();
+
+    // another instance, which never called ArcGIS, sees the failure and lists it
+    const seen = await adminGet(b, `/${created.id}`);
+    expect(seen.body.result[0].lastRefreshError).toEqual({ at: new Date(failedAt).toISOString(), kind: 'error', message: expect.stringContaining('500') });
+    const failing = await adminGet(b, '?failing=true');
+    expect(failing.body.result.map((r: { mapTokenID: number }) => r.mapTokenID)).toEqual([created.id]);
+    expect(await failingGauge(b)).toBe(failingBefore + 1);
+
+    clock.advance(1499); // inside the first pause: served, no call
+    expect((await readVia(paced, created.id)).body.token).toBe(created.token);
+    expect(fake.calls).toHaveLength(firstCalls);
+
+    clock.advance(1); // the pause is over: one more try, which fails too
+    expect((await readVia(paced, created.id)).body.token).toBe(created.token);
+    const secondCalls = fake.calls.length;
+    expect(secondCalls).toBeGreaterThan(firstCalls);
+
+    clock.advance(2999); // the second pause is twice as long
+    expect((await readVia(paced, created.id)).body.token).toBe(created.token);
+    expect(fake.calls).toHaveLength(secondCalls);
 
     fake.mode = 'ok';
-    clock.advance(2001);
-    const retried = await readToken('stale-retry', created.id);
-    expect(retried.status).toBe(200);
-    expect(retried.body.token).not.toBe(created.token);
-    expect(fake.calls).toHaveLength(failedCalls + 1);
+    clock.advance(1);
+    await readVia(paced, created.id);
+    const renewed = await readVia(paced, created.id);
+    expect(renewed.body.token).not.toBe(created.token);
+    expect(fake.calls).toHaveLength(secondCalls + 1);
+
+    clock.advance(CACHE_TTL_MS); // b re-reads the row
+    expect((await adminGet(b, `/${created.id}`)).body.result[0].lastRefreshError).toBeNull();
+    expect((await adminGet(b, '?failing=true')).body.result).toEqual([]);
+    expect(await failingGauge(b)).toBe(failingBefore);
+  });
+
+  test('a rejection is recorded as kind "rejected" with ArcGIS\'s message and no secret; a hang as "timeout"', async () => {
+    const created = await create('paced');
+    moveTo(created.expiresAt - 100 * 1000);
+    fake.reset();
+    fake.mode = 'reject';
+    await readVia(paced, created.id);
+    const rejected = (await adminGet(paced, `/${created.id}`)).body.result[0].lastRefreshError;
+    expect(rejected).toEqual({ at: expect.any(String), kind: 'rejected', message: 'Invalid client_secret' });
+
+    fake.mode = 'hang';
+    clock.advance(3000);
+    await readVia(paced, created.id);
+    const timedOut = (await adminGet(paced, `/${created.id}`)).body.result[0].lastRefreshError;
+    expect(timedOut).toEqual({ at: new Date(clock.now()).toISOString(), kind: 'timeout', message: expect.any(String) });
+    const dump = await db.dump();
+    expect(dump).not.toContain(SECRET);
+    expect(JSON.stringify([rejected, timedOut])).not.toContain(SECRET);
+    fake.mode = 'ok';
   });
 });
 

@@ -53,6 +53,11 @@ async function create(item: Record<string, unknown> = agol()): Promise<{ id: num
   return { id: resource.mapTokenID, token: resource.token, expiresAt: Date.parse(resource.token_Expire_Date) };
 }
 
+/** mtp_token_read_waits_total of one instance. */
+async function readWaits(app: Harness): Promise<number> {
+  return (await app.metrics.readWaits.get()).values[0]?.value ?? 0;
+}
+
 /** Moves the shared clock to an absolute time. */
 function moveTo(at: number): void {
   clock.advance(at - clock.now());
@@ -106,7 +111,7 @@ describe('the request that reaches ArcGIS', () => {
 });
 
 describe('the token read', () => {
-  test('answers mapTokenID, token, an ISO expiry with milliseconds and expires_in, never cached, matching token-read.json', async () => {
+  test('answers mapTokenID, token, an ISO expiry with milliseconds, expires_in, and registerToken\'s expires, server and ssl, never cached, matching token-read.json', async () => {
     const created = await create();
 
     const res = await readToken(h, created.id);
@@ -118,6 +123,9 @@ describe('the token read', () => {
       token: created.token,
       token_Expire_Date: new Date(created.expiresAt).toISOString(),
       expires_in: 7200,
+      expires: created.expiresAt,
+      server: `${fake.url}/sharing/rest`,
+      ssl: false,
     });
     expect(res.body.token_Expire_Date).toMatch(ISO_MS);
     const validate = new SchemaValidator({ maxBatch: 100 }).compile('token-read.json');
@@ -135,53 +143,59 @@ describe('the token read', () => {
   });
 });
 
-describe('the refresh margin, min(5 minutes, 20% of the lifetime)', () => {
-  test('a 7200 s token is served as is with exactly 300 s left, and refreshed once 1 ms later', async () => {
+describe('refresh ahead: renewed at 2 x margin before expiry, margin = min(5 minutes, 20% of the lifetime)', () => {
+  test('a 7200 s token is served with no call until 600 s before expiry; then the read answers it at once and renews it in the background', async () => {
     const created = await create();
     fake.reset();
+    const waits = await readWaits(h);
 
-    moveTo(created.expiresAt - FIVE_MINUTES_MS);
-    const atEdge = await readToken(h, created.id);
-    expect(atEdge.status).toBe(200);
-    expect(atEdge.body.token).toBe(created.token);
-    expect(atEdge.body.expires_in).toBe(300);
+    moveTo(created.expiresAt - 600 * 1000 - 1);
+    const before = await readToken(h, created.id);
+    expect(before.body.token).toBe(created.token);
+    await h.services.broker.idle();
     expect(fake.calls).toHaveLength(0);
 
-    clock.advance(1);
-    const past = await readToken(h, created.id);
-    expect(past.status).toBe(200);
-    expect(past.body.token).not.toBe(created.token);
-    expect(past.body.expires_in).toBe(7200);
-    expect(Date.parse(past.body.token_Expire_Date)).toBe(clock.now() + 7200 * 1000);
+    clock.advance(1); // the refresh point
+    const atPoint = await readToken(h, created.id);
+    expect(atPoint.status).toBe(200);
+    expect(atPoint.body.token).toBe(created.token);
+    expect(atPoint.body.expires_in).toBe(600);
+    await h.services.broker.idle();
     expect(fake.calls).toHaveLength(1);
 
-    // the new token is good for its whole lifetime: more reads cost nothing
+    const renewed = await readToken(h, created.id);
+    expect(renewed.body.token).not.toBe(created.token);
+    expect(renewed.body.expires_in).toBe(7200);
+    expect(Date.parse(renewed.body.token_Expire_Date)).toBe(clock.now() + 7200 * 1000);
+    // the new token is good until its own refresh point: more reads cost nothing, and none waited
     const again = await readToken(h, created.id);
-    expect(again.body.token).toBe(past.body.token);
+    expect(again.body.token).toBe(renewed.body.token);
+    await h.services.broker.idle();
     expect(fake.calls).toHaveLength(1);
+    expect(await readWaits(h)).toBe(waits);
   });
 
-  test('a 600 s token (margin 120 s) is served as is with exactly 120 s left, and refreshed once 1 ms later', async () => {
+  test('a 600 s token (margin 120 s) is renewed from 240 s before expiry, not 1 ms earlier', async () => {
     const created = await create(agol({ authTimeout: 10 }));
     expect(created.expiresAt - clock.now()).toBe(600 * 1000);
     fake.reset();
 
-    moveTo(created.expiresAt - 120 * 1000);
-    const atEdge = await readToken(h, created.id);
-    expect(atEdge.body.token).toBe(created.token);
-    expect(atEdge.body.expires_in).toBe(120);
+    moveTo(created.expiresAt - 240 * 1000 - 1);
+    expect((await readToken(h, created.id)).body.token).toBe(created.token);
+    await h.services.broker.idle();
     expect(fake.calls).toHaveLength(0);
 
     clock.advance(1);
-    const past = await readToken(h, created.id);
-    expect(past.status).toBe(200);
-    expect(past.body.token).not.toBe(created.token);
-    expect(past.body.expires_in).toBe(600);
+    expect((await readToken(h, created.id)).body.expires_in).toBe(240);
+    await h.services.broker.idle();
     expect(fake.calls).toHaveLength(1);
     expect(fake.calls[0].params.expiration).toBe('10');
+    const renewed = await readToken(h, created.id);
+    expect(renewed.body.token).not.toBe(created.token);
+    expect(renewed.body.expires_in).toBe(600);
   });
 
-  test('a cache TTL longer than the margin does not let a token inside its margin be served', async () => {
+  test('a cache TTL longer than the margin does not keep a token past its refresh point from being renewed', async () => {
     const longTtl = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock, env: { CACHE_TTL_SECONDS: '3600' } });
     harnesses.push(longTtl);
     const created = await create(agol({ authTimeout: 60 }));
@@ -189,12 +203,45 @@ describe('the refresh margin, min(5 minutes, 20% of the lifetime)', () => {
     expect(first.body.token).toBe(created.token);
     fake.reset();
 
-    moveTo(created.expiresAt - FIVE_MINUTES_MS + 1); // 55 minutes on: still inside the cache TTL
-    const res = await readToken(longTtl, created.id);
+    moveTo(created.expiresAt - 2 * FIVE_MINUTES_MS); // 50 minutes on: still inside the cache TTL
+    expect((await readToken(longTtl, created.id)).body.token).toBe(created.token);
+    await longTtl.services.broker.idle();
 
+    const res = await readToken(longTtl, created.id);
     expect(res.body.token).not.toBe(created.token);
     expect(res.body.expires_in).toBe(3600);
     expect(fake.calls).toHaveLength(1);
+  });
+
+  test('while ArcGIS hangs, a read past the refresh point answers at once with the unexpired token', async () => {
+    const created = await create();
+    fake.reset();
+    const waits = await readWaits(h);
+    moveTo(created.expiresAt - 60 * 1000);
+    fake.mode = 'hang';
+
+    const res = await readToken(h, created.id);
+
+    expect(res.status).toBe(200);
+    expect(res.body.token).toBe(created.token);
+    expect(res.body.expires_in).toBe(60);
+    await fake.waitForCalls(1); // the renewal is under way in the background, still unanswered
+    expect(await readWaits(h)).toBe(waits);
+    await h.services.broker.idle();
+  });
+
+  test('a read with no unexpired token waits for ArcGIS and is counted in mtp_token_read_waits_total', async () => {
+    const created = await create();
+    fake.reset();
+    const waits = await readWaits(h);
+    moveTo(created.expiresAt);
+
+    const res = await readToken(h, created.id);
+
+    expect(res.status).toBe(200);
+    expect(res.body.token).not.toBe(created.token);
+    expect(fake.calls).toHaveLength(1);
+    expect(await readWaits(h)).toBe(waits + 1);
   });
 });
 
@@ -222,7 +269,7 @@ describe('a refreshed token at rest', () => {
 });
 
 describe('admin reads', () => {
-  test('GET of one resource refreshes a token inside its margin; the list answers it as cached and calls nobody', async () => {
+  test('GET of one resource past its refresh point answers at once and renews in the background; the list answers as cached and calls nobody', async () => {
     const created = await create(agol({ organization_ID: 4242 }));
     moveTo(created.expiresAt - 60 * 1000);
     fake.reset();
@@ -231,17 +278,20 @@ describe('admin reads', () => {
     expect(listed.status).toBe(200);
     expect(listed.body.total).toBe(1);
     expect(listed.body.result[0].token).toBe(created.token);
+    expect(listed.body.result[0].lastRefreshError).toBeNull();
     expect(fake.calls).toHaveLength(0);
 
     const one = await adminGet(h, `/${created.id}`);
     expect(one.status).toBe(200);
     expect(one.body.count).toBe(1);
-    const [resource] = one.body.result;
-    expect(resource.token).not.toBe(created.token);
-    expect(Date.parse(resource.token_Expire_Date)).toBe(clock.now() + 7200 * 1000);
-    expect(resource).not.toHaveProperty('authToken');
+    expect(one.body.result[0].token).toBe(created.token);
+    expect(one.body.result[0]).not.toHaveProperty('authToken');
+    await h.services.broker.idle();
     expect(fake.calls).toHaveLength(1);
 
+    const [resource] = (await adminGet(h, `/${created.id}`)).body.result;
+    expect(resource.token).not.toBe(created.token);
+    expect(Date.parse(resource.token_Expire_Date)).toBe(clock.now() + 7200 * 1000);
     const relisted = await adminGet(h, '?organization_ID=4242');
     expect(relisted.body.result[0].token).toBe(resource.token);
     expect(fake.calls).toHaveLength(1);
@@ -256,7 +306,15 @@ describe('static tokens', () => {
     const res = await readToken(h, created.id);
 
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ mapTokenID: created.id, token: 'static-token-no-date', token_Expire_Date: null, expires_in: null });
+    expect(res.body).toEqual({
+      mapTokenID: created.id,
+      token: 'static-token-no-date',
+      token_Expire_Date: null,
+      expires_in: null,
+      expires: null,
+      server: null,
+      ssl: false,
+    });
     expect(new SchemaValidator({ maxBatch: 100 }).compile('token-read.json')(res.body)).toBe(true);
     expect(fake.calls).toHaveLength(0);
   });
@@ -269,7 +327,15 @@ describe('static tokens', () => {
     const res = await readToken(h, created.id);
 
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ mapTokenID: created.id, token: 'static-token-dated', token_Expire_Date: expires, expires_in: 30 });
+    expect(res.body).toEqual({
+      mapTokenID: created.id,
+      token: 'static-token-dated',
+      token_Expire_Date: expires,
+      expires_in: 30,
+      expires: Date.parse(expires),
+      server: null,
+      ssl: false,
+    });
     expect(fake.calls).toHaveLength(0);
   });
 });

@@ -35,6 +35,8 @@ export interface HarnessOptions {
   clock?: FakeClock;
   /** An origin (e.g. the FakeArcgis url) added to AUTH_URL_ALLOWLIST. */
   arcgisOrigin?: string;
+  /** The jitter source of retry pauses and the scheduler's start; Math.random when absent. */
+  random?: () => number;
 }
 
 /** The real app graph (config -> store -> services -> app) with a fake clock and captured logs. */
@@ -66,7 +68,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   const logger = createLogger(config.logLevel, sink);
   const store = options.mysqlUrl ? createMysqlStore(options.mysqlUrl, clock as Clock) : createMemoryStore(clock);
   const metrics = createMetrics();
-  const services = createServices(config, store, { clock, logger, metrics });
+  const services = createServices(config, store, { clock, logger, metrics, random: options.random });
   const app = createApp({ config, services, logger, metrics });
   return {
     app,
@@ -81,6 +83,10 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       const { key } = await services.access.createKey({ environment, role, organizationId, description: 'test' }, 'test');
       return key;
     },
-    close: () => store.close(),
+    async close() {
+      await services.scheduler?.stop();
+      await services.broker.idle();
+      await store.close();
+    },
   };
 }

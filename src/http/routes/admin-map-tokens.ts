@@ -21,6 +21,7 @@ interface ListQuery {
   limit?: number;
   offset?: number;
   organization_ID?: number;
+  failing?: 'true' | 'false';
 }
 
 /** /api/v1/admin/map-tokens: the Atrius-compatible admin API. Handlers only translate HTTP. */
@@ -45,6 +46,7 @@ export function adminMapTokensRouter(mapTokens: MapTokenService, access: AccessS
         limit: query.limit ?? 100,
         offset: query.offset ?? 0,
         organizationId: query.organization_ID ?? null,
+        failing: query.failing === 'true',
       });
       res.json({ result: items, count: items.length, limit: query.limit ?? null, offset: query.offset ?? null, total });
     })

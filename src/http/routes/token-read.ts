@@ -5,21 +5,25 @@ import { AccessService } from '../../services/access-service';
 import { atrHeaders } from '../atr-headers';
 import { authenticate } from '../authenticate';
 import { methodNotAllowed } from '../error-handler';
+import { jsonBody } from '../json-body';
 import { tagRoute } from '../observability';
 import { pathId } from '../query';
 import { contextOf } from '../request-context';
 import { SchemaValidator } from '../schema-validator';
 
+/** The token route's body is one short token report: no need for the admin PUT's MAX_BODY_BYTES. */
+const REPORT_BODY_BYTES = 16 * 1024;
+
 /**
- * GET /api/v1/map-tokens/{id}/token: the floor-rendering clients' hot path. CORS for the configured
- * origins only (preflight included); never cached by browsers or proxies.
+ * /api/v1/map-tokens/{id}/token: the floor-rendering clients' hot path (GET) and their rejected-token
+ * report (POST). CORS for the configured origins only (preflight included); never cached by browsers or proxies.
  */
 export function tokenReadRouter(mapTokens: MapTokenService, access: AccessService, validator: SchemaValidator, allowedOrigins: string[]): Router {
   const router = Router();
   const corsPolicy = cors({
     origin: allowedOrigins.length ? allowedOrigins : false,
-    methods: ['GET'],
-    allowedHeaders: ['atr-environment-id', 'atr-subscription-key', 'atr-partner-id', 'atr-request-source', 'authorization', 'x-request-id'],
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['atr-environment-id', 'atr-subscription-key', 'atr-partner-id', 'atr-request-source', 'authorization', 'x-request-id', 'content-type'],
     exposedHeaders: ['x-request-id'],
     maxAge: 600,
   });
@@ -28,7 +32,7 @@ export function tokenReadRouter(mapTokens: MapTokenService, access: AccessServic
     .all(tagRoute)
     .options(corsPolicy, (_req, res) => {
       // an origin outside CORS_ALLOWED_ORIGINS gets no CORS headers, so the browser refuses it
-      res.setHeader('Allow', 'GET, OPTIONS');
+      res.setHeader('Allow', 'GET, POST, OPTIONS');
       res.status(204).end();
     })
     .get(corsPolicy, atrHeaders(validator), authenticate(access, 'reader'), async (req, res) => {
@@ -37,6 +41,14 @@ export function tokenReadRouter(mapTokens: MapTokenService, access: AccessServic
       res.setHeader('Cache-Control', 'no-store');
       res.json(body);
     })
-    .all(methodNotAllowed(['GET', 'OPTIONS']));
+    .post(corsPolicy, atrHeaders(validator), authenticate(access, 'reader'), jsonBody(REPORT_BODY_BYTES), async (req, res) => {
+      const { ctx, principal } = contextOf(req);
+      const id = pathId(validator, req.params.mapTokenID);
+      const { rejected } = validator.check<{ rejected: string }>('token-rejected.json', req.body, 'body');
+      const body = await mapTokens.reportRejected(principal, ctx.environment, id, rejected);
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(body);
+    })
+    .all(methodNotAllowed(['GET', 'POST', 'OPTIONS']));
   return router;
 }

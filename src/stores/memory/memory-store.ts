@@ -11,9 +11,18 @@ import {
   Store,
   StoredToken,
 } from '../store';
+import { renewAtOf } from '../../token-timing';
 import { KeyedMutex } from './keyed-mutex';
 
 const copy = <T>(value: T): T => structuredClone(value);
+
+/** Writing a token sets when it is due and forgets earlier refresh failures (as the MySQL store does). */
+const tokenFields = (authType: string, token: StoredToken | null) => ({
+  token,
+  renewAt: renewAtOf(authType, token),
+  refreshFailures: 0,
+  lastRefreshError: null,
+});
 
 /**
  * The embedded store: everything in this process's memory, gone when it exits. It keeps the same
@@ -39,9 +48,10 @@ export function createMemoryStore(clock: Clock): Store {
         const row = mapTokens.get(id);
         return row && row.environment === environment ? copy(row) : null;
       },
-      async list(environment, { limit, offset, organizationId }) {
+      async list(environment, { limit, offset, organizationId, failing }) {
         const matching = [...mapTokens.values()]
           .filter((row) => row.environment === environment && (organizationId === null || row.organizationId === organizationId))
+          .filter((row) => !failing || row.lastRefreshError !== null)
           .sort((a, b) => a.id - b.id);
         return { rows: matching.slice(offset, offset + limit).map(copy), total: matching.length };
       },
@@ -56,11 +66,20 @@ export function createMemoryStore(clock: Clock): Store {
         return writes.map((write) => {
           let row: MapTokenRow;
           if (write.kind === 'create') {
-            row = { id: nextMapTokenId++, environment: ctx.environment, ...write.fields, token: write.token, version: 1, createdAt: now, updatedAt: now };
+            row = {
+              id: nextMapTokenId++,
+              environment: ctx.environment,
+              ...write.fields,
+              ...tokenFields(write.fields.authType, write.token),
+              forcedRenewalAt: null,
+              version: 1,
+              createdAt: now,
+              updatedAt: now,
+            };
           } else {
             const old = mapTokens.get(write.id)!;
-            const token = write.token === undefined ? old.token : write.token;
-            row = { ...old, ...write.fields, token, version: old.version + 1, updatedAt: now };
+            const token = write.token === undefined ? {} : tokenFields(write.fields.authType, write.token);
+            row = { ...old, ...write.fields, ...token, version: old.version + 1, updatedAt: now };
           }
           mapTokens.set(row.id, row);
           record(ctx, write.kind, 'map_token', row.id);
@@ -83,11 +102,28 @@ export function createMemoryStore(clock: Clock): Store {
         }
         return replaced;
       },
-      async saveToken(id, version, token: StoredToken) {
+      async saveToken(id, version, token: StoredToken, forcedAt) {
         const row = mapTokens.get(id);
         if (!row || row.version !== version) return false;
-        row.token = copy(token);
+        Object.assign(row, tokenFields('agol', copy(token)));
+        if (forcedAt !== undefined) row.forcedRenewalAt = forcedAt;
         return true;
+      },
+      async recordRefreshFailure(id, version, failure, failures, retryAt) {
+        const row = mapTokens.get(id);
+        if (!row || row.version !== version) return false;
+        Object.assign(row, { renewAt: retryAt, refreshFailures: failures, lastRefreshError: copy(failure) });
+        return true;
+      },
+      async due(now, limit) {
+        return [...mapTokens.values()]
+          .filter((row) => row.renewAt !== null && row.renewAt <= now)
+          .sort((a, b) => a.renewAt! - b.renewAt!)
+          .slice(0, limit)
+          .map((row) => ({ id: row.id, environment: row.environment }));
+      },
+      async countFailing() {
+        return [...mapTokens.values()].filter((row) => row.lastRefreshError !== null).length;
       },
     },
     keys: {

@@ -1,11 +1,13 @@
 import { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
-import { AuditContext, AuthType, MapTokenRow, MapTokenStore, MapTokenWrite, StoredToken } from '../store';
+import { renewAtOf } from '../../token-timing';
+import { AuditContext, AuthType, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
 import { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const COLUMNS =
-  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at';
+  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at, ' +
+  'renew_at, refresh_failures, refresh_error_at, refresh_error_kind, refresh_error_message, forced_renewal_at';
 
 const num = (value: unknown): number => Number(value);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -26,10 +28,19 @@ export function toMapTokenRow(row: Row): MapTokenRow {
     version: num(row.version),
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
+    renewAt: numOrNull(row.renew_at),
+    refreshFailures: num(row.refresh_failures),
+    lastRefreshError:
+      row.refresh_error_at === null ? null : { at: num(row.refresh_error_at), kind: row.refresh_error_kind as RefreshErrorKind, message: row.refresh_error_message },
+    forcedRenewalAt: numOrNull(row.forced_renewal_at),
   };
 }
 
+const MAX_ERROR_MESSAGE_CHARS = 1024;
+
 const tokenColumns = (token: StoredToken | null) => [token?.tokenEnc ?? null, token?.issuedAt ?? null, token?.expiresAt ?? null];
+/** Writing a token sets when it is due and forgets earlier refresh failures. */
+const TOKEN_SET = 'token_enc = ?, token_issued_at = ?, token_expires_at = ?, renew_at = ?, refresh_failures = 0, refresh_error_at = NULL, refresh_error_kind = NULL, refresh_error_message = NULL';
 
 export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenStore {
   return {
@@ -38,8 +49,9 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return rows.length ? toMapTokenRow(rows[0]) : null;
     },
 
-    async list(environment, { limit, offset, organizationId }) {
-      const where = organizationId === null ? 'environment = ?' : 'environment = ? AND organization_id = ?';
+    async list(environment, { limit, offset, organizationId, failing }) {
+      let where = organizationId === null ? 'environment = ?' : 'environment = ? AND organization_id = ?';
+      if (failing) where += ' AND refresh_error_at IS NOT NULL';
       const params = organizationId === null ? [environment] : [environment, organizationId];
       const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [...params, limit, offset]);
       const [count] = await db.rows(`SELECT COUNT(*) AS total FROM map_tokens WHERE ${where}`, params);
@@ -55,9 +67,9 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
           if (write.kind === 'create') {
             const result = await db.execute(
               `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url,
-                 token_enc, token_issued_at, token_expires_at, version, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-              [audit.environment, f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, ...tokenColumns(write.token), now, now],
+                 token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+              [audit.environment, f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, ...tokenColumns(write.token), renewAtOf(f.authType, write.token), now, now],
               conn,
             );
             ids.push(result.insertId);
@@ -65,9 +77,13 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
             const keepToken = write.token === undefined;
             const result = await db.execute(
               `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?,
-                 ${keepToken ? '' : 'token_enc = ?, token_issued_at = ?, token_expires_at = ?,'} version = version + 1, updated_at = ?
+                 ${keepToken ? '' : `${TOKEN_SET},`} version = version + 1, updated_at = ?
                WHERE id = ? AND environment = ? AND version = ?`,
-              [f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, ...(keepToken ? [] : tokenColumns(write.token ?? null)), now, write.id, audit.environment, write.expectedVersion],
+              [
+                ...[f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl],
+                ...(keepToken ? [] : [...tokenColumns(write.token ?? null), renewAtOf(f.authType, write.token ?? null)]),
+                ...[now, write.id, audit.environment, write.expectedVersion],
+              ],
               conn,
             );
             if (result.affectedRows !== 1) {
@@ -109,12 +125,31 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return replaced;
     },
 
-    async saveToken(id, version, token) {
+    async saveToken(id, version, token, forcedAt) {
       const result = await db.execute(
-        'UPDATE map_tokens SET token_enc = ?, token_issued_at = ?, token_expires_at = ? WHERE id = ? AND version = ?',
-        [...tokenColumns(token), id, version],
+        `UPDATE map_tokens SET ${TOKEN_SET}, forced_renewal_at = COALESCE(?, forced_renewal_at) WHERE id = ? AND version = ?`,
+        [...tokenColumns(token), renewAtOf('agol', token), forcedAt ?? null, id, version],
       );
       return result.affectedRows === 1;
+    },
+
+    async recordRefreshFailure(id, version, failure, failures, retryAt) {
+      const result = await db.execute(
+        `UPDATE map_tokens SET renew_at = ?, refresh_failures = ?, refresh_error_at = ?, refresh_error_kind = ?, refresh_error_message = ?
+         WHERE id = ? AND version = ?`,
+        [retryAt, failures, failure.at, failure.kind, failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS), id, version],
+      );
+      return result.affectedRows === 1;
+    },
+
+    async due(now, limit) {
+      const rows = await db.rows('SELECT id, environment FROM map_tokens WHERE renew_at <= ? ORDER BY renew_at LIMIT ?', [now, limit]);
+      return rows.map((row) => ({ id: num(row.id), environment: row.environment }));
+    },
+
+    async countFailing() {
+      const [row] = await db.rows('SELECT COUNT(*) AS failing FROM map_tokens WHERE refresh_error_at IS NOT NULL');
+      return num(row.failing);
     },
   };
 }
