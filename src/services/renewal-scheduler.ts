@@ -51,7 +51,12 @@ export class RenewalScheduler {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
-    await Promise.allSettled([...this.running.values()]);
+    await this.idle();
+  }
+
+  /** Resolves when the renewals this scheduler started are done. */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running.values()]);
   }
 
   /** One round: find what is due and start renewing it. Resolves once the renewals are started, not finished. */

@@ -20,7 +20,7 @@ export interface TokenBrokerOptions {
 
 /** A client's rejected-token report forces at most one renewal per map token in this window. */
 export const FORCED_RENEWAL_INTERVAL_MS = 30_000;
-/** A renewal ahead that found another instance renewing leaves it alone this long. */
+/** A renewal ahead that found another instance renewing leaves it alone this long, then re-reads the row. */
 const BUSY_PAUSE_MS = 1000;
 
 /**
@@ -212,7 +212,7 @@ export class TokenBroker {
     try {
       // ahead: another instance holding the lock is renewing this token already; leave it to them
       return await this.store.withLock(`mtp:token:${state.id}`, mode === 'ahead' ? 0 : this.lockTimeoutSeconds, async (acquired) => {
-        if (!acquired && mode === 'ahead') return { state: { ...state, renewAt: this.clock.now() + BUSY_PAUSE_MS } };
+        if (!acquired && mode === 'ahead') return { state: this.steppedAside(state) };
         // re-read under the lock: another instance may have renewed while we waited for it
         const current = await this.store.mapTokens.get(state.environment, state.id);
         if (!current) throw new NotFoundError(`Map token ${state.id} was not found.`);
@@ -229,6 +229,12 @@ export class TokenBroker {
       this.metrics.storeErrors.inc();
       return this.fetchAndSave(state.row, mode === 'forced');
     }
+  }
+
+  /** Another instance is renewing: no new try from here for a moment, and a re-read of its result then. */
+  private steppedAside(state: TokenState): TokenState {
+    const now = this.clock.now();
+    return { ...state, renewAt: now + BUSY_PAUSE_MS, checkedAt: Math.min(state.checkedAt, now + BUSY_PAUSE_MS - this.options.cacheTtlMs) };
   }
 
   /** Decided under the lock, on the row as it is now. */

@@ -127,6 +127,53 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect((await store.mapTokens.get('env-a', row.id))!.token).toEqual(token('fresh'));
   });
 
+  it('keeps when each token is due: at its refresh point, never for static, at once without a token; due() finds them earliest first', async () => {
+    const [dated, empty, fixed] = await store.mapTokens.writeBatch(
+      [
+        { kind: 'create', fields: agol(), token: token('t', 0, 7_200_000) },
+        { kind: 'create', fields: agol(), token: null },
+        { kind: 'create', fields: { ...agol(), authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null }, token: token('s', 0, 7_200_000) },
+      ],
+      audit(),
+    );
+    expect([dated.renewAt, empty.renewAt, fixed.renewAt]).toEqual([6_600_000, 0, null]);
+    expect(dated).toMatchObject({ refreshFailures: 0, lastRefreshError: null, forcedRenewalAt: null });
+    const [other] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token('o', 0, 3_600_000) }], audit('env-b'));
+
+    expect(await store.mapTokens.due(6_599_999, 10)).toEqual([
+      { id: empty.id, environment: 'env-a' },
+      { id: other.id, environment: 'env-b' },
+    ]);
+    expect(await store.mapTokens.due(6_600_000, 10)).toEqual([
+      { id: empty.id, environment: 'env-a' },
+      { id: other.id, environment: 'env-b' },
+      { id: dated.id, environment: 'env-a' },
+    ]);
+    expect(await store.mapTokens.due(10_000_000, 1)).toEqual([{ id: empty.id, environment: 'env-a' }]);
+  });
+
+  it('records a failed renewal for every reader, lists and counts it, and a saved token clears it', async () => {
+    const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token('t', 0, 7_200_000) }], audit());
+    const failure = { at: 5000, kind: 'rejected' as const, message: 'Invalid client_secret' };
+    expect(await store.mapTokens.recordRefreshFailure(row.id, row.version + 1, failure, 1, 9000)).toBe(false);
+    expect(await store.mapTokens.recordRefreshFailure(row.id, row.version, failure, 3, 9000)).toBe(true);
+
+    expect(await store.mapTokens.get('env-a', row.id)).toMatchObject({ renewAt: 9000, refreshFailures: 3, lastRefreshError: failure });
+    expect(await store.mapTokens.countFailing()).toBe(1);
+    const failing = await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: null, failing: true });
+    expect(failing.rows.map((r) => r.id)).toEqual([row.id]);
+    expect(failing.total).toBe(1);
+    expect((await store.mapTokens.list('env-b', { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
+
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('n', 10_000, 610_000), 10_000)).toBe(true);
+    expect(await store.mapTokens.get('env-a', row.id)).toMatchObject({ renewAt: 370_000, refreshFailures: 0, lastRefreshError: null, forcedRenewalAt: 10_000 });
+    expect(await store.mapTokens.countFailing()).toBe(0);
+    expect((await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
+    // a renewal that was not forced keeps the time of the last forced one
+    await store.mapTokens.saveToken(row.id, row.version, token('m', 20_000, 620_000));
+    expect((await store.mapTokens.get('env-a', row.id))?.forcedRenewalAt).toBe(10_000);
+  });
+
   it('deletes a row with its secret and token, and records every change in the audit trail', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
     await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], { ...audit(), requestId: 'req-2' });

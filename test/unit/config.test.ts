@@ -18,6 +18,7 @@ describe('configuration', () => {
   it('has the documented defaults and runs on the embedded store with generated keys when MYSQL_URL is unset', () => {
     const config = loadConfig({}, generate);
     expect(config).toMatchObject({
+      refreshAhead: 'all',
       port: 8080,
       host: '0.0.0.0',
       mysqlUrl: null,
@@ -55,10 +56,11 @@ describe('configuration', () => {
         ACCESS_TOKEN_TTL_SECONDS: '600',
         LOG_LEVEL: 'debug',
         TRUST_PROXY: '1',
+        REFRESH_AHEAD: 'on-read',
       },
       generate,
     );
-    expect(config).toMatchObject({ port: 0, host: '127.0.0.1', ephemeral: false, upstreamTimeoutMs: 500, cacheTtlSeconds: 0, cacheMaxEntries: 10, maxBatch: 7, maxBodyBytes: 2048, accessTokenTtlSeconds: 600, logLevel: 'debug', trustProxy: 1 });
+    expect(config).toMatchObject({ refreshAhead: 'on-read', port: 0, host: '127.0.0.1', ephemeral: false, upstreamTimeoutMs: 500, cacheTtlSeconds: 0, cacheMaxEntries: 10, maxBatch: 7, maxBodyBytes: 2048, accessTokenTtlSeconds: 600, logLevel: 'debug', trustProxy: 1 });
     expect(config.encryptionKeys).toHaveLength(2);
     expect(config.corsAllowedOrigins).toEqual(['https://maps.example.com', 'http://localhost:3000']);
   });
@@ -70,6 +72,7 @@ describe('configuration', () => {
     [{ CACHE_TTL_SECONDS: '5s' }, 'CACHE_TTL_SECONDS'],
     [{ MAX_BATCH: '0' }, 'MAX_BATCH'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    [{ REFRESH_AHEAD: 'always' }, 'REFRESH_AHEAD'],
     [{ MYSQL_URL: 'postgres://x/y' }, 'MYSQL_URL'],
     [{ MYSQL_URL: 'mysql://127.0.0.1:3306' }, 'MYSQL_URL'],
     [{ MYSQL_URL: 'mysql://127.0.0.1/db' }, 'ENCRYPTION_KEY'],
