@@ -112,6 +112,7 @@ export function toResource(row: MapTokenRow, state: TokenState): MapTokenResourc
     authKey: row.authKey,
     authTimeout: row.authTimeout,
     authURL: row.authUrl,
+    authReferer: row.authReferer,
     token: state.token,
     token_Expire_Date: state.expiresAtIso,
   };

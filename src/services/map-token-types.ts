@@ -2,11 +2,12 @@
 export interface MapTokenWriteItem {
   mapTokenID?: number;
   organization_ID: number;
-  authType: 'agol' | 'static';
+  authType: 'agol' | 'enterprise' | 'static';
   authKey?: string | null;
   authToken?: string;
   authTimeout?: number | null;
   authURL?: string | null;
+  authReferer?: string | null;
   token?: string | null;
   token_Expire_Date?: string | null;
 }
@@ -14,10 +15,11 @@ export interface MapTokenWriteItem {
 export interface MapTokenResource {
   mapTokenID: number;
   organization_ID: number;
-  authType: 'agol' | 'static';
+  authType: 'agol' | 'enterprise' | 'static';
   authKey: string | null;
   authTimeout: number | null;
   authURL: string | null;
+  authReferer: string | null;
   token: string | null;
   token_Expire_Date: string | null;
 }

@@ -6,6 +6,7 @@ import { ApiError, BadRequestError, NotFoundError, StoreUnavailableError, Upstre
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { MapTokenRow, Store } from '../stores/store';
+import { credentialsOf } from './arcgis-credentials';
 import { refreshMarginMs, toIsoOrNull, TokenState } from './token-state';
 
 export interface TokenBrokerOptions {
@@ -148,12 +149,7 @@ export class TokenBroker {
         return state;
       }
       const fetched = await this.arcgis
-        .fetchToken({
-          authURL: current.authUrl!,
-          clientId: current.authKey!,
-          clientSecret: this.box.decrypt(current.authSecretEnc!),
-          expirationMinutes: current.authTimeout,
-        })
+        .fetchToken(credentialsOf(current, this.box))
         .catch((error: unknown) => {
           // the allowlist was narrowed after this item was stored: the reader is not at fault
           if (error instanceof BadRequestError) throw new UpstreamError('The stored authURL is no longer allowed by AUTH_URL_ALLOWLIST.');

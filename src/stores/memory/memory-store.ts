@@ -56,11 +56,11 @@ export function createMemoryStore(clock: Clock): Store {
         return writes.map((write) => {
           let row: MapTokenRow;
           if (write.kind === 'create') {
-            row = { id: nextMapTokenId++, environment: ctx.environment, ...write.fields, token: write.token, version: 1, createdAt: now, updatedAt: now };
+            row = { id: nextMapTokenId++, environment: ctx.environment, ...write.fields, authReferer: write.fields.authReferer ?? null, token: write.token, version: 1, createdAt: now, updatedAt: now };
           } else {
             const old = mapTokens.get(write.id)!;
             const token = write.token === undefined ? old.token : write.token;
-            row = { ...old, ...write.fields, token, version: old.version + 1, updatedAt: now };
+            row = { ...old, ...write.fields, authReferer: write.fields.authReferer ?? null, token, version: old.version + 1, updatedAt: now };
           }
           mapTokens.set(row.id, row);
           record(ctx, write.kind, 'map_token', row.id);
