@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import request from 'supertest';
+import { createLogger } from '../../src/logger';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import {
   FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH,
@@ -287,6 +289,16 @@ describe('reading the token of an enterprise item', () => {
     }
     expect(dump).toContain(REFERER); // the referer is no secret: stored as given
     expectNoPasswordAnywhere(JSON.stringify(read.body), JSON.stringify(list.body));
+  });
+});
+
+describe('the log configuration', () => {
+  it('censors a password field, should one ever be logged', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } });
+    createLogger('info', sink).warn({ password: PASSWORD, body: { password: PASSWORD } }, 'test line');
+    expect(lines.join('')).toContain('"password":"[redacted]"');
+    expect(lines.join('')).not.toContain(PASSWORD);
   });
 });
 
