@@ -276,6 +276,20 @@ describe('reading the token of an enterprise item', () => {
     expectNoPasswordAnywhere(JSON.stringify(res.body));
   });
 
+  it('when renewal fails while the token is still unexpired, the read is answered with that token (stale-if-error)', async () => {
+    const created = (await put([enterprise({ authTimeout: 60 })])).body.result[0];
+    clock.advance(3_600_000 - 120_000); // two minutes left: inside the 5-minute margin
+    fake.mode = 'http-500';
+
+    const res = await readToken(created.mapTokenID);
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ token: created.token, expires_in: 120 });
+    await fake.waitForCalls(2);
+    expect(fake.calls[1]).toMatchObject({ path: FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH, params: { username: USER, password: PASSWORD, referer: REFERER } });
+    expectNoPasswordAnywhere(JSON.stringify(res.body));
+  });
+
   it('keeps no password or token in plaintext in any table, answer or log line', async () => {
     const created = (await put([enterprise()])).body.result[0];
     clock.advance(3_600_000 + 1000);
