@@ -306,6 +306,15 @@ describe('reading the token of an enterprise item', () => {
   });
 });
 
+describe('the database', () => {
+  it('knows the three auth types and refuses any other', async () => {
+    const insert = (authType: string) =>
+      db.query('INSERT INTO map_tokens (environment, organization_id, auth_type, auth_referer, created_at, updated_at) VALUES (?, 1, ?, ?, 0, 0)', [ENV, authType, null]);
+    for (const authType of ['agol', 'enterprise', 'static']) await expect(insert(authType)).resolves.toBeDefined();
+    await expect(insert('oauth')).rejects.toThrow(/map_tokens_auth_type/);
+  });
+});
+
 describe('the log configuration', () => {
   it('censors a password field, should one ever be logged', () => {
     const lines: string[] = [];
