@@ -10,6 +10,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'authToken',
   'client_secret',
+  'password',
   'secret',
   'token',
   'access_token',
@@ -21,6 +22,7 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'body.authToken',
   'body.client_secret',
+  'body.password',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -9,8 +9,12 @@ import {
   UpstreamTimeoutError,
 } from '../errors';
 import type { AuthUrlAllowlist } from './auth-url-allowlist';
+import { type Call, generateTokenCall, oauthCall } from './token-protocols';
 
-export interface ArcgisTokenRequest {
+/** An ArcGIS OAuth app (`agol`): the client_credentials grant at an OAuth2 token URL. */
+export interface AgolCredentials {
+  /** Optional for callers written before enterprise items existed; absent means agol. */
+  authType?: 'agol';
   authURL: string;
   clientId: string;
   clientSecret: string;
@@ -18,9 +22,28 @@ export interface ArcgisTokenRequest {
   expirationMinutes: number | null;
 }
 
+/** A named user of an ArcGIS Enterprise portal or a standalone ArcGIS Server (`enterprise`): generateToken. */
+export interface EnterpriseCredentials {
+  authType: 'enterprise';
+  authURL: string;
+  username: string;
+  password: string;
+  /** Sent as `client=referer&referer=...`; null sends `client=requestip`. */
+  referer: string | null;
+  /** Requested lifetime in minutes, sent as `expiration`; null lets ArcGIS choose. */
+  expirationMinutes: number | null;
+}
+
+export type ArcgisCredentials = AgolCredentials | EnterpriseCredentials;
+
+/** The name this request had when only agol apps existed. */
+export type ArcgisTokenRequest = AgolCredentials;
+
 export interface ArcgisToken {
   accessToken: string;
   expiresInSeconds: number;
+  /** generateToken only: ArcGIS's `ssl` flag (the token must travel over HTTPS only), when it sent one. */
+  ssl?: boolean;
 }
 
 export type ArcgisOutcome = 'ok' | 'rejected' | 'error' | 'timeout';
@@ -32,6 +55,8 @@ export interface ArcgisClientOptions {
   maxBodyBytes?: number;
   /** Called once per HTTP attempt (for metrics). */
   onCall?: (outcome: ArcgisOutcome, durationMs: number) => void;
+  /** The service's clock (epoch ms): generateToken's `expires` is a date, turned into seconds left with it. */
+  now?: () => number;
 }
 
 /** What one HTTP attempt came to. */
@@ -57,7 +82,10 @@ const REJECTION_ERRORS = new Set([
 ]);
 const MAX_MESSAGE_CHARS = 300;
 
-/** The one outbound client: gets app tokens from an ArcGIS OAuth2 token URL (client_credentials). */
+/**
+ * The one outbound client: gets tokens from ArcGIS, for an OAuth app from an OAuth2 token URL
+ * (client_credentials) and for a named user from a portal's or a server's generateToken.
+ */
 export class ArcgisClient {
   private readonly http: AxiosInstance;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
@@ -85,25 +113,18 @@ export class ArcgisClient {
     });
   }
 
-  async fetchToken(req: ArcgisTokenRequest): Promise<ArcgisToken> {
+  async fetchToken(credentials: ArcgisCredentials): Promise<ArcgisToken> {
     const { allowlist } = this.options;
-    if (!allowlist.allows(req.authURL)) {
+    if (!allowlist.allows(credentials.authURL)) {
       // Origin and path only: whatever else a caller typed (user info, query) stays out of messages.
-      const url = parseUrl(req.authURL);
+      const url = parseUrl(credentials.authURL);
       const shown = url ? `${url.origin}${url.pathname}` : '(not a valid URL)';
       throw new BadRequestError(`authURL ${shown} is not in AUTH_URL_ALLOWLIST (${allowlist.describe()})`);
     }
-    const form = new URLSearchParams({
-      client_id: req.clientId,
-      client_secret: req.clientSecret,
-      grant_type: 'client_credentials',
-    });
-    if (req.expirationMinutes !== null) form.set('expiration', String(req.expirationMinutes));
-    form.set('f', 'json');
-    const body = form.toString();
+    const call = credentials.authType === 'enterprise' ? generateTokenCall(credentials, this.options.now ?? Date.now) : oauthCall(credentials);
 
     for (let attempt = 1; ; attempt += 1) {
-      const result = await this.attempt(req, body);
+      const result = await this.attempt(credentials.authURL, call);
       if ('token' in result) return result.token;
       if (!result.retryable || attempt >= MAX_ATTEMPTS) throw result.error;
     }
@@ -115,11 +136,11 @@ export class ArcgisClient {
     this.httpsAgent.destroy();
   }
 
-  private async attempt(req: ArcgisTokenRequest, body: string): Promise<Attempt> {
+  private async attempt(authURL: string, call: Call): Promise<Attempt> {
     const started = performance.now();
     let result: Attempt;
     try {
-      const response: AxiosResponse<unknown> = await this.http.post(req.authURL, body, {
+      const response: AxiosResponse<unknown> = await this.http.post(authURL, call.body, {
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
         // axios's own timeout does not cover a server that sends headers and then stalls the body.
         signal: AbortSignal.timeout(this.timeoutMs),
@@ -128,10 +149,10 @@ export class ArcgisClient {
         response.status,
         String(response.headers['content-type'] ?? ''),
         typeof response.data === 'string' ? response.data : '',
-        req.clientSecret,
+        call,
       );
     } catch (err) {
-      result = this.transportFailure(err, req.authURL);
+      result = this.transportFailure(err, authURL);
     }
     this.report('token' in result ? 'ok' : result.outcome, performance.now() - started);
     return result;
@@ -192,7 +213,8 @@ function formatBytes(bytes: number): string {
 }
 
 /** Reads one answer of the token URL: ArcGIS's errors are in the body, whatever the status says. */
-function readAnswer(status: number, contentType: string, text: string, secret: string): Attempt {
+function readAnswer(status: number, contentType: string, text: string, call: Call): Attempt {
+  const { secret } = call;
   const fail = (message: string, retryable = false): Attempt => ({
     error: new UpstreamError(message),
     outcome: 'error',
@@ -220,20 +242,8 @@ function readAnswer(status: number, contentType: string, text: string, secret: s
   }
   if (serverFault) return fail(`ArcGIS answered HTTP ${status}`, true);
   if (status < 200 || status >= 300) return fail(`ArcGIS answered HTTP ${status} without a token`);
-  const token = readToken(json);
-  return token ? { token } : fail('ArcGIS answered without an access_token and a positive expires_in');
-}
-
-function readToken(json: unknown): ArcgisToken | undefined {
-  if (!isRecord(json)) return undefined;
-  const accessToken = json.access_token;
-  const raw = json.expires_in;
-  // ArcGIS sends expires_in as a number, some portals as a numeric string.
-  const expiresInSeconds =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-  if (typeof accessToken !== 'string' || accessToken === '') return undefined;
-  if (!Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) return undefined;
-  return { accessToken, expiresInSeconds };
+  const token = call.readToken(json);
+  return typeof token === 'string' ? fail(token) : { token };
 }
 
 /** ArcGIS's own words, made safe to show and log: one line, no secret, bounded. */
@@ -241,8 +251,12 @@ function cleanMessage(error: Record<string, unknown>, secret: string): string {
   const text = [error.error_description, error.message, error.error].find(
     (value): value is string => typeof value === 'string' && value.trim() !== '',
   );
+  // generateToken says what went wrong in `details` ("Unable to generate token." alone says little)
+  const details = Array.isArray(error.details)
+    ? error.details.filter((value): value is string => typeof value === 'string' && value.trim() !== '' && value !== text)
+    : [];
   const fallback = `ArcGIS error ${String(error.code ?? 'without a code')}`;
-  let message = (text ?? fallback).replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  let message = [text ?? fallback, ...details].join(' ').replace(/[\u0000-\u001f\u007f]+/g, ' ');
   // Redact before cutting, so a cut can never leave a whole secret behind.
   if (secret !== '') message = message.split(secret).join('[redacted]');
   return message.trim().slice(0, MAX_MESSAGE_CHARS);

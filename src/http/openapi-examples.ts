@@ -16,11 +16,23 @@ const ARCGIS_TOKEN = '5ce9c3bf-6141ef83290e41f2b20672a6b616f469e959d9e07--d764ee
 const EXPIRES = '2017-08-28T13:50:48.273Z';
 const REQUEST_ID = '273e4bb4-3019-42ea-8de9-f2c7853f7fdd';
 
-const resource = (mapTokenID: number) => ({ mapTokenID, ...ATRIUS_ITEM, token: ARCGIS_TOKEN, token_Expire_Date: EXPIRES, lastRefreshError: null });
-const failingResource = {
-  ...resource(2),
-  lastRefreshError: { at: '2017-08-28T13:41:02.118Z', kind: 'rejected', message: 'Invalid client_secret' },
-};
+const ENTERPRISE_ITEM = {
+  organization_ID: 1,
+  authType: 'enterprise',
+  authKey: 'indoors_viewer',
+  authTimeout: 60,
+  authURL: 'https://gis.example.com/portal/sharing/rest/generateToken',
+  authReferer: 'https://maps.example.com',
+} as const;
+
+const resource = (mapTokenID: number) => ({ mapTokenID, ...ATRIUS_ITEM, authReferer: null, token: ARCGIS_TOKEN, token_Expire_Date: EXPIRES, lastRefreshError: null });
+const enterpriseResource = (mapTokenID: number) => ({
+  mapTokenID,
+  ...ENTERPRISE_ITEM,
+  token: ARCGIS_TOKEN,
+  token_Expire_Date: EXPIRES,
+  lastRefreshError: { at: '2017-08-28T13:41:02.118Z', kind: 'rejected', message: 'Unable to generate token. Invalid username or password.' },
+});
 
 export const putRequestExamples = {
   atrius: {
@@ -34,6 +46,14 @@ export const putRequestExamples = {
     summary: 'Change the lifetime of map token 1 and keep its stored secret (authToken omitted)',
     value: [{ mapTokenID: 1, ...ATRIUS_ITEM, authTimeout: 120 }],
   },
+  enterprise: {
+    summary: 'Create an enterprise item: a named user of an ArcGIS Enterprise portal (generateToken), tokens bound to a referer',
+    value: [{ ...ENTERPRISE_ITEM, authToken: '<password>' }],
+  },
+  enterpriseServer: {
+    summary: 'Create an enterprise item on a standalone ArcGIS Server, tokens bound to the service address (client=requestip)',
+    value: [{ ...ENTERPRISE_ITEM, authURL: 'https://gis.example.com/arcgis/tokens/generateToken', authReferer: null, authToken: '<password>' }],
+  },
   static: {
     summary: 'Store a static token',
     value: [{ organization_ID: 1, authType: 'static', token: '<a token from elsewhere>', token_Expire_Date: '2030-01-01T00:00:00.000Z' }],
@@ -41,7 +61,7 @@ export const putRequestExamples = {
 };
 
 export const putResponseExample = { result: [resource(1), resource(2)], count: 2, limit: null, offset: null };
-export const listResponseExample = { result: [resource(1), failingResource], count: 2, limit: 100, offset: 0, total: 2 };
+export const listResponseExample = { result: [resource(1), resource(2), enterpriseResource(3)], count: 3, limit: 100, offset: 0, total: 3 };
 export const getResponseExample = { result: [resource(1)], count: 1, limit: null, offset: null };
 export const tokenReadExample = {
   mapTokenID: 1,

@@ -21,14 +21,15 @@ import { SchemaValidator } from './schema-validator';
 
 const API_SECURITY = [{ subscriptionKey: [] }, { bearerAuth: [] }];
 
-const DESCRIPTION = `Holds ArcGIS app credentials (OAuth 2.0 client_credentials) and hands short-lived ArcGIS access tokens to the clients that render secured floor maps, so that those clients never see a client secret. The admin API is compatible with the Atrius "Admin Map Tokens API (v1)".
+const DESCRIPTION = `Holds ArcGIS credentials (OAuth 2.0 client_credentials apps, or named users of an ArcGIS Enterprise portal or a standalone ArcGIS Server through generateToken) and hands short-lived ArcGIS access tokens to the clients that render secured floor maps, so that those clients never see a client secret or a password. The admin API is compatible with the Atrius "Admin Map Tokens API (v1)".
 
 Every \`/api/v1\` call (except the token endpoint) is scoped to one environment by \`atr-environment-id\` and authenticated with \`atr-subscription-key\` or \`Authorization: Bearer <access token>\`. Every answer carries \`x-request-id\`; errors use the envelope \`{"msg", "requestId", "code", "details"?}\` (the token endpoint answers in RFC 6749's shape instead). A method a path lacks answers 405 (\`MethodNotAllowed\`, with an \`Allow\` header); an unknown path answers 404.
 
 ## Where this differs from the Atrius page, and why
 
-- \`authToken\` (the ArcGIS client secret) is **write-only**: stored encrypted, never returned. The Atrius samples echo it in every answer; a secret that can be read back leaks through every admin tool, log and browser that sees an answer.
+- \`authToken\` (the ArcGIS client secret, or an enterprise user's password) is **write-only**: stored encrypted, never returned. The Atrius samples echo it in every answer; a secret that can be read back leaks through every admin tool, log and browser that sees an answer.
 - \`authTimeout\` is the requested token lifetime in **minutes**, passed to ArcGIS as \`expiration\` (ArcGIS's own unit). The Atrius page calls it "time in seconds"; read literally, its example of 60 would ask for one-minute tokens.
+- \`enterprise\` items (ArcGIS Enterprise and ArcGIS Server named users, \`generateToken\`, with the optional \`authReferer\`) are an addition: the Atrius page names only \`agol\` and static tokens.
 - The list and delete routes, \`total\` in list answers, \`details\` in errors, roles and organization-bound keys, the client-credentials flow and the token read for floor-rendering clients are additions: the Atrius page documents only the PUT and its answers.`;
 
 /** Errors an operation documents, as references to the shared responses. */
@@ -66,7 +67,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
 
   const paths: Json = {
     '/api/v1/admin/map-tokens': {
-      put: apiOperation(adminTag, 'putMapTokens', 'Create or update map tokens', `Saves a list of 1 to ${options.maxBatch} (MAX_BATCH) new or existing map token resources in one transaction: on any error nothing is stored. An item without mapTokenID creates a resource; with one, it replaces that resource's writable fields (an omitted authToken keeps the stored secret). For every agol item whose credentials are new or changed, a token is fetched from authURL before anything is stored. Needs the admin role.`, {
+      put: apiOperation(adminTag, 'putMapTokens', 'Create or update map tokens', `Saves a list of 1 to ${options.maxBatch} (MAX_BATCH) new or existing map token resources in one transaction: on any error nothing is stored. An item without mapTokenID creates a resource; with one, it replaces that resource's writable fields (an omitted authToken keeps the stored secret or password while authType stays the same and authURL keeps its origin). For every agol or enterprise item whose credentials are new or changed, a token is fetched from authURL before anything is stored (agol: the OAuth2 client_credentials grant; enterprise: generateToken with client=referer and authReferer, or client=requestip without one): credentials that ArcGIS rejects answer 400 naming the item and quoting ArcGIS; an unreachable, failing or slow ArcGIS answers 502 or 504. Needs the admin role.`, {
         requestBody: { required: true, description: 'The items, at most MAX_BATCH.', content: json(schemaRef('MapTokenPutRequest'), undefined, ex.putRequestExamples) },
         responses: {
           200: response('The written resources, in request order, with their tokens.', json(envelope, ex.putResponseExample), ['Cache-Control']),

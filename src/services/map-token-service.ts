@@ -122,6 +122,7 @@ export function toResource(row: MapTokenRow, state: TokenState): MapTokenResourc
     authKey: row.authKey,
     authTimeout: row.authTimeout,
     authURL: row.authUrl,
+    authReferer: row.authReferer,
     token: state.token,
     token_Expire_Date: state.expiresAtIso,
     lastRefreshError: row.lastRefreshError && { ...row.lastRefreshError, at: new Date(row.lastRefreshError.at).toISOString() },

@@ -2,11 +2,12 @@
 export interface MapTokenWriteItem {
   mapTokenID?: number;
   organization_ID: number;
-  authType: 'agol' | 'static';
+  authType: 'agol' | 'enterprise' | 'static';
   authKey?: string | null;
   authToken?: string;
   authTimeout?: number | null;
   authURL?: string | null;
+  authReferer?: string | null;
   token?: string | null;
   token_Expire_Date?: string | null;
   /** Read-only: accepted so that a GET-modify-PUT round trip works, and ignored. */
@@ -16,10 +17,11 @@ export interface MapTokenWriteItem {
 export interface MapTokenResource {
   mapTokenID: number;
   organization_ID: number;
-  authType: 'agol' | 'static';
+  authType: 'agol' | 'enterprise' | 'static';
   authKey: string | null;
   authTimeout: number | null;
   authURL: string | null;
+  authReferer: string | null;
   token: string | null;
   token_Expire_Date: string | null;
   lastRefreshError: { at: string; kind: 'rejected' | 'error' | 'timeout'; message: string } | null;

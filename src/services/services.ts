@@ -36,6 +36,7 @@ export function createServices(config: Config, store: Store, deps: { clock: Cloc
     new ArcgisClient({
       timeoutMs: config.upstreamTimeoutMs,
       allowlist: config.authUrlAllowlist,
+      now: () => clock.now(),
       onCall: (outcome, durationMs) => {
         metrics.arcgisCalls.inc({ outcome });
         metrics.arcgisDuration.observe({ outcome }, durationMs / 1000);

@@ -8,6 +8,7 @@ import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { DueMapToken, MapTokenRow, RefreshFailure, Store } from '../stores/store';
 import { renewAtOf, retryPauseMs } from '../token-timing';
+import { credentialsOf } from './arcgis-credentials';
 import { serverOf, toIsoOrNull, TokenState, usable } from './token-state';
 
 export interface TokenBrokerOptions {
@@ -273,7 +274,7 @@ export class TokenBroker {
 
   private fetchFor(row: MapTokenRow) {
     return this.arcgis
-      .fetchToken({ authURL: row.authUrl!, clientId: row.authKey!, clientSecret: this.box.decrypt(row.authSecretEnc!), expirationMinutes: row.authTimeout })
+      .fetchToken(credentialsOf(row, this.box))
       .catch((error: unknown) => {
         // the allowlist was narrowed after this item was stored: the reader is not at fault
         if (error instanceof BadRequestError) throw new UpstreamError('The stored authURL is no longer allowed by AUTH_URL_ALLOWLIST.');

@@ -1,9 +1,10 @@
-import { ArcgisClient } from '../arcgis/arcgis-client';
+import { ArcgisClient, ArcgisCredentials } from '../arcgis/arcgis-client';
 import { AuthUrlAllowlist } from '../arcgis/auth-url-allowlist';
 import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
 import { ApiError, BadRequestError, ErrorDetail, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
 import { MapTokenFields, MapTokenRow, MapTokenWrite, StoredToken } from '../stores/store';
+import { credentialsWith } from './arcgis-credentials';
 import { MapTokenWriteItem } from './map-token-types';
 
 export interface WritePlanner {
@@ -29,12 +30,12 @@ interface Draft {
   token: StoredToken | null | undefined;
   plaintextToken: string | null | undefined;
   /** Set when ArcGIS must be asked for a token before the commit. */
-  fetch?: { clientId: string; clientSecret: string };
+  fetch?: ArcgisCredentials;
 }
 
 /**
  * Turns validated PUT items into store writes: seals secrets, checks the allowlist, and fetches a token
- * for every agol item whose credentials are new or changed, all before anything is written. Any
+ * for every agol or enterprise item whose credentials are new or changed, all before anything is written. Any
  * problem throws, and the caller stores nothing.
  */
 export async function planWrites(planner: WritePlanner, items: MapTokenWriteItem[], existing: Map<number, MapTokenRow>): Promise<WritePlan[]> {
@@ -61,47 +62,55 @@ function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, ol
     return {
       index,
       existing: old,
-      fields: { organizationId: item.organization_ID, authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null },
+      fields: { organizationId: item.organization_ID, authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null, authReferer: null },
       token: { tokenEnc: box.encrypt(token), issuedAt: clock.now(), expiresAt },
       plaintextToken: token,
     };
   }
 
+  const authType = item.authType;
   const authURL = item.authURL!;
   const authKey = item.authKey!;
   const authTimeout = item.authTimeout ?? null;
+  // the schema admits authReferer only for enterprise items
+  const authReferer = authType === 'enterprise' ? item.authReferer ?? null : null;
   if (!planner.allowlist.allows(authURL)) {
     problems.push({ path: `/${index}/authURL`, message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${planner.allowlist.describe()})` });
   }
-  const oldSecret = old?.authType === 'agol' && old.authSecretEnc ? box.decrypt(old.authSecretEnc) : undefined;
+  // a stored secret is kept only within its type: a client secret is no password, nor the reverse
+  const oldSecret = old?.authType === authType && old.authSecretEnc ? box.decrypt(old.authSecretEnc) : undefined;
   const secret = item.authToken ?? oldSecret;
+  const what = authType === 'enterprise' ? 'password' : 'secret';
   if (secret === undefined) {
-    problems.push({ path: `/${index}/authToken`, message: 'is required when an item becomes agol (there is no stored secret to keep)' });
+    problems.push({ path: `/${index}/authToken`, message: `is required when an item becomes ${authType} (there is no stored ${what} to keep)` });
   } else if (item.authToken === undefined && old?.authUrl && originOf(old.authUrl) !== originOf(authURL)) {
     // the stored secret goes only where it went before: moving it to another origin takes the caller sending it
-    problems.push({ path: `/${index}/authToken`, message: 'is required when authURL moves to another origin (the stored secret is not sent elsewhere)' });
+    problems.push({ path: `/${index}/authToken`, message: `is required when authURL moves to another origin (the stored ${what} is not sent elsewhere)` });
   }
   const unchanged =
     old !== undefined &&
-    old.authType === 'agol' &&
+    old.authType === authType &&
     old.authKey === authKey &&
     old.authUrl === authURL &&
     old.authTimeout === authTimeout &&
+    old.authReferer === authReferer &&
     secret === oldSecret;
+  const fields: MapTokenFields = {
+    organizationId: item.organization_ID,
+    authType,
+    authKey,
+    authSecretEnc: unchanged ? old!.authSecretEnc : secret === undefined ? null : box.encrypt(secret),
+    authTimeout,
+    authUrl: authURL,
+    authReferer,
+  };
   return {
     index,
     existing: old,
-    fields: {
-      organizationId: item.organization_ID,
-      authType: 'agol',
-      authKey,
-      authSecretEnc: unchanged ? old!.authSecretEnc : secret === undefined ? null : box.encrypt(secret),
-      authTimeout,
-      authUrl: authURL,
-    },
+    fields,
     token: undefined,
     plaintextToken: undefined,
-    fetch: unchanged || secret === undefined ? undefined : { clientId: authKey, clientSecret: secret },
+    fetch: unchanged || secret === undefined ? undefined : credentialsWith(fields, secret),
   };
 }
 
@@ -112,12 +121,7 @@ async function fetchTokens(planner: WritePlanner, drafts: Draft[]): Promise<void
     // after the first failure the PUT fails anyway: take no more items, so it answers within one timeout or so
     for (let d = queue.shift(); d && failures.length === 0; d = queue.shift()) {
       try {
-        const fetched = await planner.arcgis.fetchToken({
-          authURL: d.fields.authUrl!,
-          clientId: d.fetch!.clientId,
-          clientSecret: d.fetch!.clientSecret,
-          expirationMinutes: d.fields.authTimeout,
-        });
+        const fetched = await planner.arcgis.fetchToken(d.fetch!);
         const issuedAt = planner.clock.now();
         d.token = { tokenEnc: planner.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
         d.plaintextToken = fetched.accessToken;

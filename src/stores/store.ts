@@ -4,7 +4,7 @@
  * Secrets arrive here already sealed (crypto/secret-box) or hashed: a store never sees plaintext.
  * Times are epoch milliseconds.
  */
-export type AuthType = 'agol' | 'static';
+export type AuthType = 'agol' | 'enterprise' | 'static';
 export type Role = 'admin' | 'reader';
 
 export interface StoredToken {
@@ -21,6 +21,8 @@ export interface MapTokenFields {
   authSecretEnc: string | null;
   authTimeout: number | null;
   authUrl: string | null;
+  /** enterprise only: the referer the token is bound to (null: client=requestip). Absent means null. */
+  authReferer?: string | null;
 }
 
 export type RefreshErrorKind = 'rejected' | 'error' | 'timeout';
@@ -33,6 +35,7 @@ export interface RefreshFailure {
 }
 
 export interface MapTokenRow extends MapTokenFields {
+  authReferer: string | null;
   id: number;
   environment: string;
   token: StoredToken | null;

@@ -64,6 +64,41 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect((await store.mapTokens.list('env-b', { limit: 10, offset: 0, organizationId: null })).total).toBe(0);
   });
 
+  it('keeps an enterprise item with its referer, and a type change in either direction replaces every credential field', async () => {
+    const enterprise: MapTokenFields = {
+      organizationId: 1,
+      authType: 'enterprise',
+      authKey: 'indoors_viewer',
+      authSecretEnc: 'sealed-password',
+      authTimeout: 30,
+      authUrl: 'https://gis.example.com/portal/sharing/rest/generateToken',
+      authReferer: 'https://maps.example.com',
+    };
+    const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: enterprise, token: token() }], audit());
+    expect(row).toMatchObject({ ...enterprise, token: token(), version: 1 });
+    expect(await store.mapTokens.get('env-a', row.id)).toEqual(row);
+
+    const [asAgol] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: { ...agol(), authReferer: null }, token: null }], audit());
+    expect(asAgol).toMatchObject({ ...agol(), authReferer: null, token: null, version: 2 });
+
+    const [back] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 2, fields: { ...enterprise, authReferer: null }, token: undefined }], audit());
+    expect(back).toMatchObject({ ...enterprise, authReferer: null, version: 3 });
+
+    const staticFields: MapTokenFields = { organizationId: 1, authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null, authReferer: null };
+    const [again] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 3, fields: { ...enterprise }, token: undefined }], audit());
+    expect(again.authReferer).toBe('https://maps.example.com');
+    const [asStatic] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 4, fields: staticFields, token: token('static') }], audit());
+    expect(await store.mapTokens.get('env-a', row.id)).toEqual(asStatic);
+    expect(asStatic).toMatchObject({ ...staticFields, token: token('static') });
+  });
+
+  it('reads a write that leaves out authReferer (fields of agol and static items) as a null referer', async () => {
+    const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: { ...agol(), authType: 'enterprise', authReferer: 'https://maps.example.com' }, token: null }], audit());
+    const [updated] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], audit());
+    expect(updated.authReferer).toBeNull();
+    expect((await store.mapTokens.get('env-a', row.id))!.authReferer).toBeNull();
+  });
+
   it('lists in id order with limit, offset, organization filter and the total', async () => {
     await store.mapTokens.writeBatch([1, 2, 1, 1, 2].map((org) => ({ kind: 'create' as const, fields: agol(org), token: null })), audit());
     const page = await store.mapTokens.list('env-a', { limit: 2, offset: 1, organizationId: null });

@@ -1,5 +1,5 @@
 /**
- * Runs the fake ArcGIS token server for local demos: `npm run dev:arcgis -- [port] [mode]`.
+ * Runs the fake ArcGIS token server (OAuth2 token URL and both generateToken URLs) for local demos: `npm run dev:arcgis -- [port] [mode]`.
  * The port comes from argv[2], else FAKE_ARCGIS_PORT, else 4567, so that the default
  * AUTH_URL_ALLOWLIST example `http://127.0.0.1:4567` works as is.
  */
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   fake.mode = readMode();
   await fake.start(readPort());
   process.stdout.write(`fake ArcGIS (${fake.mode}) token URL: ${fake.tokenUrl}\n`);
+  process.stdout.write(`  portal generateToken URL: ${fake.portalTokenUrl}\n`);
+  process.stdout.write(`  server generateToken URL: ${fake.serverTokenUrl}\n`);
 
   const shutdown = (): void => {
     void fake.stop().then(() => process.exit(0));

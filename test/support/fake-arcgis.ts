@@ -3,8 +3,10 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /**
- * A real local HTTP server that speaks the ArcGIS OAuth2 token protocol (client_credentials), with
- * switchable failure modes. Tests talk to it over TCP, so they exercise the client's real axios
+ * A real local HTTP server that speaks ArcGIS's two token protocols, with switchable failure modes:
+ * the OAuth2 token URL (client_credentials, agol items) and generateToken (enterprise items) of a
+ * portal (`/portal/sharing/rest/generateToken`) and of a standalone ArcGIS Server
+ * (`/arcgis/tokens/generateToken`). Tests talk to it over TCP, so they exercise the client's real axios
  * setup: timeouts, redirects, body limits, resets and keep-alive.
  */
 export const FAKE_ARCGIS_MODES = [
@@ -26,9 +28,14 @@ export interface FakeArcgisOptions {
   lifetimeSeconds?: number;
   /** client_id -> the secret accepted for it; without it any pair is accepted. */
   credentials?: Record<string, string>;
+  /** generateToken: user name -> the password accepted for it; without it any pair is accepted. */
+  users?: Record<string, string>;
 }
 
 export const FAKE_ARCGIS_TOKEN_PATH = '/sharing/rest/oauth2/token/';
+export const FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH = '/portal/sharing/rest/generateToken';
+export const FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH = '/arcgis/tokens/generateToken';
+type Protocol = 'oauth' | 'generateToken';
 const DEFAULT_LIFETIME_SECONDS = 7200;
 // 'slow' with no delayMs set still has to be slow to mean anything.
 const DEFAULT_SLOW_MS = 1000;
@@ -39,6 +46,10 @@ export class FakeArcgis {
   mode: FakeArcgisMode = 'ok';
   delayMs = 0;
   calls: FakeArcgisCall[] = [];
+  /** The clock generateToken's `expires` (epoch ms) is counted from; a test sets it to its fake clock. */
+  now: () => number = Date.now;
+  /** generateToken's `ssl` flag in 'ok' answers. */
+  ssl = false;
 
   private lifetime: number;
   private lifetimeExplicit: boolean;
@@ -78,6 +89,16 @@ export class FakeArcgis {
 
   get tokenUrl(): string {
     return `${this.url}${FAKE_ARCGIS_TOKEN_PATH}`;
+  }
+
+  /** generateToken of an ArcGIS Enterprise portal. */
+  get portalTokenUrl(): string {
+    return `${this.url}${FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH}`;
+  }
+
+  /** generateToken of a standalone ArcGIS Server. */
+  get serverTokenUrl(): string {
+    return `${this.url}${FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH}`;
   }
 
   async start(port = 0): Promise<string> {
@@ -145,6 +166,8 @@ export class FakeArcgis {
     this.gate = undefined;
     this.lifetime = this.options.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
     this.lifetimeExplicit = this.options.lifetimeSeconds !== undefined;
+    this.now = Date.now;
+    this.ssl = false;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -165,17 +188,17 @@ export class FakeArcgis {
       if (url.pathname === '/elsewhere') {
         // Reached only by a client that followed the redirect; answer with a token so that it shows.
         this.calls.push(call);
-        return sendJson(res, 200, { access_token: this.newToken(), expires_in: this.lifetime });
+        const token = this.newToken();
+        return sendJson(res, 200, { access_token: token, expires_in: this.lifetime, token, expires: this.now() + this.lifetime * 1000 });
       }
       if (req.method !== 'POST') return sendHtml(res, 405, 'Method not allowed');
       this.calls.push(call);
-      if (url.pathname !== FAKE_ARCGIS_TOKEN_PATH && `${url.pathname}/` !== FAKE_ARCGIS_TOKEN_PATH) {
-        return sendHtml(res, 404, 'Not found');
-      }
+      const protocol = protocolOf(url.pathname);
+      if (protocol === undefined) return sendHtml(res, 404, 'Not found');
       const mode = this.queued.shift() ?? this.mode;
       if (mode === 'hang') return; // the socket stays open until the client gives up or stop()
       const delay = mode === 'slow' ? this.delayMs || DEFAULT_SLOW_MS : this.delayMs;
-      const go = () => this.later(delay, () => this.answer(mode, call.params, req, res));
+      const go = () => this.later(delay, () => this.answer(mode, protocol, call.params, req, res));
       if (this.gate) void this.gate.then(go);
       else go();
     });
@@ -192,10 +215,12 @@ export class FakeArcgis {
 
   private answer(
     mode: FakeArcgisMode,
+    protocol: Protocol,
     params: Record<string, string>,
     req: http.IncomingMessage,
     res: http.ServerResponse,
   ): void {
+    if (protocol === 'generateToken') return this.answerGenerateToken(mode, params, req, res);
     switch (mode) {
       case 'ok':
       case 'slow':
@@ -205,19 +230,8 @@ export class FakeArcgis {
         return sendJson(res, 200, arcgisError(400, 'invalid_request', 'Invalid client_secret'));
       case 'error-200-500':
         return sendJson(res, 200, arcgisError(500, 'server_error', 'Unable to generate token.'));
-      case 'http-500':
-        return sendHtml(res, 500, 'Internal Server Error');
-      case 'html':
-        return sendHtml(res, 200, 'Service temporarily unavailable');
       case 'bad-json':
         return sendRaw(res, 200, 'application/json', '{"access_token":"fake-trunc');
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'redirect':
-        res.writeHead(302, { Location: `${this.url}/elsewhere`, 'Content-Length': '0' });
-        res.end();
-        return;
       case 'huge':
         return sendJson(res, 200, {
           access_token: this.newToken(),
@@ -226,7 +240,71 @@ export class FakeArcgis {
         });
       case 'missing-token':
         return sendJson(res, 200, { expires_in: DEFAULT_LIFETIME_SECONDS });
+      default:
+        return this.answerFailure(mode, req, res);
     }
+  }
+
+  /** generateToken's answers: a token with `expires` in epoch milliseconds, errors as HTTP 200 bodies. */
+  private answerGenerateToken(mode: FakeArcgisMode, params: Record<string, string>, req: http.IncomingMessage, res: http.ServerResponse): void {
+    switch (mode) {
+      case 'ok':
+      case 'slow':
+      case 'hang':
+        return this.answerGeneratedToken(params, res);
+      case 'reject':
+        return sendJson(res, 200, generateTokenError(400, 'Invalid username or password.'));
+      case 'error-200-500':
+        return sendJson(res, 200, { error: { code: 500, message: 'Unable to generate token.', details: [] } });
+      case 'bad-json':
+        return sendRaw(res, 200, 'application/json', '{"token":"fake-trunc');
+      case 'huge':
+        return sendJson(res, 200, { token: this.newToken(), expires: this.now() + this.lifetime * 1000, ssl: this.ssl, padding: 'x'.repeat(200 * 1024) });
+      case 'missing-token':
+        return sendJson(res, 200, { expires: this.now() + DEFAULT_LIFETIME_SECONDS * 1000, ssl: this.ssl });
+      default:
+        return this.answerFailure(mode, req, res);
+    }
+  }
+
+  /** The failures that look the same whatever the protocol. */
+  private answerFailure(mode: FakeArcgisMode, req: http.IncomingMessage, res: http.ServerResponse): void {
+    switch (mode) {
+      case 'http-500':
+        return sendHtml(res, 500, 'Internal Server Error');
+      case 'html':
+        return sendHtml(res, 200, 'Service temporarily unavailable');
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'redirect':
+        res.writeHead(302, { Location: `${this.url}/elsewhere`, 'Content-Length': '0' });
+        res.end();
+        return;
+      default:
+        return sendHtml(res, 500, `mode ${mode} is not handled`);
+    }
+  }
+
+  /** What a portal or server answers a valid or invalid generateToken request with. */
+  private answerGeneratedToken(params: Record<string, string>, res: http.ServerResponse): void {
+    // without f=json a real portal answers its HTML form
+    if (params.f !== 'json' && params.f !== 'pjson') return sendHtml(res, 200, 'Generate Token');
+    if (!params.username || !params.password) return sendJson(res, 200, generateTokenError(400, 'Username and password are required.'));
+    if (params.client === 'referer' && !params.referer) return sendJson(res, 200, generateTokenError(400, "'referer' must be specified."));
+    if (params.client !== undefined && !['referer', 'requestip', 'ip'].includes(params.client)) {
+      return sendJson(res, 200, generateTokenError(400, "Invalid 'client' parameter."));
+    }
+    if (this.options.users !== undefined && this.options.users[params.username] !== params.password) {
+      return sendJson(res, 200, generateTokenError(400, 'Invalid username or password.'));
+    }
+    let lifetime = this.lifetime;
+    if (params.expiration !== undefined) {
+      const minutes = Number(params.expiration);
+      if (!Number.isInteger(minutes) || minutes < 1) return sendJson(res, 200, generateTokenError(400, "Invalid 'expiration' parameter."));
+      if (!this.lifetimeExplicit) lifetime = minutes * 60;
+    }
+    sendJson(res, 200, { token: this.newToken(), expires: this.now() + lifetime * 1000, ssl: this.ssl });
   }
 
   /** What ArcGIS answers a valid or invalid client_credentials request with. */
@@ -261,6 +339,17 @@ export class FakeArcgis {
     this.issued += 1;
     return `fake-${this.issued}-${randomBytes(8).toString('hex')}`;
   }
+}
+
+function protocolOf(pathname: string): Protocol | undefined {
+  if (pathname === FAKE_ARCGIS_TOKEN_PATH || `${pathname}/` === FAKE_ARCGIS_TOKEN_PATH) return 'oauth';
+  if (pathname === FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH || pathname === FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH) return 'generateToken';
+  return undefined;
+}
+
+/** generateToken's error body, as a portal and a server send it (with HTTP 200). */
+function generateTokenError(code: number, detail: string): unknown {
+  return { error: { code, message: 'Unable to generate token.', details: [detail] } };
 }
 
 function arcgisError(code: number, error: string, description: string): unknown {

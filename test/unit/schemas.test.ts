@@ -20,8 +20,14 @@ describe('schemas/', () => {
   });
 
   it('the TypeScript types name the same properties as the schemas', () => {
-    const write: Required<MapTokenWriteItem> = { mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authToken: '', authTimeout: 1, authURL: '', token: '', token_Expire_Date: '', lastRefreshError: null };
-    const resource: MapTokenResource = { mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', token: '', token_Expire_Date: '', lastRefreshError: null };
+    const write: Required<MapTokenWriteItem> = {
+      ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authToken: '', authTimeout: 1, authURL: '', authReferer: '' },
+      ...{ token: '', token_Expire_Date: '', lastRefreshError: null },
+    };
+    const resource: MapTokenResource = {
+      ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', authReferer: null },
+      ...{ token: '', token_Expire_Date: '', lastRefreshError: null },
+    };
     const read: TokenReadBody = { mapTokenID: 1, token: '', token_Expire_Date: null, expires_in: null, expires: null, server: null, ssl: false };
     expect(Object.keys(write).sort()).toEqual(propertiesOf('map-token-write.json'));
     expect(Object.keys(resource).sort()).toEqual(propertiesOf('map-token.json'));

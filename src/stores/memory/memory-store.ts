@@ -70,6 +70,7 @@ export function createMemoryStore(clock: Clock): Store {
               id: nextMapTokenId++,
               environment: ctx.environment,
               ...write.fields,
+              authReferer: write.fields.authReferer ?? null,
               ...tokenFields(write.fields.authType, write.token),
               forcedRenewalAt: null,
               version: 1,
@@ -79,7 +80,7 @@ export function createMemoryStore(clock: Clock): Store {
           } else {
             const old = mapTokens.get(write.id)!;
             const token = write.token === undefined ? {} : tokenFields(write.fields.authType, write.token);
-            row = { ...old, ...write.fields, ...token, version: old.version + 1, updatedAt: now };
+            row = { ...old, ...write.fields, authReferer: write.fields.authReferer ?? null, ...token, version: old.version + 1, updatedAt: now };
           }
           mapTokens.set(row.id, row);
           record(ctx, write.kind, 'map_token', row.id);

@@ -6,7 +6,7 @@ import { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const COLUMNS =
-  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at, ' +
+  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at, ' +
   'renew_at, refresh_failures, refresh_error_at, refresh_error_kind, refresh_error_message, forced_renewal_at';
 
 const num = (value: unknown): number => Number(value);
@@ -24,6 +24,7 @@ export function toMapTokenRow(row: Row): MapTokenRow {
     authSecretEnc: row.auth_secret_enc,
     authTimeout: numOrNull(row.auth_timeout),
     authUrl: row.auth_url,
+    authReferer: row.auth_referer ?? null,
     token,
     version: num(row.version),
     createdAt: num(row.created_at),
@@ -66,21 +67,24 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
           const f = write.fields;
           if (write.kind === 'create') {
             const result = await db.execute(
-              `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url,
+              `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer,
                  token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-              [audit.environment, f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, ...tokenColumns(write.token), renewAtOf(f.authType, write.token), now, now],
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+              [
+                ...[audit.environment, f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null],
+                ...[...tokenColumns(write.token), renewAtOf(f.authType, write.token), now, now],
+              ],
               conn,
             );
             ids.push(result.insertId);
           } else {
             const keepToken = write.token === undefined;
             const result = await db.execute(
-              `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?,
+              `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?, auth_referer = ?,
                  ${keepToken ? '' : `${TOKEN_SET},`} version = version + 1, updated_at = ?
                WHERE id = ? AND environment = ? AND version = ?`,
               [
-                ...[f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl],
+                ...[f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null],
                 ...(keepToken ? [] : [...tokenColumns(write.token ?? null), renewAtOf(f.authType, write.token ?? null)]),
                 ...[now, write.id, audit.environment, write.expectedVersion],
               ],

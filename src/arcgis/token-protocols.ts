@@ -1,0 +1,84 @@
+import type { AgolCredentials, ArcgisToken, EnterpriseCredentials } from './arcgis-client';
+
+/** One protocol's request body and how to read its success answer. */
+export interface Call {
+  body: string;
+  /** Redacted from any message built out of ArcGIS's answer. */
+  secret: string;
+  /** The token of a success answer, or why the answer is not one. */
+  readToken: (json: unknown) => ArcgisToken | string;
+}
+
+/** OAuth2 client_credentials at an OAuth2 token URL (agol). The secret goes in the body, never the URL. */
+export function oauthCall(credentials: AgolCredentials): Call {
+  const form = new URLSearchParams({
+    client_id: credentials.clientId,
+    client_secret: credentials.clientSecret,
+    grant_type: 'client_credentials',
+  });
+  if (credentials.expirationMinutes !== null) form.set('expiration', String(credentials.expirationMinutes));
+  form.set('f', 'json');
+  return {
+    body: form.toString(),
+    secret: credentials.clientSecret,
+    readToken: (json) => readOauthToken(json) ?? 'ArcGIS answered without an access_token and a positive expires_in',
+  };
+}
+
+/**
+ * generateToken of a portal (`.../sharing/rest/generateToken`) or of a standalone ArcGIS Server
+ * (`.../tokens/generateToken`) for a named user (enterprise). The password goes in the body, never the URL.
+ */
+export function generateTokenCall(credentials: EnterpriseCredentials, now: () => number): Call {
+  const form = new URLSearchParams({ username: credentials.username, password: credentials.password });
+  if (credentials.referer !== null) {
+    form.set('client', 'referer');
+    form.set('referer', credentials.referer);
+  } else {
+    form.set('client', 'requestip');
+  }
+  if (credentials.expirationMinutes !== null) form.set('expiration', String(credentials.expirationMinutes));
+  form.set('f', 'json');
+  return { body: form.toString(), secret: credentials.password, readToken: (json) => readGeneratedToken(json, now()) };
+}
+
+function readOauthToken(json: unknown): ArcgisToken | undefined {
+  if (!isRecord(json)) return undefined;
+  const accessToken = json.access_token;
+  const raw = json.expires_in;
+  // ArcGIS sends expires_in as a number, some portals as a numeric string.
+  const expiresInSeconds =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (typeof accessToken !== 'string' || accessToken === '') return undefined;
+  if (!Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) return undefined;
+  return { accessToken, expiresInSeconds };
+}
+
+/**
+ * generateToken's success answer: `expires` is a date in epoch milliseconds (ArcGIS Server's
+ * documentation shows it as a numeric string, portals send a number), turned into seconds left against
+ * the service's clock.
+ */
+function readGeneratedToken(json: unknown, now: number): ArcgisToken | string {
+  const missing = 'ArcGIS answered without a token and an expires date';
+  if (!isRecord(json)) return missing;
+  const { token, expires: raw, ssl } = json;
+  const expires = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (typeof token !== 'string' || token === '' || !Number.isFinite(expires)) return missing;
+  // whole seconds, rounded down: the token is never thought to live longer than ArcGIS said
+  const expiresInSeconds = Math.floor((expires - now) / 1000);
+  if (expiresInSeconds <= 0) {
+    // the protocol's unit is milliseconds: a date sent in seconds lands here, in January 1970
+    return `ArcGIS answered with a token that expires at ${describeInstant(expires)}, which is not in the future`;
+  }
+  return { accessToken: token, expiresInSeconds, ...(typeof ssl === 'boolean' ? { ssl } : {}) };
+}
+
+function describeInstant(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
