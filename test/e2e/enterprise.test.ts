@@ -306,6 +306,74 @@ describe('reading the token of an enterprise item', () => {
   });
 });
 
+describe('refresh ahead for enterprise items', () => {
+  it.each([
+    ['a portal', () => fake.portalTokenUrl, () => `${fake.url}/portal/sharing/rest`],
+    ['a standalone ArcGIS Server', () => fake.serverTokenUrl, () => `${fake.url}/arcgis/rest/services`],
+  ])('the token answer for %s is what registerToken() takes: expires in epoch ms, server, ssl', async (_name, url, server) => {
+    const created = (await put([enterprise({ authURL: url() })])).body.result[0];
+    const res = await readToken(created.mapTokenID);
+    expect(res.body).toEqual({
+      mapTokenID: created.mapTokenID,
+      token: created.token,
+      token_Expire_Date: created.token_Expire_Date,
+      expires_in: 3600,
+      expires: Date.parse(created.token_Expire_Date),
+      server: server(),
+      ssl: false,
+    });
+  });
+
+  it('a read past the refresh point answers at once and renews in the background; a rejection is recorded without the password', async () => {
+    const created = (await put([enterprise({ authTimeout: 60 })])).body.result[0];
+    clock.advance(3_600_000 - 600_000); // the refresh point of a one-hour token
+    fake.mode = 'reject';
+
+    const res = await readToken(created.mapTokenID);
+    await h.services.broker.idle();
+
+    expect(res.body.token).toBe(created.token);
+    const [resource] = (await getOne(created.mapTokenID)).body.result;
+    expect(resource.lastRefreshError).toEqual({ at: new Date(clock.now()).toISOString(), kind: 'rejected', message: expect.stringContaining('Invalid username or password.') });
+    expectNoPasswordAnywhere(JSON.stringify(resource), await db.dump());
+
+    fake.mode = 'ok';
+    clock.advance(2000); // the first pause is at most 2 s
+    await readToken(created.mapTokenID);
+    await h.services.broker.idle();
+    const renewed = await readToken(created.mapTokenID);
+    expect(renewed.body.token).not.toBe(created.token);
+    expect((await getOne(created.mapTokenID)).body.result[0].lastRefreshError).toBeNull();
+  });
+
+  it('the scheduler renews an enterprise token nobody reads, with the stored password and referer', async () => {
+    const created = (await put([enterprise({ authTimeout: 60 })])).body.result[0];
+    fake.reset();
+    clock.advance(3_600_000 - 600_000);
+
+    await h.services.scheduler!.tick();
+    await h.services.scheduler!.idle();
+
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0].params).toEqual({ username: USER, password: PASSWORD, client: 'referer', referer: REFERER, expiration: '60', f: 'json' });
+    expect((await readToken(created.mapTokenID)).body.token).not.toBe(created.token);
+  });
+
+  it('a client that reports the current token rejected gets a new one from generateToken', async () => {
+    const created = (await put([enterprise()])).body.result[0];
+    fake.reset();
+    const res = await request(h.app)
+      .post(`/api/v1/map-tokens/${created.mapTokenID}/token`)
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', reader)
+      .send({ rejected: created.token });
+    expect(res.status).toBe(200);
+    expect(res.body.token).not.toBe(created.token);
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0].path).toBe(FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH);
+  });
+});
+
 describe('the database', () => {
   it('knows the three auth types and refuses any other', async () => {
     const insert = (authType: string) =>
