@@ -19,6 +19,8 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** The slowest response of the run. */
+  max: number;
   non2xx: number;
   errors: number;
   timeouts: number;
@@ -73,6 +75,7 @@ async function run(options: LoadOptions): Promise<LoadResult> {
     rps: result.requests.average,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
+    max: count ? sorted[count - 1] : NaN,
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,

@@ -8,12 +8,16 @@ import { BenchDatabase } from './database';
 import { LoadOptions, measure, storm } from './load';
 import { Child, PROJECT_ROOT, runCli, startChild, stopAll } from './processes';
 import { profileTokenRead } from './profile-run';
-import { describeMachine, Memory, renderReport, Settings, Storm } from './report';
+import { describeMachine, Memory, renderReport, Rollover, Settings, Storm } from './report';
 
 const ENVIRONMENT = 'bench';
 const STORM_REQUESTS = 1000;
 const STORM_DELAY_MS = 200;
 const STORM_CACHE_TTL_SECONDS = 1;
+/** Rollover: short tokens from a slow ArcGIS, read steadily across several lifetimes. */
+const ROLLOVER_LIFETIME_SECONDS = 15;
+const ROLLOVER_ARCGIS_DELAY_MS = 1000;
+const ROLLOVER_CONNECTIONS = 8;
 
 function setting(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -41,6 +45,8 @@ async function main(): Promise<void> {
     soakSeconds: setting('BENCH_SOAK_SECONDS', 60, 1, 3600),
     stormRequests: STORM_REQUESTS,
     stormDelayMs: STORM_DELAY_MS,
+    rolloverSeconds: setting('BENCH_ROLLOVER_SECONDS', 48, 10, 3600),
+    rolloverConnections: ROLLOVER_CONNECTIONS,
   };
   const profiling = process.env.BENCH_PROFILE === '1';
   const loadAtStart = loadavg()[0];
@@ -121,6 +127,9 @@ async function main(): Promise<void> {
     const serviceLogs = { warn: service.warnLines, error: service.errorLines };
     await service.stop();
 
+    log(`rollover: ${settings.rolloverSeconds} s of reads across ${ROLLOVER_LIFETIME_SECONDS} s tokens, ArcGIS answering in ${ROLLOVER_ARCGIS_DELAY_MS} ms`);
+    const rolloverResult = await rollover(ctx, admin.key, settings, readPath);
+
     const storms: Storm[] = [];
     for (const instances of [1, 3]) {
       log(`cold storm: ${STORM_REQUESTS} concurrent reads of an expired token on ${instances} instance(s)`);
@@ -135,6 +144,7 @@ async function main(): Promise<void> {
       bareNode: { name: 'bare node:http, same JSON', result: bareNode },
       soak: { name: `token read, ${settings.soakSeconds} s soak`, result: soak },
       storms,
+      rollover: rolloverResult,
       memory,
       serviceLogs,
     });
@@ -153,13 +163,13 @@ async function main(): Promise<void> {
   }
 }
 
-/** PUT two agol map tokens pointing at the stand-in: one for the read benchmark, one for the storms. */
-async function createMapTokens(baseUrl: string, adminKey: string, tokenUrl: string): Promise<number[]> {
+/** PUT agol map tokens pointing at the stand-in: by default one for the read benchmark, one for the storms. */
+async function createMapTokens(baseUrl: string, adminKey: string, tokenUrl: string, names = [1, 2]): Promise<number[]> {
   const item = (n: number) => ({ organization_ID: 1, authType: 'agol', authKey: `bench-app-${n}`, authToken: `bench-secret-${n}`, authTimeout: 120, authURL: tokenUrl });
   const res = await fetch(`${baseUrl}/api/v1/admin/map-tokens`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json', 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': adminKey },
-    body: JSON.stringify([item(1), item(2)]),
+    body: JSON.stringify(names.map(item)),
   });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`PUT /api/v1/admin/map-tokens answered ${res.status}: ${text}`);
@@ -210,6 +220,56 @@ async function coldStorm(ctx: Context, instances: number, path: string, id: numb
     ctx.arcgis.delayMs = 0;
     await Promise.all(children.map((child) => child.stop()));
   }
+}
+
+/**
+ * Refresh ahead under load: a fresh instance, a map token whose tokens live ROLLOVER_LIFETIME_SECONDS,
+ * an ArcGIS that takes ROLLOVER_ARCGIS_DELAY_MS to answer, and steady reads from the first fetch on.
+ */
+async function rollover(ctx: Context, adminKey: string, settings: Settings, cacheHitPath: string): Promise<Rollover> {
+  const child = await startChild({ name: 'rollover', script: 'src/server.js', env: ctx.serviceEnv, cwd: ctx.cwd });
+  ctx.arcgis.lifetimeSeconds = ROLLOVER_LIFETIME_SECONDS;
+  ctx.arcgis.delayMs = ROLLOVER_ARCGIS_DELAY_MS;
+  try {
+    const load = (path: string): LoadOptions => ({
+      url: child.url + path,
+      headers: ctx.readerHeaders,
+      serverPid: child.pid,
+      durationSeconds: settings.rolloverSeconds,
+      warmupSeconds: 0,
+      connections: settings.rolloverConnections,
+    });
+    // the same instance and load on a 2-hour token (never renewed during the run): what a cache hit costs here
+    await readOnce(child.url + cacheHitPath, ctx.readerHeaders);
+    const cacheHit = await measure(load(cacheHitPath));
+    const [id] = await createMapTokens(child.url, adminKey, ctx.arcgis.tokenUrl, [3]);
+    const path = `/api/v1/map-tokens/${id}/token`;
+    await readOnce(child.url + path, ctx.readerHeaders);
+    const waitsBefore = await readWaits(child.url);
+    const callsBefore = ctx.arcgis.calls;
+    const result = await measure(load(path));
+    const rollover = {
+      lifetimeSeconds: ROLLOVER_LIFETIME_SECONDS,
+      arcgisDelayMs: ROLLOVER_ARCGIS_DELAY_MS,
+      result,
+      cacheHit,
+      arcgisCalls: ctx.arcgis.calls - callsBefore,
+      waits: (await readWaits(child.url)) - waitsBefore,
+    };
+    // the scheduler of every later instance would go on renewing it (and the storms count ArcGIS calls)
+    const deleted = await fetch(`${child.url}/api/v1/admin/map-tokens/${id}`, { method: 'DELETE', headers: { 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': adminKey } });
+    if (deleted.status !== 204) throw new Error(`DELETE of the rollover map token answered ${deleted.status}`);
+    return rollover;
+  } finally {
+    ctx.arcgis.lifetimeSeconds = 7200;
+    ctx.arcgis.delayMs = 0;
+    await child.stop();
+  }
+}
+
+async function readWaits(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return Number(/^mtp_token_read_waits_total (\S+)$/m.exec(text)?.[1] ?? 0);
 }
 
 main().then(
