@@ -41,8 +41,10 @@ export class MapTokenService {
   }
 
   async get(principal: Principal, environment: string, id: number): Promise<MapTokenResource> {
-    // the broker's state carries the row it was read from (no older than CACHE_TTL_SECONDS)
-    const state = await this.broker.fresh(environment, id, principal.organizationId);
+    // an admin read goes to the store (and answers 503 while it is away); the broker serves the row's token
+    const row = await this.store.mapTokens.get(environment, id);
+    if (!row) throw new NotFoundError(`Map token ${id} was not found.`);
+    const state = await this.broker.freshRow(row, principal.organizationId);
     return toResource(state.row, state);
   }
 

@@ -1,15 +1,13 @@
-import { timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { ArcgisClient } from '../arcgis/arcgis-client';
 import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
-import { ApiError, BadRequestError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import { NotFoundError, StoreUnavailableError } from '../errors';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
-import { DueMapToken, MapTokenRow, RefreshFailure, Store } from '../stores/store';
-import { renewAtOf, retryPauseMs } from '../token-timing';
-import { credentialsOf } from './arcgis-credentials';
-import { serverOf, toIsoOrNull, TokenState, usable } from './token-state';
+import { DueMapToken, MapTokenRow, Store } from '../stores/store';
+import { toTokenState, TokenState, usable } from './token-state';
+import { FORCED_RENEWAL_INTERVAL_MS, RenewalMode as Mode, sameToken, TokenRenewer } from './token-renewer';
 
 export interface TokenBrokerOptions {
   cacheTtlMs: number;
@@ -18,18 +16,6 @@ export interface TokenBrokerOptions {
   /** Numbers in [0, 1) for the jitter of retry pauses (Math.random unless a test pins it). */
   random?: () => number;
 }
-
-/** A client's rejected-token report forces at most one renewal per map token in this window. */
-export const FORCED_RENEWAL_INTERVAL_MS = 30_000;
-/** A renewal ahead that found another instance renewing leaves it alone this long, then re-reads the row. */
-const BUSY_PAUSE_MS = 1000;
-
-/**
- * ahead: the token still works; renew it if nobody else is (try-lock), respecting the fleet's back-off.
- * needed: a read has no usable token and waits. forced: a client reported the current token rejected.
- */
-type Mode = 'ahead' | 'needed' | 'forced';
-type Renewed = { state: TokenState } | { failed: unknown; row: MapTokenRow };
 
 /**
  * Hands out tokens and renews them before anyone needs a new one, calling ArcGIS once per token lifetime.
@@ -47,27 +33,40 @@ export class TokenBroker {
   private readonly cache: LRUCache<number, TokenState>;
   private readonly loads = new Map<string, Promise<TokenState>>();
   private readonly renewals = new Map<string, Promise<TokenState>>();
-  private readonly lockTimeoutSeconds: number;
-  private readonly random: () => number;
+  private readonly renewer: TokenRenewer;
 
   constructor(
     private readonly store: Store,
-    private readonly arcgis: ArcgisClient,
+    arcgis: ArcgisClient,
     private readonly box: SecretBox,
     private readonly clock: Clock,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly metrics: Metrics,
     private readonly options: TokenBrokerOptions,
   ) {
     this.cache = new LRUCache({ max: options.cacheMaxEntries });
-    // a holder may retry once after a timeout; wait a little longer than that before going alone
-    this.lockTimeoutSeconds = Math.ceil((options.upstreamTimeoutMs * 2.5) / 1000) + 1;
-    this.random = options.random ?? Math.random;
+    this.renewer = new TokenRenewer(store, arcgis, box, clock, logger, metrics, {
+      cacheTtlMs: options.cacheTtlMs,
+      // a holder may retry once after a timeout; wait a little longer than that before going alone
+      lockTimeoutSeconds: Math.ceil((options.upstreamTimeoutMs * 2.5) / 1000) + 1,
+      random: options.random ?? Math.random,
+    });
   }
 
   /** The hot path: the current token at once while it is unexpired; a wait for ArcGIS only when there is none. */
   async fresh(environment: string, id: number, organizationId: number | null): Promise<TokenState> {
-    const state = visibleTo(await this.current(environment, id), organizationId);
+    return this.serve(await this.current(environment, id), organizationId);
+  }
+
+  /** The same for a row the caller has just read from the store (an admin GET), without reading it again. */
+  async freshRow(row: MapTokenRow, organizationId: number | null): Promise<TokenState> {
+    const state = this.toState(row, this.sameEnvironment(this.cache.get(row.id), row.environment));
+    this.cache.set(row.id, state);
+    return this.serve(state, organizationId);
+  }
+
+  private async serve(found: TokenState, organizationId: number | null): Promise<TokenState> {
+    const state = visibleTo(found, organizationId);
     const now = this.clock.now();
     if (usable(state, now)) {
       if (state.renewAt !== null && now >= state.renewAt) this.renewInBackground(state);
@@ -194,114 +193,23 @@ export class TokenBroker {
   }
 
   private async renew(state: TokenState, mode: Mode, rejected: string | undefined): Promise<TokenState> {
-    let outcome: Renewed;
+    let result;
     try {
-      outcome = await this.renewUnderLock(state, mode, rejected);
+      result = await this.renewer.renew(state, mode, rejected);
     } catch (error) {
-      if (error instanceof NotFoundError) {
-        this.cache.delete(state.id);
-        throw error;
-      }
-      outcome = { failed: error, row: state.row };
+      if (error instanceof NotFoundError) this.cache.delete(state.id);
+      throw error;
     }
-    if ('failed' in outcome) return this.failed(state, outcome.row, outcome.failed, mode);
-    this.cache.set(state.id, outcome.state);
-    return outcome.state;
+    this.keep(result.state);
+    // stale-if-error: a failed renewal still serves the token while it is unexpired
+    if (result.error && !usable(result.state, this.clock.now())) throw result.error;
+    return result.state;
   }
 
-  private async renewUnderLock(state: TokenState, mode: Mode, rejected: string | undefined): Promise<Renewed> {
-    try {
-      // ahead: another instance holding the lock is renewing this token already; leave it to them
-      return await this.store.withLock(`mtp:token:${state.id}`, mode === 'ahead' ? 0 : this.lockTimeoutSeconds, async (acquired) => {
-        if (!acquired && mode === 'ahead') return { state: this.steppedAside(state) };
-        // re-read under the lock: another instance may have renewed while we waited for it
-        const current = await this.store.mapTokens.get(state.environment, state.id);
-        if (!current) throw new NotFoundError(`Map token ${state.id} was not found.`);
-        const known = this.toState(current, state);
-        if (!this.stillNeeded(known, mode, rejected)) {
-          this.metrics.refreshes.inc({ outcome: 'reused' });
-          return { state: known };
-        }
-        return this.fetchAndSave(current, mode === 'forced');
-      });
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      // MySQL is away: renew from the credentials this process holds; the token lives here until it is back
-      this.metrics.storeErrors.inc();
-      return this.fetchAndSave(state.row, mode === 'forced');
-    }
-  }
-
-  /** Another instance is renewing: no new try from here for a moment, and a re-read of its result then. */
-  private steppedAside(state: TokenState): TokenState {
-    const now = this.clock.now();
-    return { ...state, renewAt: now + BUSY_PAUSE_MS, checkedAt: Math.min(state.checkedAt, now + BUSY_PAUSE_MS - this.options.cacheTtlMs) };
-  }
-
-  /** Decided under the lock, on the row as it is now. */
-  private stillNeeded(known: TokenState, mode: Mode, rejected: string | undefined): boolean {
-    const now = this.clock.now();
-    if (!usable(known, now)) return true;
-    if (mode === 'needed') return false;
-    if (mode === 'ahead') return known.renewAt !== null && now >= known.renewAt; // renewed, or the fleet is pausing
-    if (!sameToken(known.token!, rejected ?? '')) return false; // replaced since the report
-    const lastForced = known.row.forcedRenewalAt;
-    return lastForced === null || now - lastForced >= FORCED_RENEWAL_INTERVAL_MS;
-  }
-
-  private async fetchAndSave(row: MapTokenRow, forced: boolean): Promise<Renewed> {
-    let fetched;
-    try {
-      fetched = await this.fetchFor(row);
-    } catch (error) {
-      return { failed: error, row };
-    }
-    const issuedAt = this.clock.now();
-    const token = { tokenEnc: this.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
-    const forcedAt = forced ? issuedAt : undefined;
-    try {
-      // false: an admin changed the row meanwhile; the token still serves this read, the next read re-checks
-      await this.store.mapTokens.saveToken(row.id, row.version, token, forcedAt);
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      this.metrics.storeErrors.inc();
-      this.logger.warn({ mapTokenID: row.id, environment: row.environment }, 'token renewed while the database is unavailable; kept in this process');
-    }
-    this.metrics.refreshes.inc({ outcome: 'fetched' });
-    const renewed = { ...row, token, renewAt: renewAtOf(row.authType, token), refreshFailures: 0, lastRefreshError: null, forcedRenewalAt: forcedAt ?? row.forcedRenewalAt };
-    return { state: this.toState(renewed, undefined, fetched.accessToken) };
-  }
-
-  private fetchFor(row: MapTokenRow) {
-    return this.arcgis
-      .fetchToken(credentialsOf(row, this.box))
-      .catch((error: unknown) => {
-        // the allowlist was narrowed after this item was stored: the reader is not at fault
-        if (error instanceof BadRequestError) throw new UpstreamError('The stored authURL is no longer allowed by AUTH_URL_ALLOWLIST.');
-        throw error;
-      });
-  }
-
-  /** Records the failure (on the row, for every instance), pauses, and serves the unexpired token if there is one. */
-  private async failed(state: TokenState, row: MapTokenRow, error: unknown, mode: Mode): Promise<TokenState> {
-    const now = this.clock.now();
-    this.metrics.refreshes.inc({ outcome: 'failed' });
-    const failure: RefreshFailure = { at: now, ...describeFailure(error) };
-    const failures = row.refreshFailures + 1;
-    const retryAt = now + retryPauseMs(failures, this.random());
-    await this.store.mapTokens.recordRefreshFailure(row.id, row.version, failure, failures, retryAt).catch(() => this.metrics.storeErrors.inc());
-    const next = this.toState({ ...row, renewAt: retryAt, refreshFailures: failures, lastRefreshError: failure }, state);
-    // the token a client reported rejected, which could not be replaced, is not handed out again
-    if (mode === 'forced') next.rejected = true;
-    this.cache.set(row.id, next);
-    const fields = { mapTokenID: row.id, environment: row.environment, kind: failure.kind, reason: failure.message, failures, retryInMs: retryAt - now };
-    if (usable(next, now)) {
-      this.metrics.staleServed.inc();
-      this.logger.warn(fields, 'token renewal failed; serving the unexpired token (stale-if-error)');
-      return next;
-    }
-    this.logger.error(fields, 'token renewal failed and no unexpired token is left');
-    throw error instanceof ApiError ? error : new UpstreamError('Could not get a token from ArcGIS.');
+  /** Caches a renewal's result unless this process has meanwhile seen a newer admin write of the row. */
+  private keep(state: TokenState): void {
+    const cached = this.cache.get(state.id);
+    if (!cached || cached.environment !== state.environment || cached.version <= state.version) this.cache.set(state.id, state);
   }
 
   private sameEnvironment(state: TokenState | undefined, environment: string): TokenState | undefined {
@@ -309,32 +217,7 @@ export class TokenBroker {
   }
 
   private toState(row: MapTokenRow, previous: TokenState | undefined, plaintext?: string | null): TokenState {
-    const tokenEnc = row.token?.tokenEnc ?? null;
-    const same = previous !== undefined && previous.tokenEnc === tokenEnc && plaintext === undefined;
-    let token: string | null;
-    if (plaintext !== undefined) token = plaintext;
-    else if (same) token = previous.token;
-    else token = tokenEnc === null ? null : this.box.decrypt(tokenEnc);
-    const expiresAt = row.token?.expiresAt ?? null;
-    return {
-      id: row.id,
-      environment: row.environment,
-      organizationId: row.organizationId,
-      authType: row.authType,
-      version: row.version,
-      tokenEnc,
-      token,
-      issuedAt: row.token?.issuedAt ?? null,
-      expiresAt,
-      expiresAtIso: same && previous.expiresAt === expiresAt ? previous.expiresAtIso : toIsoOrNull(expiresAt),
-      server: serverOf(row.authUrl),
-      ssl: row.authUrl?.startsWith('https:') ?? false,
-      checkedAt: this.clock.now(),
-      renewAt: row.renewAt,
-      lastRefreshError: row.lastRefreshError,
-      rejected: same && previous.rejected,
-      row,
-    };
+    return toTokenState(row, previous, this.box, this.clock.now(), plaintext);
   }
 }
 
@@ -347,16 +230,3 @@ function visibleTo(state: TokenState, organizationId: number | null): TokenState
   return state;
 }
 
-/** Constant time for equal lengths; a token of another length is another token. */
-function sameToken(current: string, reported: string): boolean {
-  const a = Buffer.from(current);
-  const b = Buffer.from(reported);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function describeFailure(error: unknown): Pick<RefreshFailure, 'kind' | 'message'> {
-  if (error instanceof UpstreamRejectedError) return { kind: 'rejected', message: error.arcgisMessage };
-  if (error instanceof UpstreamTimeoutError) return { kind: 'timeout', message: error.message };
-  if (error instanceof ApiError) return { kind: 'error', message: error.message };
-  return { kind: 'error', message: 'unexpected error' };
-}

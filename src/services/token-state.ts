@@ -1,3 +1,4 @@
+import { SecretBox } from '../crypto/secret-box';
 import { AuthType, MapTokenRow, RefreshFailure } from '../stores/store';
 import { refreshPointMs } from '../token-timing';
 
@@ -66,4 +67,37 @@ export function serverOf(authUrl: string | null): string | null {
   const server = /^(.*)\/tokens(?:\/generateToken)?\/?$/i.exec(path);
   if (server) return `${url.origin}${server[1]}/rest/services`;
   return url.origin;
+}
+
+/**
+ * The cached state of a row. The plaintext token is taken from `plaintext` (just fetched or written), from
+ * `previous` when it holds the same sealed token, or else decrypted.
+ */
+export function toTokenState(row: MapTokenRow, previous: TokenState | undefined, box: SecretBox, now: number, plaintext?: string | null): TokenState {
+  const tokenEnc = row.token?.tokenEnc ?? null;
+  const same = previous !== undefined && previous.tokenEnc === tokenEnc && plaintext === undefined;
+  let token: string | null;
+  if (plaintext !== undefined) token = plaintext;
+  else if (same) token = previous.token;
+  else token = tokenEnc === null ? null : box.decrypt(tokenEnc);
+  const expiresAt = row.token?.expiresAt ?? null;
+  return {
+    id: row.id,
+    environment: row.environment,
+    organizationId: row.organizationId,
+    authType: row.authType,
+    version: row.version,
+    tokenEnc,
+    token,
+    issuedAt: row.token?.issuedAt ?? null,
+    expiresAt,
+    expiresAtIso: same && previous.expiresAt === expiresAt ? previous.expiresAtIso : toIsoOrNull(expiresAt),
+    server: serverOf(row.authUrl),
+    ssl: row.authUrl?.startsWith('https:') ?? false,
+    checkedAt: now,
+    renewAt: row.renewAt,
+    lastRefreshError: row.lastRefreshError,
+    rejected: same && previous.rejected,
+    row,
+  };
 }

@@ -1,0 +1,179 @@
+import { timingSafeEqual } from 'node:crypto';
+import { ArcgisClient } from '../arcgis/arcgis-client';
+import { Clock } from '../clock';
+import { SecretBox } from '../crypto/secret-box';
+import { ApiError, BadRequestError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import { Logger } from '../logger';
+import { Metrics } from '../metrics';
+import { MapTokenRow, RefreshFailure, Store } from '../stores/store';
+import { renewAtOf, retryPauseMs } from '../token-timing';
+import { credentialsOf } from './arcgis-credentials';
+import { toTokenState, TokenState, usable } from './token-state';
+
+/** A client's rejected-token report forces at most one renewal per map token in this window. */
+export const FORCED_RENEWAL_INTERVAL_MS = 30_000;
+/** A renewal ahead that found another instance renewing leaves it alone this long, then re-reads the row. */
+const BUSY_PAUSE_MS = 1000;
+
+/**
+ * ahead: the token still works; renew it if nobody else is (try-lock), respecting the fleet's back-off.
+ * needed: a read has no usable token and waits. forced: a client reported the current token rejected.
+ */
+export type RenewalMode = 'ahead' | 'needed' | 'forced';
+type Mode = RenewalMode;
+type Renewed = { state: TokenState } | { failed: unknown; row: MapTokenRow };
+
+/** What a renewal came to: the new state, or (with `error`) the failure recorded and the state to fall back on. */
+export interface RenewResult {
+  state: TokenState;
+  error?: ApiError;
+}
+
+export interface TokenRenewerOptions {
+  cacheTtlMs: number;
+  /** How long a renewal that needs a token waits for another instance holding the lock. */
+  lockTimeoutSeconds: number;
+  random: () => number;
+}
+
+/**
+ * One renewal of one map token, across instances: under the token's MySQL named lock, re-read the row,
+ * call ArcGIS only if no other instance renewed it meanwhile, store the result (or the failure, with the
+ * pause before the next try) for every instance. While MySQL is away it renews from the row this process
+ * last read. The broker merges renewals in the process and owns the cache.
+ */
+export class TokenRenewer {
+  constructor(
+    private readonly store: Store,
+    private readonly arcgis: ArcgisClient,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+    private readonly options: TokenRenewerOptions,
+  ) {}
+
+  /** Throws NotFoundError when the row is gone; every other failure comes back as `error`. */
+  async renew(state: TokenState, mode: Mode, rejected: string | undefined): Promise<RenewResult> {
+    let outcome: Renewed;
+    try {
+      outcome = await this.underLock(state, mode, rejected);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw error;
+      outcome = { failed: error, row: state.row };
+    }
+    return 'failed' in outcome ? this.failed(state, outcome.row, outcome.failed, mode) : outcome;
+  }
+
+  private async underLock(state: TokenState, mode: Mode, rejected: string | undefined): Promise<Renewed> {
+    try {
+      // ahead: another instance holding the lock is renewing this token already; leave it to them
+      return await this.store.withLock(`mtp:token:${state.id}`, mode === 'ahead' ? 0 : this.options.lockTimeoutSeconds, async (acquired) => {
+        if (!acquired && mode === 'ahead') return { state: this.steppedAside(state) };
+        // re-read under the lock: another instance may have renewed while we waited for it
+        const current = await this.store.mapTokens.get(state.environment, state.id);
+        if (!current) throw new NotFoundError(`Map token ${state.id} was not found.`);
+        const known = this.state(current, state);
+        if (!this.stillNeeded(known, mode, rejected)) {
+          this.metrics.refreshes.inc({ outcome: 'reused' });
+          return { state: known };
+        }
+        return this.fetchAndSave(current, mode === 'forced');
+      });
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      // MySQL is away: renew from the credentials this process holds; the token lives here until it is back
+      this.metrics.storeErrors.inc();
+      return this.fetchAndSave(state.row, mode === 'forced');
+    }
+  }
+
+  /** Another instance is renewing: no new try from here for a moment, and a re-read of its result then. */
+  private steppedAside(state: TokenState): TokenState {
+    const now = this.clock.now();
+    return { ...state, renewAt: now + BUSY_PAUSE_MS, checkedAt: Math.min(state.checkedAt, now + BUSY_PAUSE_MS - this.options.cacheTtlMs) };
+  }
+
+  /** Decided under the lock, on the row as it is now. */
+  private stillNeeded(known: TokenState, mode: Mode, rejected: string | undefined): boolean {
+    const now = this.clock.now();
+    if (!usable(known, now)) return true;
+    if (mode === 'needed') return false;
+    if (mode === 'ahead') return known.renewAt !== null && now >= known.renewAt; // renewed, or the fleet is pausing
+    if (!sameToken(known.token!, rejected ?? '')) return false; // replaced since the report
+    const lastForced = known.row.forcedRenewalAt;
+    return lastForced === null || now - lastForced >= FORCED_RENEWAL_INTERVAL_MS;
+  }
+
+  private async fetchAndSave(row: MapTokenRow, forced: boolean): Promise<Renewed> {
+    let fetched;
+    try {
+      fetched = await this.fetchFor(row);
+    } catch (error) {
+      return { failed: error, row };
+    }
+    const issuedAt = this.clock.now();
+    const token = { tokenEnc: this.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
+    const forcedAt = forced ? issuedAt : undefined;
+    try {
+      // false: an admin changed the row meanwhile; the token still serves this read, the next read re-checks
+      await this.store.mapTokens.saveToken(row.id, row.version, token, forcedAt);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      this.metrics.storeErrors.inc();
+      this.logger.warn({ mapTokenID: row.id, environment: row.environment }, 'token renewed while the database is unavailable; kept in this process');
+    }
+    this.metrics.refreshes.inc({ outcome: 'fetched' });
+    const renewed = { ...row, token, renewAt: renewAtOf(row.authType, token), refreshFailures: 0, lastRefreshError: null, forcedRenewalAt: forcedAt ?? row.forcedRenewalAt };
+    return { state: this.state(renewed, undefined, fetched.accessToken) };
+  }
+
+  private fetchFor(row: MapTokenRow) {
+    return this.arcgis
+      .fetchToken(credentialsOf(row, this.box))
+      .catch((error: unknown) => {
+        // the allowlist was narrowed after this item was stored: the reader is not at fault
+        if (error instanceof BadRequestError) throw new UpstreamError('The stored authURL is no longer allowed by AUTH_URL_ALLOWLIST.');
+        throw error;
+      });
+  }
+
+  /** Records the failure (on the row, for every instance) and when to try again; logs it. */
+  private async failed(state: TokenState, row: MapTokenRow, error: unknown, mode: Mode): Promise<RenewResult> {
+    const now = this.clock.now();
+    this.metrics.refreshes.inc({ outcome: 'failed' });
+    const failure: RefreshFailure = { at: now, ...describeFailure(error) };
+    const failures = row.refreshFailures + 1;
+    const retryAt = now + retryPauseMs(failures, this.options.random());
+    await this.store.mapTokens.recordRefreshFailure(row.id, row.version, failure, failures, retryAt).catch(() => this.metrics.storeErrors.inc());
+    const next = this.state({ ...row, renewAt: retryAt, refreshFailures: failures, lastRefreshError: failure }, state);
+    // the token a client reported rejected, which could not be replaced, is not handed out again
+    if (mode === 'forced') next.rejected = true;
+    const fields = { mapTokenID: row.id, environment: row.environment, kind: failure.kind, reason: failure.message, failures, retryInMs: retryAt - now };
+    if (usable(next, now)) {
+      this.metrics.staleServed.inc();
+      this.logger.warn(fields, 'token renewal failed; serving the unexpired token (stale-if-error)');
+    } else {
+      this.logger.error(fields, 'token renewal failed and no unexpired token is left');
+    }
+    return { state: next, error: error instanceof ApiError ? error : new UpstreamError('Could not get a token from ArcGIS.') };
+  }
+
+  private state(row: MapTokenRow, previous: TokenState | undefined, plaintext?: string | null): TokenState {
+    return toTokenState(row, previous, this.box, this.clock.now(), plaintext);
+  }
+}
+
+/** Constant time for equal lengths; a token of another length is another token. */
+export function sameToken(current: string, reported: string): boolean {
+  const a = Buffer.from(current);
+  const b = Buffer.from(reported);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function describeFailure(error: unknown): Pick<RefreshFailure, 'kind' | 'message'> {
+  if (error instanceof UpstreamRejectedError) return { kind: 'rejected', message: error.arcgisMessage };
+  if (error instanceof UpstreamTimeoutError) return { kind: 'timeout', message: error.message };
+  if (error instanceof ApiError) return { kind: 'error', message: error.message };
+  return { kind: 'error', message: 'unexpected error' };
+}
