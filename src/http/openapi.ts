@@ -132,10 +132,10 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         security: [{ bearerAuth: [] }],
         responses: { 200: response('The secrets\' metadata.', json(schemaRef('ClientSecretList'), ex.clientSecretListExample)), ...errors(400, 401, 500, 503) },
       }),
-      post: apiOperation('Client credentials', 'createClientSecret', 'Create a secret for the calling client', 'The secret is shown once and stored only as a hash. Rotation: log in with the current secret, create a new one, delete the old one. Needs the bearer token of the client.', {
+      post: apiOperation('Client credentials', 'createClientSecret', 'Create a secret for the calling client', 'The secret is shown once and stored only as a hash. Rotation: log in with the current secret, create a new one, delete the old one. A client holds at most 10 secrets at once; an 11th answers 409. Needs the bearer token of the client.', {
         security: [{ bearerAuth: [] }],
         parameters: parametersFrom(files['client-secret-create-query.json'], 'query'),
-        responses: { 200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']), ...errors(400, 401, 500, 503) },
+        responses: { 200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']), ...errors(400, 401, 409, 500, 503) },
       }),
       delete: apiOperation('Client credentials', 'deleteClientSecret', 'Delete one of the calling client\'s secrets', 'Access tokens issued for it stop working within CACHE_TTL_SECONDS. Needs the bearer token of the client.', {
         security: [{ bearerAuth: [] }],

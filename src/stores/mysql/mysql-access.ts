@@ -1,5 +1,5 @@
 import { Clock } from '../../clock';
-import { NotFoundError } from '../../errors';
+import { ConflictError, NotFoundError, tooManySecretsMessage } from '../../errors';
 import { ClientRow, ClientSecretRow, ClientStore, KeyRow, KeyStore, Role } from '../store';
 import { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
@@ -106,10 +106,13 @@ export function createMysqlClientStore(db: Database, clock: Clock): ClientStore 
         return toClient(row);
       });
     },
-    async addSecret(secret, audit) {
+    async addSecret(secret, audit, maxLive = Infinity) {
       return db.transaction(async (conn) => {
         const [client] = await db.rows('SELECT client_id FROM clients WHERE client_id = ? FOR UPDATE', [secret.clientId], conn);
         if (!client) throw new NotFoundError('The client was not found.');
+        // the client's row lock above serialises concurrent creates, so the count cannot be overtaken
+        const [{ live }] = await db.rows('SELECT COUNT(*) AS live FROM client_secrets WHERE client_id = ?', [secret.clientId], conn);
+        if (Number(live) >= maxLive) throw new ConflictError(tooManySecretsMessage(maxLive));
         const now = clock.now();
         await insertSecret(secret, now, conn);
         await insertAudit(db, conn, audit, 'create', 'client_secret', secret.id, now);
