@@ -5,6 +5,8 @@ import { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+/** Client ids and secret ids are binary columns (sql/004), which the driver reads as Buffers. */
+const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
 
 const toKey = (row: Row): KeyRow => ({
   id: Number(row.id),
@@ -17,7 +19,7 @@ const toKey = (row: Row): KeyRow => ({
 });
 
 const toClient = (row: Row): ClientRow => ({
-  clientId: row.client_id,
+  clientId: text(row.client_id),
   environment: row.environment,
   role: row.role as Role,
   organizationId: numOrNull(row.organization_id),
@@ -26,8 +28,8 @@ const toClient = (row: Row): ClientRow => ({
 });
 
 const toSecret = (row: Row): ClientSecretRow => ({
-  id: row.id,
-  clientId: row.client_id,
+  id: text(row.id),
+  clientId: text(row.client_id),
   description: row.description,
   secretHash: row.secret_hash,
   createdAt: Number(row.created_at),

@@ -1,0 +1,77 @@
+import request from 'supertest';
+import { createHarness, Harness } from '../support/harness';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+/**
+ * SPEC "Headers": client ids and secret ids match exactly, byte for byte; MySQL's padding collations
+ * must not make "id " equal "id". Run on the real MySQL server, where the padding lives.
+ */
+
+const ENV = 'bytes';
+let db: TestDatabase;
+let h: Harness;
+let clientId: string;
+let secret: string;
+let secretId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  h = createHarness({ mysqlUrl: db.url, env: { TRUST_PROXY: 'loopback' } });
+  const created = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'bytes' }, 'test');
+  ({ secret, secretId } = created);
+  clientId = created.client.clientId;
+});
+
+afterAll(async () => {
+  await h.close();
+  await db.drop();
+});
+
+function login(id: string, clientSecret: string, address: string) {
+  return request(h.app).post('/api/v1/auth/token').set('X-Forwarded-For', address).type('form').send({ grant_type: 'client_credentials', client_id: id, client_secret: clientSecret });
+}
+
+it('the client id columns are binary, so that no collation pads them', async () => {
+  const columns = await db.query<{ TABLE_NAME: string; COLUMN_NAME: string; DATA_TYPE: string }[]>(
+    "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND ((TABLE_NAME = 'clients' AND COLUMN_NAME = 'client_id') OR TABLE_NAME = 'client_secrets' AND COLUMN_NAME IN ('id', 'client_id'))",
+    [db.name],
+  );
+  expect(columns.map((column) => column.DATA_TYPE)).toEqual(['varbinary', 'varbinary', 'varbinary']);
+});
+
+it('a client id with trailing spaces does not log in, even with the right secret', async () => {
+  for (const padded of [`${clientId} `, `${clientId}   `]) {
+    const res = await login(padded, secret, '10.4.0.1');
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_client');
+  }
+  const exact = await login(clientId, secret, '10.4.0.2');
+  expect(exact.status).toBe(200);
+});
+
+it('padded spellings of one client id share its login rate-limit counter: the 11th wrong guess from one address is 429', async () => {
+  const address = '10.4.1.1';
+  for (let i = 1; i <= 10; i++) expect((await login(clientId + ' '.repeat(i), 'wrong', address)).status).toBe(401);
+  for (let i = 11; i <= 18; i++) expect((await login(clientId + ' '.repeat(i), 'wrong', address)).status).toBe(429);
+});
+
+it('DELETE of a secret id with trailing spaces is 404, audits nothing, and keeps the secret', async () => {
+  const token = await login(clientId, secret, '10.4.2.1');
+  expect(token.status).toBe(200);
+  const auth = { 'atr-environment-id': ENV, authorization: `Bearer ${token.body.access_token}` };
+  const res = await request(h.app).delete(`/api/v1/auth/clientcredentials?id=${encodeURIComponent(`${secretId} `)}`).set(auth);
+  expect(res.status).toBe(404);
+  expect(res.body.code).toBe('NotFound');
+
+  const list = await request(h.app).get('/api/v1/auth/clientcredentials').set(auth);
+  expect(list.body.map((row: { id: string }) => row.id)).toEqual([secretId]);
+  const audits = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM audit_events WHERE resource_type = 'client_secret' AND action = 'delete'");
+  expect(Number(audits[0].n)).toBe(0);
+});
+
+it('ids still read back as text: the listed secret id and client id are the ones issued', async () => {
+  const token = await login(clientId, secret, '10.4.3.1');
+  const list = await request(h.app).get('/api/v1/auth/clientcredentials').set({ 'atr-environment-id': ENV, authorization: `Bearer ${token.body.access_token}` });
+  expect(list.status).toBe(200);
+  expect(list.body).toEqual([{ id: secretId, description: 'initial secret', client_id: clientId, createdAt: expect.any(String) }]);
+});
