@@ -97,10 +97,10 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         tags: ['Token read'],
         operationId: 'preflightMapToken',
         summary: 'CORS preflight',
-        description: 'Answers browsers\' preflight requests; CORS headers are sent only for origins in CORS_ALLOWED_ORIGINS.',
+        description: 'Answers browsers\' preflight requests; CORS headers are sent only for origins in CORS_ALLOWED_ORIGINS. A path id that is not a positive int32 answers 400, as the read would.',
         security: [],
         parameters: [mapTokenID],
-        responses: { 204: response('Preflight answered.', undefined, ['Allow']) },
+        responses: { 204: response('Preflight answered.', undefined, ['Allow']), ...errors(400) },
       },
     },
     '/api/v1/auth/token': {
@@ -108,7 +108,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         tags: ['Client credentials'],
         operationId: 'issueAccessToken',
         summary: 'Get an access token (OAuth 2.0 client credentials)',
-        description: 'RFC 6749 section 4.4. Send client_id and client_secret in the body or as HTTP Basic credentials (not both). The access token works with the client\'s atr-environment-id until it expires or its secret is deleted. Failed logins are rate limited per address and per client id.',
+        description: 'RFC 6749 section 4.4. Send client_id and client_secret in the body or as HTTP Basic credentials (not both). The access token works with the client\'s atr-environment-id until it expires or its secret is deleted. Failed logins are rate limited per address and per (address, client id), never per client id alone.',
         security: [{}, { clientBasic: [] }],
         parameters: [{ ...environmentHeader, required: false, description: 'Optional: when sent, it must be the client\'s environment.' }, parameterRef('x-request-id')],
         requestBody: {
