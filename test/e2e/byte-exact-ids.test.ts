@@ -1,4 +1,8 @@
 import request from 'supertest';
+import { NotFoundError } from '../../src/errors';
+import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
+import { FakeClock } from '../support/fake-clock';
 import { createHarness, Harness } from '../support/harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -74,4 +78,34 @@ it('ids still read back as text: the listed secret id and client id are the ones
   const list = await request(h.app).get('/api/v1/auth/clientcredentials').set({ 'atr-environment-id': ENV, authorization: `Bearer ${token.body.access_token}` });
   expect(list.status).toBe(200);
   expect(list.body).toEqual([{ id: secretId, description: 'initial secret', client_id: clientId, createdAt: expect.any(String) }]);
+});
+
+describe.each([
+  ['embedded', () => createMemoryStore(new FakeClock())],
+  ['MySQL', () => createMysqlStore(db.url, new FakeClock())],
+])('the %s store matches client ids and secret ids byte for byte', (_name, open) => {
+  it('a padded or differently cased id finds nothing, deletes nothing and adds nothing', async () => {
+    const store = open();
+    try {
+      const ctx = { environment: ENV, actor: 'test', requestId: 'bytes' };
+      await store.clients.create(
+        { clientId: 'mtpc_bytes', environment: ENV, role: 'admin', organizationId: null, description: null },
+        { id: 'secretbytes', clientId: 'mtpc_bytes', description: null, secretHash: 'b'.repeat(64) },
+        ctx,
+      );
+      for (const padded of ['mtpc_bytes ', 'MTPC_BYTES']) {
+        expect(await store.clients.get(padded)).toBeNull();
+        expect(await store.clients.listSecrets(padded)).toEqual([]);
+        await expect(store.clients.addSecret({ id: `x${padded.length}${padded[0]}`, clientId: padded, description: null, secretHash: 'c'.repeat(64) }, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      }
+      expect(await store.clients.getSecret('secretbytes ')).toBeNull();
+      expect(await store.clients.deleteSecret('mtpc_bytes', 'secretbytes ', ctx)).toBe(false);
+      expect(await store.clients.deleteSecret('mtpc_bytes ', 'secretbytes', ctx)).toBe(false);
+      expect((await store.clients.listSecrets('mtpc_bytes')).map((row) => row.id)).toEqual(['secretbytes']);
+      expect((await store.clients.get('mtpc_bytes'))?.clientId).toBe('mtpc_bytes');
+      expect(await store.clients.delete('mtpc_bytes ', ctx)).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -404,3 +404,34 @@ describe.each([
     expect(fuzzer.sent).toBe(operations.length * RUNS_PER_OPERATION * 2);
   });
 });
+
+describe('what the fuzz step cannot see from answers alone', () => {
+  let h: Harness;
+  let document: Json;
+  beforeAll(async () => {
+    h = createHarness();
+    document = (await request(h.app).get('/api/v1/openapi.json').expect(200)).body as Json;
+  });
+  afterAll(() => h.close());
+
+  it('credentials are security schemes, never parameters: no operation declares atr-subscription-key or Authorization', () => {
+    const fuzzer = new Fuzzer(document, 0, {} as never);
+    for (const op of fuzzer.operations()) {
+      const names = op.parameters.map((parameter) => String(parameter.name).toLowerCase());
+      expect({ op: `${op.method} ${op.path}`, names }).toEqual({ op: `${op.method} ${op.path}`, names: expect.not.arrayContaining(['atr-subscription-key', 'authorization']) });
+    }
+    const schemes = document.components.securitySchemes as Json;
+    expect(schemes.subscriptionKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'atr-subscription-key' });
+    expect(schemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('any x-request-id is accepted (a value that is not safe is replaced), so the document gives it no pattern', async () => {
+    const parameter = document.components.parameters['x-request-id'] as Json;
+    expect(parameter.schema).toEqual({ type: 'string' });
+    for (const value of ['has space', 'x'.repeat(129), '', 'ünï']) {
+      const res = await request(h.app).get('/healthz').set('x-request-id', headerSafe(value) === value ? value : 'a,b');
+      expect(res.status).toBe(200);
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+});
