@@ -1,4 +1,8 @@
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
+import { migrate } from '../../src/stores/mysql/migrate';
 import { NotFoundError } from '../../src/errors';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
@@ -108,4 +112,33 @@ describe.each([
       await store.close();
     }
   });
+});
+
+it('migration 004 keeps the clients and secrets a database already holds, and they still log in', async () => {
+  const older = await createTestDatabase({ migrate: false });
+  const dir = mkdtempSync(join(tmpdir(), 'mtp-sql-'));
+  try {
+    for (const name of readdirSync(join(__dirname, '..', '..', 'sql')).filter((file) => file < '004')) copyFileSync(join(__dirname, '..', '..', 'sql', name), join(dir, name));
+    await migrate(older.url, dir);
+    const before = createHarness({ mysqlUrl: older.url });
+    const created = await before.services.clients.createClient({ environment: ENV, role: 'reader', organizationId: 3, description: 'from before' }, 'test');
+    await before.close();
+
+    expect(await migrate(older.url)).toContain('004_byte_exact_ids.sql');
+    const after = createHarness({ mysqlUrl: older.url });
+    try {
+      const res = await request(after.app).post('/api/v1/auth/token').type('form').send({ grant_type: 'client_credentials', client_id: created.client.clientId, client_secret: created.secret });
+      expect(res.status).toBe(200);
+      expect(res.body.scope).toBe('reader');
+      expect((await after.store.clients.listSecrets(created.client.clientId)).map((row) => row.id)).toEqual([created.secretId]);
+      // the foreign key is back: deleting the client takes its secrets with it
+      await after.store.clients.delete(created.client.clientId, { actor: 'test', requestId: 'bytes' });
+      expect(await after.store.clients.getSecret(created.secretId)).toBeNull();
+    } finally {
+      await after.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await older.drop();
+  }
 });
