@@ -67,6 +67,9 @@ export class ConflictError extends ApiError {
   }
 }
 
+export const tooManySecretsMessage = (max: number) =>
+  `This client already has ${max} secrets, the most it may hold; delete one (DELETE /api/v1/auth/clientcredentials?id=...) before creating another.`;
+
 export const conflictMessage = (id: number) =>
   `Map token ${id} was changed by another request while this one was being written; nothing was stored. Read it again and retry.`;
 

@@ -5,6 +5,7 @@ import { config as loadDotenv } from 'dotenv';
 import { createApp } from './app';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig } from './config';
+import { createHttpServer } from './http/http-server';
 import { createLogger, Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createServices } from './services/services';
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   const app = createApp({ config, services, logger, metrics });
   if (store.kind === 'memory') await printLocalKeys(services, logger);
 
-  const server = app.listen(config.port, config.host);
+  const server = createHttpServer(app, logger);
+  server.listen(config.port, config.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info({ port, host: config.host, store: store.kind, refreshAhead: config.refreshAhead }, `map-token-proxy listening on http://${config.host}:${port}`);

@@ -69,8 +69,9 @@ export function componentParameters(atrHeaders: Json): Record<string, Json> {
     name: 'x-request-id',
     in: 'header',
     required: false,
-    description: 'Optional id for this request (at most 128 of A-Za-z0-9._:@/+=-); reused as the answer\'s x-request-id and requestId. Otherwise one is generated.',
-    schema: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9._:@/+=-]{1,128}$' },
+    // any value is accepted: one that is not 1-128 of the safe characters is replaced, never refused
+    description: 'Optional id for this request. A value of 1-128 of A-Za-z0-9._:@/+=- is reused as the answer\'s x-request-id and requestId; any other value is replaced by a generated one (never refused).',
+    schema: { type: 'string' },
   };
   return parameters;
 }
@@ -110,7 +111,7 @@ export function componentResponses(): Record<string, Json> {
     response(description, json(schemaRef('OAuthError'), OAUTH_ERROR_EXAMPLES[status]), ['Cache-Control', ...headers]);
   responses.OAuthBadRequest = oauth('invalid_request (malformed or unparsable body, both Basic and body credentials) or unsupported_grant_type.', 400, []);
   responses.OAuthUnauthorized = oauth('invalid_client: unknown client, wrong secret, or a client of another environment.', 401, ['WWW-Authenticate']);
-  responses.OAuthTooManyRequests = oauth('Too many failed logins from this address or for this client id.', 429, ['Retry-After', 'RateLimit', 'RateLimit-Policy']);
+  responses.OAuthTooManyRequests = oauth('Too many failed logins from this address (30 a minute), or from this address for this client id (10 a minute).', 429, ['Retry-After', 'RateLimit', 'RateLimit-Policy']);
   return responses;
 }
 

@@ -103,10 +103,10 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         tags: ['Token read'],
         operationId: 'preflightMapToken',
         summary: 'CORS preflight',
-        description: 'Answers browsers\' preflight requests; CORS headers are sent only for origins in CORS_ALLOWED_ORIGINS.',
+        description: 'Answers browsers\' preflight requests; CORS headers are sent only for origins in CORS_ALLOWED_ORIGINS. A path id that is not a positive int32 answers 400, as the read would.',
         security: [],
         parameters: [mapTokenID],
-        responses: { 204: response('Preflight answered.', undefined, ['Allow']) },
+        responses: { 204: response('Preflight answered.', undefined, ['Allow']), ...errors(400) },
       },
     },
     '/api/v1/auth/token': {
@@ -114,7 +114,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         tags: ['Client credentials'],
         operationId: 'issueAccessToken',
         summary: 'Get an access token (OAuth 2.0 client credentials)',
-        description: 'RFC 6749 section 4.4. Send client_id and client_secret in the body or as HTTP Basic credentials (not both). The access token works with the client\'s atr-environment-id until it expires or its secret is deleted. Failed logins are rate limited per address and per client id.',
+        description: 'RFC 6749 section 4.4. Send client_id and client_secret in the body or as HTTP Basic credentials (not both). The access token works with the client\'s atr-environment-id until it expires or its secret is deleted. Failed logins are rate limited per address and per (address, client id), never per client id alone.',
         security: [{}, { clientBasic: [] }],
         parameters: [{ ...environmentHeader, required: false, description: 'Optional: when sent, it must be the client\'s environment.' }, parameterRef('x-request-id')],
         requestBody: {
@@ -138,10 +138,10 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         security: [{ bearerAuth: [] }],
         responses: { 200: response('The secrets\' metadata.', json(schemaRef('ClientSecretList'), ex.clientSecretListExample)), ...errors(400, 401, 500, 503) },
       }),
-      post: apiOperation('Client credentials', 'createClientSecret', 'Create a secret for the calling client', 'The secret is shown once and stored only as a hash. Rotation: log in with the current secret, create a new one, delete the old one. Needs the bearer token of the client.', {
+      post: apiOperation('Client credentials', 'createClientSecret', 'Create a secret for the calling client', 'The secret is shown once and stored only as a hash. Rotation: log in with the current secret, create a new one, delete the old one. A client holds at most 10 secrets at once; an 11th answers 409. Needs the bearer token of the client.', {
         security: [{ bearerAuth: [] }],
         parameters: parametersFrom(files['client-secret-create-query.json'], 'query'),
-        responses: { 200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']), ...errors(400, 401, 500, 503) },
+        responses: { 200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']), ...errors(400, 401, 409, 500, 503) },
       }),
       delete: apiOperation('Client credentials', 'deleteClientSecret', 'Delete one of the calling client\'s secrets', 'Access tokens issued for it stop working within CACHE_TTL_SECONDS. Needs the bearer token of the client.', {
         security: [{ bearerAuth: [] }],

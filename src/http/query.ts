@@ -12,7 +12,8 @@ const INTEGER = /^-?\d{1,15}$/;
 export function checkedQuery<T>(validator: SchemaValidator, req: Request, id: string): T {
   const properties = (validator.schemas[id].properties ?? {}) as Record<string, { type?: string | string[] }>;
   const numeric = (name: string) => [properties[name]?.type].flat().includes('integer');
-  const out: Record<string, unknown> = {};
+  // no prototype: a parameter named __proto__ is an own property the schema sees (and refuses), not a setter
+  const out: Record<string, unknown> = Object.create(null);
   for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
     if (typeof value !== 'string') {
       throw new BadRequestError(`Query parameter ${name} must be given once, as plain text.`, [{ path: `query/${name}`, message: 'must be given once' }]);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../clock';
-import { hashSecret, newSubscriptionKey, sameHash } from '../crypto/secrets';
+import { hashSecret, newSubscriptionKey } from '../crypto/secrets';
 import { ForbiddenError, UnauthorizedError } from '../errors';
 import { KeyRow, Role, Store } from '../stores/store';
 import { ClientCredentialsService } from './client-credentials-service';
@@ -15,9 +15,13 @@ interface KnownKey {
 /**
  * Who is calling, from a subscription key or a bearer access token. A key is known by its SHA-256 only,
  * in the store and in the process cache in front of it (re-checked every CACHE_TTL_SECONDS), so a
- * request costs no database round trip, no key is compared in plaintext, and the stored hash is
- * compared in constant time. A known key hands out the same frozen principal each time. Unknown,
- * revoked and other-environment keys get the same 401.
+ * request costs no database round trip and no key is ever compared in plaintext. A known key hands out
+ * the same frozen principal each time. Unknown, revoked and other-environment keys get the same 401.
+ *
+ * What keeps timing from leaking a key: the key is never compared with anything. Its hash is looked up
+ * (a cache map, a unique index), and the lookup is the match, so there is no second comparison to make
+ * constant-time. The lookup's timing can at most tell a caller how far the hash of a value they chose
+ * agrees with a stored hash; turning that into a key would need a SHA-256 preimage of 256 random bits.
  */
 export class AccessService {
   private readonly keys: TtlCache<string, KnownKey | null>;
@@ -38,7 +42,8 @@ export class AccessService {
 
   async authenticate(environment: string, credentials: { subscriptionKey?: string; authorization?: string }): Promise<Principal> {
     if (credentials.authorization !== undefined) {
-      const match = /^Bearer ([A-Za-z0-9_\-.]{1,4096})$/.exec(credentials.authorization.trim());
+      // RFC 6750 (via RFC 9110 section 11.1): the scheme name is case-insensitive
+      const match = /^Bearer +([A-Za-z0-9_\-.]{1,4096})$/i.exec(credentials.authorization.trim());
       if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <access token>".');
       return this.clients.verifyAccessToken(environment, match[1]);
     }
@@ -47,7 +52,7 @@ export class AccessService {
     if (key.length > 512) throw new UnauthorizedError();
     const hash = hashSecret(key);
     const known = await this.keys.get(hash);
-    if (!known || known.row.environment !== environment || !sameHash(known.row.keyHash, hash)) throw new UnauthorizedError();
+    if (!known || known.row.environment !== environment) throw new UnauthorizedError();
     return known.principal;
   }
 

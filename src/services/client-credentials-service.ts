@@ -11,6 +11,9 @@ const ISSUER = 'map-token-proxy';
 const AUDIENCE = 'map-token-proxy/api/v1';
 const DUMMY_HASH = hashSecret('no such client');
 
+/** Live secrets a client may hold at once: enough for any rotation, not a store that grows without end. */
+export const MAX_SECRETS_PER_CLIENT = 10;
+
 /** An RFC 6749 section 5.2 error of the token endpoint. */
 export class OAuthError extends Error {
   constructor(
@@ -114,6 +117,7 @@ export class ClientCredentialsService {
     const row = await this.store.clients.addSecret(
       { id: newSecretId(), clientId, description, secretHash: hashSecret(secret) },
       { environment: ctx.environment, actor: ctx.actor ?? clientId, requestId: ctx.requestId, partnerId: ctx.partnerId },
+      MAX_SECRETS_PER_CLIENT,
     );
     return { id: row.id, description: row.description, createdAt: new Date(row.createdAt).toISOString(), secret };
   }

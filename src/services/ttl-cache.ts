@@ -11,9 +11,12 @@ interface Entry<V> {
  * A bounded read-through cache for things that change rarely (keys, secrets): a value is re-read from
  * the store at most every `ttlMs`; concurrent misses share one read; when the store is unreachable, a
  * value already known keeps being used (so a MySQL outage does not lock out known callers).
+ * Misses (null) are remembered in a bounded LRU of their own, so that however many unknown keys are
+ * tried they only push out other misses, never a value that was found.
  */
 export class TtlCache<K extends {}, V extends {} | null> {
   private readonly entries: LRUCache<K, Entry<V>>;
+  private readonly misses: LRUCache<K, Entry<V>>;
   private readonly inFlight = new Map<K, Promise<V>>();
 
   constructor(
@@ -23,10 +26,11 @@ export class TtlCache<K extends {}, V extends {} | null> {
     private readonly load: (key: K) => Promise<V>,
   ) {
     this.entries = new LRUCache({ max });
+    this.misses = new LRUCache({ max });
   }
 
   async get(key: K): Promise<V> {
-    const entry = this.entries.get(key);
+    const entry = this.entries.get(key) ?? this.misses.get(key);
     if (entry && this.clock.now() - entry.checkedAt < this.ttlMs) return entry.value;
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -38,12 +42,20 @@ export class TtlCache<K extends {}, V extends {} | null> {
 
   delete(key: K): void {
     this.entries.delete(key);
+    this.misses.delete(key);
   }
 
   private async reload(key: K, entry: Entry<V> | undefined): Promise<V> {
     try {
       const value = await this.load(key);
-      this.entries.set(key, { value, checkedAt: this.clock.now() });
+      const fresh = { value, checkedAt: this.clock.now() };
+      if (value === null) {
+        this.entries.delete(key);
+        this.misses.set(key, fresh);
+      } else {
+        this.misses.delete(key);
+        this.entries.set(key, fresh);
+      }
       return value;
     } catch (error) {
       if (error instanceof StoreUnavailableError && entry && entry.value !== null) return entry.value;

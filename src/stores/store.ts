@@ -166,7 +166,8 @@ export interface ClientStore {
   get(clientId: string): Promise<ClientRow | null>;
   list(environment: string): Promise<ClientRow[]>;
   delete(clientId: string, audit: Omit<AuditContext, 'environment'>): Promise<ClientRow | null>;
-  addSecret(secret: Omit<ClientSecretRow, 'createdAt'>, audit: AuditContext): Promise<ClientSecretRow>;
+  /** Conflict when the client already holds `maxLive` secrets (counted under the client's lock). */
+  addSecret(secret: Omit<ClientSecretRow, 'createdAt'>, audit: AuditContext, maxLive?: number): Promise<ClientSecretRow>;
   getSecret(id: string): Promise<ClientSecretRow | null>;
   listSecrets(clientId: string): Promise<ClientSecretRow[]>;
   deleteSecret(clientId: string, id: string, audit: AuditContext): Promise<boolean>;

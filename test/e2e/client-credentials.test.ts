@@ -197,38 +197,52 @@ describe('login rate limit', () => {
   let address = 0;
   const from = () => ({ 'X-Forwarded-For': `10.1.0.${++address}` });
 
-  it('after 10 failed logins for one client within a minute, answers 429 with Retry-After even from new addresses; successes do not count', async () => {
+  it('after 10 failed logins for one client from one address within a minute, that address gets 429 with Retry-After for that client; successes do not count', async () => {
     const target = await newClient(h);
-    for (let i = 0; i < 9; i++) expectOAuthError(await login(h, target.clientId, 'wrong', from()), 401, 'invalid_client');
+    const guesser = from();
+    for (let i = 0; i < 9; i++) expectOAuthError(await login(h, target.clientId, 'wrong', guesser), 401, 'invalid_client');
     for (let i = 0; i < 5; i++) {
-      const ok = await login(h, target.clientId, target.secret, from());
+      const ok = await login(h, target.clientId, target.secret, guesser);
       expect(ok.status).toBe(200);
       seenTokens.push(ok.body.access_token);
     }
-    expectOAuthError(await login(h, target.clientId, 'wrong', from()), 401, 'invalid_client');
+    expectOAuthError(await login(h, target.clientId, 'wrong', guesser), 401, 'invalid_client');
 
-    const limited = await login(h, target.clientId, 'wrong', from());
+    const limited = await login(h, target.clientId, 'wrong', guesser);
     expect(limited.status).toBe(429);
     expect(oauthError(limited.body)).toBe(true);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
-    // while limited, even the right secret is refused: a guesser learns nothing
-    expect((await login(h, target.clientId, target.secret, from())).status).toBe(429);
+    // while limited, even the right secret is refused from that address: a guesser learns nothing
+    expect((await login(h, target.clientId, target.secret, guesser)).status).toBe(429);
 
-    // the limit is per client: another client is not affected
+    // that address may still log in as another client
     const other = await newClient(h);
-    const ok = await login(h, other.clientId, other.secret, from());
+    const ok = await login(h, other.clientId, other.secret, guesser);
     expect(ok.status).toBe(200);
     seenTokens.push(ok.body.access_token);
   });
 
-  it('after 10 failed logins from one address, answers 429 to that address whatever client it names', async () => {
+  it("failed logins from one address cannot lock the client out elsewhere: the right secret from another address logs in", async () => {
+    const target = await newClient(h);
+    const attacker = from();
+    for (let i = 0; i < 10; i++) expectOAuthError(await login(h, target.clientId, 'wrong', attacker), 401, 'invalid_client');
+    expect((await login(h, target.clientId, 'wrong', attacker)).status).toBe(429);
+
+    const owner = await login(h, target.clientId, target.secret, from());
+    expect(owner.status).toBe(200);
+    seenTokens.push(owner.body.access_token);
+  });
+
+  it('after 30 failed logins from one address, answers 429 to that address whatever client it names', async () => {
     const address = { 'X-Forwarded-For': '10.2.0.1' };
-    for (let i = 0; i < 10; i++) expectOAuthError(await login(h, `mtpc_guess${i}`, 'wrong', address), 401, 'invalid_client');
-    const limited = await login(h, 'mtpc_guess10', 'wrong', address);
+    for (let i = 0; i < 30; i++) expectOAuthError(await login(h, `mtpc_guess${i}`, 'wrong', address), 401, 'invalid_client');
+    const limited = await login(h, 'mtpc_guess30', 'wrong', address);
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toBeDefined();
     expect(oauthError(limited.body)).toBe(true);
+    // another address is not affected
+    expectOAuthError(await login(h, 'mtpc_guess30', 'wrong', { 'X-Forwarded-For': '10.2.0.2' }), 401, 'invalid_client');
   });
 });
 

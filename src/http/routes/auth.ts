@@ -1,5 +1,5 @@
 import express, { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { ApiError } from '../../errors';
 import { AccessService } from '../../services/access-service';
 import { ClientCredentialsService, OAuthError } from '../../services/client-credentials-service';
@@ -11,9 +11,22 @@ import { checkedQuery } from '../query';
 import { contextOf } from '../request-context';
 import { SchemaValidator } from '../schema-validator';
 
-/** Failed logins allowed per window, per address and per client id, before 429. */
-export const LOGIN_FAILURES_PER_WINDOW = 10;
+/**
+ * Failed logins allowed per window before 429: per address and client id, and per address whatever the
+ * client id. Nothing counts per client id alone, so failures from other addresses can never lock a
+ * client out (see README, "Client credentials"). An IPv6 address counts by its /56.
+ */
+export const LOGIN_FAILURES_PER_ADDRESS_AND_CLIENT = 10;
+export const LOGIN_FAILURES_PER_ADDRESS = 30;
 export const LOGIN_WINDOW_MS = 60_000;
+
+const addressOf = (req: Request): string => ipKeyGenerator(req.ip ?? '');
+
+/**
+ * The client id a failed login counts against. Spellings that differ only by trailing white space or
+ * case share one counter: they cannot log in (ids match byte for byte), and must not buy more guesses.
+ */
+const counterId = (clientId: string | undefined): string => (clientId === undefined ? '-' : clientId.replace(/[\s\u0000]+$/, '').toLowerCase());
 
 interface TokenRequest {
   grant_type: string;
@@ -28,9 +41,13 @@ export function authRouter(clients: ClientCredentialsService, access: AccessServ
     res.setHeader('Cache-Control', 'no-store');
     res.status(429).json({ error: 'invalid_request', error_description: 'Too many failed logins; wait before trying again (see Retry-After).' });
   };
-  const common = { windowMs: LOGIN_WINDOW_MS, limit: LOGIN_FAILURES_PER_WINDOW, skipSuccessfulRequests: true, standardHeaders: 'draft-7' as const, legacyHeaders: false, handler: tooMany };
-  const perAddress = rateLimit(common);
-  const perClient = rateLimit({ ...common, keyGenerator: (req) => `client:${credentialsOf(req)?.clientId ?? '-'}` });
+  const common = { windowMs: LOGIN_WINDOW_MS, skipSuccessfulRequests: true, standardHeaders: 'draft-7' as const, legacyHeaders: false, handler: tooMany };
+  const perAddress = rateLimit({ ...common, limit: LOGIN_FAILURES_PER_ADDRESS, keyGenerator: addressOf });
+  const perClient = rateLimit({
+    ...common,
+    limit: LOGIN_FAILURES_PER_ADDRESS_AND_CLIENT,
+    keyGenerator: (req) => `${addressOf(req)}|${counterId(credentialsOf(req)?.clientId)}`,
+  });
 
   router
     .route('/token')

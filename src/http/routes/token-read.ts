@@ -27,6 +27,15 @@ export function tokenReadRouter(mapTokens: MapTokenService, access: AccessServic
     exposedHeaders: ['x-request-id'],
     maxAge: 600,
   });
+  // every method of the route (the preflight included) checks the path id first, before CORS
+  router.param('mapTokenID', (_req, _res, next, raw: string) => {
+    try {
+      pathId(validator, raw);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  });
   router
     .route('/:mapTokenID/token')
     .all(tagRoute)

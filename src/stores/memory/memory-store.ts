@@ -1,5 +1,5 @@
 import { Clock } from '../../clock';
-import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
+import { ConflictError, conflictMessage, NotFoundError, tooManySecretsMessage } from '../../errors';
 import {
   AuditContext,
   AuditEvent,
@@ -175,8 +175,10 @@ export function createMemoryStore(clock: Clock): Store {
         record({ ...ctx, environment: row.environment }, 'delete', 'client', clientId);
         return copy(row);
       },
-      async addSecret(secret, ctx) {
+      async addSecret(secret, ctx, maxLive = Infinity) {
         if (!clients.has(secret.clientId)) throw new NotFoundError('The client was not found.');
+        const live = [...secrets.values()].filter((row) => row.clientId === secret.clientId).length;
+        if (live >= maxLive) throw new ConflictError(tooManySecretsMessage(maxLive));
         const row: ClientSecretRow = { ...secret, createdAt: clock.now() };
         secrets.set(row.id, row);
         record(ctx, 'create', 'client_secret', row.id);

@@ -1,10 +1,12 @@
 import { Clock } from '../../clock';
-import { NotFoundError } from '../../errors';
+import { ConflictError, NotFoundError, tooManySecretsMessage } from '../../errors';
 import { ClientRow, ClientSecretRow, ClientStore, KeyRow, KeyStore, Role } from '../store';
 import { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+/** Client ids and secret ids are binary columns (sql/004), which the driver reads as Buffers. */
+const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
 
 const toKey = (row: Row): KeyRow => ({
   id: Number(row.id),
@@ -17,7 +19,7 @@ const toKey = (row: Row): KeyRow => ({
 });
 
 const toClient = (row: Row): ClientRow => ({
-  clientId: row.client_id,
+  clientId: text(row.client_id),
   environment: row.environment,
   role: row.role as Role,
   organizationId: numOrNull(row.organization_id),
@@ -26,8 +28,8 @@ const toClient = (row: Row): ClientRow => ({
 });
 
 const toSecret = (row: Row): ClientSecretRow => ({
-  id: row.id,
-  clientId: row.client_id,
+  id: text(row.id),
+  clientId: text(row.client_id),
   description: row.description,
   secretHash: row.secret_hash,
   createdAt: Number(row.created_at),
@@ -106,10 +108,13 @@ export function createMysqlClientStore(db: Database, clock: Clock): ClientStore 
         return toClient(row);
       });
     },
-    async addSecret(secret, audit) {
+    async addSecret(secret, audit, maxLive = Infinity) {
       return db.transaction(async (conn) => {
         const [client] = await db.rows('SELECT client_id FROM clients WHERE client_id = ? FOR UPDATE', [secret.clientId], conn);
         if (!client) throw new NotFoundError('The client was not found.');
+        // the client's row lock above serialises concurrent creates, so the count cannot be overtaken
+        const [{ live }] = await db.rows('SELECT COUNT(*) AS live FROM client_secrets WHERE client_id = ?', [secret.clientId], conn);
+        if (Number(live) >= maxLive) throw new ConflictError(tooManySecretsMessage(maxLive));
         const now = clock.now();
         await insertSecret(secret, now, conn);
         await insertAudit(db, conn, audit, 'create', 'client_secret', secret.id, now);
