@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import request from 'supertest';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness } from '../support/harness';
+import { ListeningInstance, startInstance as listen, stopInstances } from '../support/listening-instance';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /**
@@ -16,18 +16,16 @@ const READS = 100;
 
 const fake = new FakeArcgis();
 const clock = new FakeClock();
-const instances: { harness: Harness; server: http.Server }[] = [];
+const instances: ListeningInstance[] = [];
 let db: TestDatabase;
 let admin: string;
 let reader: string;
 
 /** One "instance": the real app on its own cache and pool, listening, sharing the database and the clock. */
 async function startInstance(): Promise<http.Server> {
-  const harness = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock });
-  const server = http.createServer(harness.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  instances.push({ harness, server });
-  return server;
+  const instance = await listen({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock });
+  instances.push(instance);
+  return instance.server;
 }
 
 function readToken(server: http.Server, id: number) {
@@ -66,11 +64,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const { harness, server } of instances) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await harness.close();
-  }
+  await stopInstances(instances);
   await fake.stop();
   await db?.drop();
 });

@@ -1,8 +1,7 @@
-import * as http from 'node:http';
 import request from 'supertest';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness } from '../support/harness';
+import { ListeningInstance, startInstance as listen, stopInstances } from '../support/listening-instance';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /**
@@ -16,16 +15,13 @@ const ORIGIN = 'https://floors.example.com';
 
 const fake = new FakeArcgis();
 const clock = new FakeClock();
-const instances: { harness: Harness; server: http.Server }[] = [];
+const instances: ListeningInstance[] = [];
 let db: TestDatabase;
 let admin: string;
 let reader: string;
 
 async function startInstance(): Promise<void> {
-  const harness = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock, env: { CORS_ALLOWED_ORIGINS: ORIGIN } });
-  const server = http.createServer(harness.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  instances.push({ harness, server });
+  instances.push(await listen({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock, env: { CORS_ALLOWED_ORIGINS: ORIGIN } }));
 }
 
 const first = () => instances[0];
@@ -57,11 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const { harness, server } of instances) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await harness.close();
-  }
+  await stopInstances(instances);
   await fake.stop();
   await db?.drop();
 });
