@@ -7,6 +7,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 20000,
+  // a budget for a busy machine (load average 10 on two cores); tests that wait on a process or on hundreds of exchanges set more
+  testTimeout: 60000,
   maxWorkers: 2,
 };
