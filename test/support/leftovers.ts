@@ -33,9 +33,9 @@ interface Entry {
 }
 
 /** Records a child process (and optionally the folder it owns) so that a later sweep can end it. */
-export function registerProcess(pid: number, options: { group: boolean; dir?: string }): void {
+export function registerProcess(pid: number, options: { group: boolean; dir?: string; run?: number }): void {
   mkdirSync(REGISTRY, { recursive: true });
-  const entry: Entry = { pid, run: testRunPid(), ...options };
+  const entry: Entry = { pid, run: options.run ?? testRunPid(), group: options.group, dir: options.dir };
   writeFileSync(join(REGISTRY, `${pid}.json`), JSON.stringify(entry));
 }
 
