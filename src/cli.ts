@@ -25,6 +25,9 @@ Reads MYSQL_URL (and the rest of the service's configuration) from the environme
 /** A mistake in the command line: printed as one line with the usage, exit code 2. */
 class UsageError extends Error {}
 
+/** A well-formed command about something that does not exist: one line, exit code 1. */
+class NotFoundError extends Error {}
+
 const ACTOR = 'cli';
 
 async function main(argv: string[]): Promise<void> {
@@ -58,6 +61,10 @@ async function main(argv: string[]): Promise<void> {
     const applied = await migrate(config.mysqlUrl);
     return print({ applied }, applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the schema is up to date');
   }
+
+  // a fresh database works at once: pending migrations first, as the server does at start (same lock)
+  const applied = await migrate(config.mysqlUrl);
+  if (applied.length) process.stderr.write(`map-token-proxy: applied database migrations ${applied.join(', ')}\n`);
 
   const store = createMysqlStore(config.mysqlUrl, systemClock, { connectionLimit: 2 });
   try {
@@ -100,7 +107,7 @@ async function run(command: string, values: Values, store: Store, access: Access
       const id = values.id !== undefined && /^\d{1,10}$/.test(values.id) ? Number(values.id) : NaN;
       if (!Number.isSafeInteger(id) || id < 1) throw new UsageError('--id must be a key id (a positive whole number)');
       const row = await access.revokeKey(id, ACTOR);
-      if (!row) throw new UsageError(`no active key with id ${id}`);
+      if (!row) throw new NotFoundError(`no active key with id ${id}`);
       return print({ revoked: id }, `revoked key ${id}`);
     }
     case 'clients create': {
@@ -118,7 +125,7 @@ async function run(command: string, values: Values, store: Store, access: Access
     case 'clients delete': {
       if (!values.id) throw new UsageError('--id CLIENT_ID is required');
       const row = await store.clients.delete(values.id, { actor: ACTOR, requestId: randomUUID() });
-      if (!row) throw new UsageError(`no client ${values.id}`);
+      if (!row) throw new NotFoundError(`no client ${values.id}`);
       return print({ deleted: values.id }, `deleted client ${values.id} and its secrets`);
     }
     default:

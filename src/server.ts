@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   const services = createServices(config, store, { clock: systemClock, logger, metrics });
   const app = createApp({ config, services, logger, metrics });
   if (store.kind === 'memory') await printLocalKeys(services, logger);
+  else if (!(await store.hasCredentials())) logFirstKeyHint(logger);
 
   const server = createHttpServer(app, logger);
   server.listen(config.port, config.host);
@@ -76,10 +77,20 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-/** The embedded store starts empty: give the operator one admin and one reader key, printed once. */
+/** A database with no key and no client: nobody can call the admin API yet. Says how to fix it (never a key). */
+function logFirstKeyHint(logger: Logger): void {
+  const command = 'npm run -s cli -- keys create --environment <atr-environment-id> --role admin';
+  logger.warn(
+    { command },
+    `no key or client exists yet: create the first admin key with \`${command}\` (with the same MYSQL_URL; the installed program: map-token-proxy keys create ...)`,
+  );
+}
+
+/** The embedded store starts empty: give the operator an admin key, a reader key and an admin client, printed once. */
 async function printLocalKeys(services: ReturnType<typeof createServices>, logger: Logger): Promise<void> {
   const admin = await services.access.createKey({ environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' }, 'startup');
   const reader = await services.access.createKey({ environment: 'local', role: 'reader', organizationId: null, description: 'generated at start' }, 'startup');
+  const demo = await services.clients.createClient({ environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' }, 'startup');
   logger.warn('MYSQL_URL is not set: using the embedded in-memory store. Data lives only as long as this process.');
   process.stdout.write(
     [
@@ -92,7 +103,9 @@ async function printLocalKeys(services: ReturnType<typeof createServices>, logge
       ' Environment:  local        (send it as atr-environment-id: local)',
       ` Admin key:    ${admin.key}`,
       ` Reader key:   ${reader.key}`,
-      ' These keys are shown once.',
+      ` Admin client: ${demo.client.clientId}   (client-credentials flow: POST /api/v1/auth/token)`,
+      ` Its secret:   ${demo.secret}`,
+      ' These keys and the secret are shown once.',
       '=====================================================================',
       '',
     ].join('\n') + '\n',

@@ -50,7 +50,8 @@ export function observeRequests(logger: Logger, metrics: Metrics) {
       const line = {
         requestId: req.requestId,
         method: req.method,
-        path: req.path,
+        // the full path as requested, without the query: routers make req.path relative to their mount point
+        path: req.originalUrl.split('?')[0],
         route,
         status,
         durationMs: Math.round(seconds * 1e6) / 1e3,

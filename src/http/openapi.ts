@@ -169,7 +169,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       get: publicOperation('Documentation', 'openapi', 'This OpenAPI 3.1 document', { 200: response('The document.', json({ type: 'object' })) }),
     },
     '/docs': {
-      get: publicOperation('Documentation', 'docs', 'An API explorer page for this document (Swagger UI, served locally)', {
+      get: publicOperation('Documentation', 'docs', 'An API explorer page for this document (Redoc, served by this service)', {
         200: response('The page.', { 'text/html': { schema: { type: 'string' } } }),
       }),
     },

@@ -179,6 +179,8 @@ export interface Store {
   keys: KeyStore;
   clients: ClientStore;
   auditEvents(environment: string): Promise<AuditEvent[]>;
+  /** True when any environment has an active key or a client: someone can call the admin API. */
+  hasCredentials(): Promise<boolean>;
   /**
    * Runs `fn` while holding a lock named `name` across every instance sharing the store
    * (MySQL GET_LOCK). `acquired` is false when the lock could not be had within `timeoutSeconds`;

@@ -232,12 +232,15 @@ const queryString = fc.oneof(
   fc.constantFrom('', '&&&', '=', '==1', 'limit', 'limit=1&limit=2', 'a[b][c]=1', 'limit=%ZZ', 'id=%', 'description=' + 'd'.repeat(300)),
 );
 
+// hundreds of exchanges per property: seconds on an idle machine, several times that on a busy one
+jest.setTimeout(180_000);
+
 beforeAll(async () => {
   await fake.start();
   h = createHarness({
     // TRUST_PROXY: each token request comes from an address of its own (x-forwarded-for) and mostly names a
     // client of its own, so that the login limits (10 failures a minute) do not answer most of them with 429
-    env: { AUTH_URL_ALLOWLIST: fake.url, UPSTREAM_TIMEOUT_MS: '300', MAX_BODY_BYTES: String(MAX_BODY_BYTES), LOG_LEVEL: 'warn', TRUST_PROXY: 'loopback' },
+    env: { AUTH_URL_ALLOWLIST: fake.url, UPSTREAM_TIMEOUT_MS: '10000', MAX_BODY_BYTES: String(MAX_BODY_BYTES), LOG_LEVEL: 'warn', TRUST_PROXY: 'loopback' },
   });
   server = http.createServer(h.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

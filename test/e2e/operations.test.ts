@@ -5,6 +5,9 @@ import { createHarness, Harness, TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '.
 import { startServer } from '../support/processes';
 import { createTestDatabase } from '../support/test-database';
 
+// one test starts a server process: generous for a busy machine
+jest.setTimeout(60_000);
+
 const ENV = 'ops-env';
 const staticItem = { organization_ID: 1, authType: 'static', token: 'ops-static-token' };
 
@@ -43,6 +46,19 @@ describe('request logs', () => {
     await request(h.app).get('/api/v1/admin/map-tokens/12345').set('atr-environment-id', ENV).set('atr-subscription-key', admin);
     const line = h.logs.find((l) => l.method === 'GET' && l.status === 404)!;
     expect(line.route).toBe('/api/v1/admin/map-tokens/:mapTokenID');
+  });
+
+  it('logs the full requested path (without the query) on success and on error alike', async () => {
+    const created = await put([staticItem]).expect(200);
+    const id = created.body.result[0].mapTokenID;
+    const reader = await h.key(ENV, 'reader');
+    await request(h.app).get(`/api/v1/map-tokens/${id}/token?x=1`).set('atr-environment-id', ENV).set('atr-subscription-key', reader).set('x-request-id', 'path-ok').expect(200);
+    await request(h.app).get('/api/v1/map-tokens/99999/token').set('atr-environment-id', ENV).set('atr-subscription-key', reader).set('x-request-id', 'path-404').expect(404);
+    await request(h.app).get('/api/v1/admin/map-tokens?limit=2').set('atr-environment-id', ENV).set('atr-subscription-key', admin).set('x-request-id', 'path-list').expect(200);
+    const logged = (requestId: string) => h.logs.find((line) => line.requestId === requestId)!;
+    expect(logged('path-ok')).toMatchObject({ path: `/api/v1/map-tokens/${id}/token`, route: '/api/v1/map-tokens/:mapTokenID/token', status: 200 });
+    expect(logged('path-404')).toMatchObject({ path: '/api/v1/map-tokens/99999/token', status: 404 });
+    expect(logged('path-list')).toMatchObject({ path: '/api/v1/admin/map-tokens', status: 200 });
   });
 
   it('logs a 5xx at error level with its cause, and answers without the cause', async () => {

@@ -2,6 +2,9 @@ import { startServer } from '../support/processes';
 import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
+// every test starts one or two server processes: generous for a busy machine
+jest.setTimeout(90_000);
+
 const headers = (key: string) => ({ 'atr-environment-id': 'local', 'atr-subscription-key': key, 'Content-Type': 'application/json' });
 const staticItem = [{ organization_ID: 1, authType: 'static', token: 'kept-across-restarts' }];
 type Envelope = { result: { mapTokenID: number; token: string }[] };
@@ -19,7 +22,7 @@ async function startFailure(env: Record<string, string>): Promise<{ exitCode: nu
 }
 
 describe('npm start', () => {
-  it('runs on the embedded store with no configuration, prints an admin and a reader key once, and says data is not kept', async () => {
+  it('runs on the embedded store with no configuration, prints an admin key, a reader key and an admin client once, and says data is not kept', async () => {
     const server = await startServer({});
     try {
       const out = server.output();
@@ -35,8 +38,25 @@ describe('npm start', () => {
       const read = await fetch(`${server.url}/api/v1/map-tokens/${id}/token`, { headers: headers(reader) });
       expect(read.status).toBe(200);
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-      // all the output so far, after several requests: the keys were printed once, at start
+
+      // the printed client works in the client-credentials flow, as the README's Try it shows
+      const clientId = /Admin client: +(\S+)/.exec(out)![1];
+      const clientSecret = /Its secret: +(\S+)/.exec(out)![1];
+      const login = await fetch(`${server.url}/api/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+      });
+      expect(login.status).toBe(200);
+      const { access_token: accessToken, scope } = (await login.json()) as { access_token: string; scope: string };
+      expect(scope).toBe('admin');
+      const listed = await fetch(`${server.url}/api/v1/admin/map-tokens`, { headers: { 'atr-environment-id': 'local', Authorization: `Bearer ${accessToken}` } });
+      expect(listed.status).toBe(200);
+      expect(((await listed.json()) as { total: number }).total).toBe(1);
+
+      // all the output so far, after several requests: the keys and the secret were printed once, at start
       expect(server.output().match(/Admin key/g)).toHaveLength(1);
+      expect(server.output().split(clientSecret)).toHaveLength(2);
     } finally {
       expect(await server.stop('SIGTERM')).toBe(0);
     }
@@ -55,9 +75,13 @@ describe('npm start', () => {
     });
     afterAll(() => db.drop());
 
-    it('migrates at start and keeps data across a restart', async () => {
+    it('migrates at start, says once how to create the first admin key while none exists, and keeps data across a restart', async () => {
       const env = { MYSQL_URL: db.url, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY };
       const first = await startServer(env);
+      const hint = first.output().split('\n').filter((line) => line.includes('no key or client exists yet'));
+      expect(hint).toHaveLength(1);
+      expect(JSON.parse(hint[0])).toMatchObject({ level: 'warn', command: 'npm run -s cli -- keys create --environment <atr-environment-id> --role admin' });
+      expect(first.output()).not.toMatch(/Admin key|mtp_[A-Za-z0-9_-]{20}/);
       // a key made the way an operator would: through the store the server uses
       const { createHarness } = await import('../support/harness');
       const h = createHarness({ mysqlUrl: db.url });
@@ -77,6 +101,8 @@ describe('npm start', () => {
         expect(got.status).toBe(200);
         expect((await envelope(got)).result[0].token).toBe('kept-across-restarts');
         expect(second.output()).not.toContain('EMBEDDED');
+        // a key exists now: no hint
+        expect(second.output()).not.toContain('no key or client exists yet');
       } finally {
         await second.stop();
       }

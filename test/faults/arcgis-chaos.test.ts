@@ -31,7 +31,8 @@ const ENV = 'chaos';
 const READ_TOKENS = 20;
 const WRITE_TOKENS = 6;
 const ROUNDS = 5;
-const UPSTREAM_TIMEOUT_MS = 300;
+// long enough for a working ArcGIS stand-in to answer 30 concurrent calls on a busy machine, shorter than its "slow" mode (1 s)
+const UPSTREAM_TIMEOUT_MS = 800;
 const LIFETIME_SECONDS = 7200;
 const HEAP_GROWTH_LIMIT = 30 * 1024 * 1024;
 const READ_STATUSES = [200, 502, 504];

@@ -10,6 +10,9 @@ import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 let db: TestDatabase;
 let env: Record<string, string>;
 
+// each command is a process of its own: generous for a busy machine
+jest.setTimeout(60_000);
+
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
   env = { MYSQL_URL: db.url, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY };
@@ -51,7 +54,34 @@ describe('command line', () => {
     const revoked = await runCli(['keys', 'revoke', '--id', String(key.id), '--json'], env);
     expect(JSON.parse(revoked.stdout)).toEqual({ revoked: key.id });
     expect(JSON.parse((await runCli(['keys', 'list', '--environment', 'cli-env', '--json'], env)).stdout)).toEqual([]);
-    expect((await runCli(['keys', 'revoke', '--id', String(key.id), '--json'], env)).code).toBe(2);
+  });
+
+  it('answers a command about a key or client that does not exist with exit code 1 and one line, not the usage', async () => {
+    for (const [args, line] of [
+      [['keys', 'revoke', '--id', '99999'], 'map-token-proxy: no active key with id 99999'],
+      [['clients', 'delete', '--id', 'no-such-client', '--json'], 'map-token-proxy: no client no-such-client'],
+    ]) {
+      const result = await runCli(args as string[], env);
+      expect({ args, code: result.code, stderr: result.stderr, stdout: result.stdout }).toEqual({ args, code: 1, stderr: `${line}\n`, stdout: '' });
+    }
+  });
+
+  it('works on a fresh database: it applies the pending migrations first and says so on stderr', async () => {
+    const fresh = await createTestDatabase({ migrate: false });
+    try {
+      const freshEnv = { ...env, MYSQL_URL: fresh.url };
+      const created = await runCli(['keys', 'create', '--environment', 'first', '--role', 'admin', '--json'], freshEnv);
+      expect(created.code).toBe(0);
+      expect(JSON.parse(created.stdout)).toMatchObject({ environment: 'first', role: 'admin' });
+      expect(created.stderr).toMatch(/^map-token-proxy: applied database migrations 001_initial_schema\.sql, /);
+      const applied = await fresh.query<{ name: string }[]>('SELECT name FROM schema_migrations ORDER BY name');
+      expect(applied.map((row) => row.name)).toEqual(readdirSync(join(__dirname, '../../sql')).filter((name) => name.endsWith('.sql')).sort());
+      // the next command finds nothing to apply and says nothing about it
+      const listed = await runCli(['keys', 'list', '--environment', 'first', '--json'], freshEnv);
+      expect(listed).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      await fresh.drop();
+    }
   });
 
   it('creates a client with its first secret, shown once and stored as a hash', async () => {

@@ -259,6 +259,22 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.clients.get('c1')).toBeNull();
   });
 
+  it('has credentials while any environment has an active key or a client, and none when empty or all revoked and deleted', async () => {
+    expect(await store.hasCredentials()).toBe(false);
+    const key = await store.keys.create({ environment: 'env-a', role: 'admin', organizationId: null, description: null, keyHash: 'c'.repeat(64) }, audit());
+    expect(await store.hasCredentials()).toBe(true);
+    await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' });
+    expect(await store.hasCredentials()).toBe(false);
+    await store.clients.create(
+      { clientId: 'c9', environment: 'env-b', role: 'reader', organizationId: null, description: null },
+      { id: 's9', clientId: 'c9', description: null, secretHash: '9'.repeat(64) },
+      audit(),
+    );
+    expect(await store.hasCredentials()).toBe(true);
+    await store.clients.delete('c9', { actor: 'x', requestId: 'r' });
+    expect(await store.hasCredentials()).toBe(false);
+  });
+
   it('lets one holder at a time run under a named lock', async () => {
     const order: string[] = [];
     let release!: () => void;

@@ -1,8 +1,16 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { forgetProcess, killProcess, registerProcess } from './leftovers';
 
+/**
+ * Tests run the built program (dist/, compiled once by global setup), as `npm start` and the bin do:
+ * no TypeScript compiler in each child, so a child starts in a fraction of a second even on a busy machine.
+ */
 const ROOT = join(__dirname, '..', '..');
-const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const SERVER = join(ROOT, 'dist', 'src', 'server.js');
+/** How long a child may take to start: generous, for a machine under heavy load. */
+const START_TIMEOUT_MS = 45_000;
 
 /** The environment a child starts with: this one, less anything that would change its config. */
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -11,12 +19,31 @@ function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs the command line (src/cli.ts) and resolves with its exit code and output. */
+/** Children of this test file that have not exited yet: killed with their process group after the file. */
+const running = new Map<ChildProcess, boolean>();
+
+function track(child: ChildProcess, group: boolean): void {
+  if (child.pid === undefined) return;
+  const pid = child.pid;
+  running.set(child, group);
+  registerProcess(pid, { group });
+  child.once('exit', () => {
+    running.delete(child);
+    forgetProcess(pid);
+  });
+}
+
+afterAll(() => {
+  for (const [child, group] of running) if (child.pid !== undefined) killProcess(child.pid, group);
+});
+
+/** Runs the command line (dist/src/cli.js) and resolves with its exit code and output. */
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...TS_NODE, join(ROOT, 'src/cli.ts'), ...args], { cwd: ROOT, env: baseEnv(env), timeout: 30000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: baseEnv(env), timeout: START_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    track(child, false);
   });
 }
 
@@ -27,15 +54,16 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts src/server.ts on a free port and resolves once it logs that it listens. */
+/** Starts dist/src/server.js on a free port, in a process group of its own, and resolves once it logs that it listens. */
 export function startServer(env: Record<string, string | undefined>, cwd = ROOT): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TS_NODE, join(ROOT, 'src/server.ts')], { cwd, env: baseEnv({ PORT: '0', HOST: '127.0.0.1', ...env }) });
+    const child = spawn(process.execPath, [SERVER], { cwd, env: baseEnv({ PORT: '0', HOST: '127.0.0.1', ...env }), detached: true });
+    track(child, true);
     let out = '';
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start:\n${out}`));
-    }, 30000);
+      killProcess(child.pid!, true);
+      reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${out}`));
+    }, START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
@@ -54,8 +82,8 @@ export function startServer(env: Record<string, string | undefined>, cwd = ROOT)
         });
       }
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(Object.assign(new Error(`server exited with ${code}:\n${out}`), { exitCode: code, output: out }));

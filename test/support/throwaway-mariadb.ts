@@ -4,10 +4,12 @@ import { createServer, AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { forgetProcess, registerProcess } from './leftovers';
 
-const MARIADBD = '/usr/sbin/mariadbd';
+export const MARIADBD = '/usr/sbin/mariadbd';
 const INSTALLERS = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'];
-const START_TIMEOUT_MS = 20_000;
+/** Generous: a first start on a busy machine initialises InnoDB files. */
+const START_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 
 /**
@@ -44,6 +46,10 @@ export class ThrowawayMariadb {
   get url(): string {
     if (this.port === undefined) throw new Error('ThrowawayMariadb is not started');
     return `mysql://root@127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {
@@ -100,6 +106,10 @@ export class ThrowawayMariadb {
     const dir = this.dir!;
     const child = spawn(MARIADBD, serverArgs(dir, this.port!), { stdio: 'ignore' });
     this.child = child;
+    // an interrupted test run leaves it behind: the next run's global setup ends it and removes its folder
+    const pid = child.pid!;
+    registerProcess(pid, { group: false, dir });
+    child.once('exit', () => forgetProcess(pid));
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`mariadbd exited during start:\n${tail(join(dir, 'error.log'))}`);

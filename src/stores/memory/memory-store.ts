@@ -201,6 +201,9 @@ export function createMemoryStore(clock: Clock): Store {
     async auditEvents(environment) {
       return audit.filter((event) => event.environment === environment).map(copy);
     },
+    async hasCredentials() {
+      return clients.size > 0 || [...keys.values()].some((row) => !row.revoked);
+    },
     withLock: (name, timeoutSeconds, fn) => locks.run(name, timeoutSeconds * 1000, fn),
     poolStats: () => null,
     async ping() {},

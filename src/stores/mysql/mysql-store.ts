@@ -19,6 +19,10 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
     keys: createMysqlKeyStore(db, clock),
     clients: createMysqlClientStore(db, clock),
     auditEvents: (environment) => listAudit(db, environment),
+    async hasCredentials() {
+      const rows = await db.rows('SELECT EXISTS(SELECT 1 FROM api_keys WHERE revoked_at IS NULL) OR EXISTS(SELECT 1 FROM clients) AS found', []);
+      return Number(rows[0].found) === 1;
+    },
     poolStats: () => db.poolStats(),
 
     async withLock(name, timeoutSeconds, fn) {

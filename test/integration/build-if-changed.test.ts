@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * `npm start` and `npm run cli` run scripts/build-if-changed.js first. Here it runs in a small project of
+ * its own (a copy of the script, one source file, this project's TypeScript), so that building never
+ * rewrites the dist/ other tests are running.
+ */
+const ROOT = join(__dirname, '..', '..');
+let project: string;
+
+// tsc runs in a child: seconds, more on a busy machine
+jest.setTimeout(120_000);
+
+function build(): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(project, 'scripts', 'build-if-changed.js')], { cwd: project }, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+}
+
+beforeAll(() => {
+  project = mkdtempSync(join(tmpdir(), 'mtp-build-'));
+  mkdirSync(join(project, 'scripts'));
+  mkdirSync(join(project, 'src'));
+  copyFileSync(join(ROOT, 'scripts', 'build-if-changed.js'), join(project, 'scripts', 'build-if-changed.js'));
+  symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, types: [] } }));
+  writeFileSync(join(project, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { outDir: 'dist', rootDir: '.' }, include: ['src'] }));
+  writeFileSync(join(project, 'src', 'main.ts'), 'export const answer: number = 42;\n');
+});
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+it('builds when never built, stays silent when nothing changed, and builds again after a source changes', async () => {
+  const first = await build();
+  expect(first.code).toBe(0);
+  expect(first.stderr).toMatch(/^map-token-proxy: not built yet: compiling TypeScript \(npm run build\)\.\.\.\nmap-token-proxy: built in \d+\.\d s\n$/);
+  expect(existsSync(join(project, 'dist', 'src', 'main.js'))).toBe(true);
+
+  expect(await build()).toEqual({ code: 0, stderr: '' });
+
+  const later = new Date(Date.now() + 5_000);
+  utimesSync(join(project, 'src', 'main.ts'), later, later);
+  const changed = await build();
+  expect(changed.code).toBe(0);
+  expect(changed.stderr).toMatch(/^map-token-proxy: sources changed since the last build: compiling TypeScript/);
+
+  // a compile error stops `npm start` with exit code 1 instead of running stale code
+  writeFileSync(join(project, 'src', 'main.ts'), 'export const answer: number = "forty-two";\n');
+  const broken = await build();
+  expect(broken.code).toBe(1);
+  expect(broken.stderr).toContain('map-token-proxy: the build failed');
+});
