@@ -57,6 +57,7 @@ export class RenewalScheduler {
   /** Resolves when the renewals this scheduler started are done. */
   async idle(): Promise<void> {
     while (this.running.size) await Promise.allSettled([...this.running.values()]);
+    await this.broker.idle();
   }
 
   /** One round: find what is due and start renewing it. Resolves once the renewals are started, not finished. */

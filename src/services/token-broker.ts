@@ -108,6 +108,7 @@ export class TokenBroker {
   /** Resolves when no renewal started so far is in flight (shutdown; tests). */
   async idle(): Promise<void> {
     while (this.renewals.size) await Promise.allSettled([...this.renewals.values()]);
+    await this.renewer.settled();
   }
 
   /** The stored token as it is, without a refresh (for lists and unchanged writes). */

@@ -43,6 +43,8 @@ export interface TokenRenewerOptions {
  * last read. The broker merges renewals in the process and owns the cache.
  */
 export class TokenRenewer {
+  private readonly writes = new Set<Promise<void>>();
+
   constructor(
     private readonly store: Store,
     private readonly arcgis: ArcgisClient,
@@ -52,6 +54,20 @@ export class TokenRenewer {
     private readonly metrics: Metrics,
     private readonly options: TokenRenewerOptions,
   ) {}
+
+  /** Resolves when the failures recorded so far are written (shutdown; tests). */
+  async settled(): Promise<void> {
+    while (this.writes.size) await Promise.allSettled([...this.writes]);
+  }
+
+  private track(write: Promise<unknown>): void {
+    const tracked = write.then(
+      () => undefined,
+      () => void this.metrics.storeErrors.inc(),
+    );
+    this.writes.add(tracked);
+    void tracked.finally(() => this.writes.delete(tracked));
+  }
 
   /** Throws NotFoundError when the row is gone; every other failure comes back as `error`. */
   async renew(state: TokenState, mode: Mode, rejected: string | undefined): Promise<RenewResult> {
@@ -145,7 +161,8 @@ export class TokenRenewer {
     const failure: RefreshFailure = { at: now, ...describeFailure(error) };
     const failures = row.refreshFailures + 1;
     const retryAt = now + retryPauseMs(failures, this.options.random());
-    await this.store.mapTokens.recordRefreshFailure(row.id, row.version, failure, failures, retryAt).catch(() => this.metrics.storeErrors.inc());
+    // not awaited: the renewal settles at once, so that no read joins a renewal that has already failed
+    this.track(this.store.mapTokens.recordRefreshFailure(row.id, row.version, failure, failures, retryAt));
     const next = this.state({ ...row, renewAt: retryAt, refreshFailures: failures, lastRefreshError: failure }, state);
     // the token a client reported rejected, which could not be replaced, is not handed out again
     if (mode === 'forced') next.rejected = true;
