@@ -105,9 +105,9 @@ export class TokenBroker {
     return due;
   }
 
-  /** Resolves when no renewal started so far is in flight (shutdown; tests). */
+  /** Resolves when no renewal or re-read started so far is in flight (shutdown; tests). */
   async idle(): Promise<void> {
-    while (this.renewals.size) await Promise.allSettled([...this.renewals.values()]);
+    while (this.renewals.size || this.loads.size) await Promise.allSettled([...this.renewals.values(), ...this.loads.values()]);
     await this.renewer.settled();
   }
 
@@ -132,14 +132,24 @@ export class TokenBroker {
     this.cache.delete(id);
   }
 
-  /** The cached state while it is younger than CACHE_TTL_SECONDS, else the row read again (merged per environment). */
+  /**
+   * The cached state while it is younger than CACHE_TTL_SECONDS, else the row read again (merged per
+   * environment). Past half the TTL a read starts that re-read in the background, so that under steady
+   * traffic no read waits for MySQL either.
+   */
   private async current(environment: string, id: number): Promise<TokenState> {
     const cached = this.sameEnvironment(this.cache.get(id), environment);
-    if (cached && this.clock.now() - cached.checkedAt < this.options.cacheTtlMs) {
+    const age = cached ? this.clock.now() - cached.checkedAt : Infinity;
+    if (age < this.options.cacheTtlMs) {
       this.metrics.tokenCache.inc({ result: 'hit' });
-      return cached;
+      if (age >= this.options.cacheTtlMs / 2) this.reload(environment, id, cached).catch(() => undefined);
+      return cached!;
     }
     this.metrics.tokenCache.inc({ result: 'miss' });
+    return this.reload(environment, id, cached);
+  }
+
+  private reload(environment: string, id: number, cached: TokenState | undefined): Promise<TokenState> {
     // merged per environment too: a caller of another environment must never share (or spoil) this read
     const key = `${environment}\u0000${id}`;
     let pending = this.loads.get(key);

@@ -452,6 +452,23 @@ describe('two instances on one database', () => {
     expect(fake.calls).toHaveLength(0);
   });
 
+  test('past half of CACHE_TTL_SECONDS a read on B answers from its cache at once and re-reads the row in the background', async () => {
+    const created = await create('multi');
+    expect((await readToken('multi', created.id, b)).body.token).toBe(created.token); // cached in B
+    const changed = await put('multi', [agol({ mapTokenID: created.id, authKey: 'app-failures-half' })]);
+    const newToken = changed.body.result[0].token as string;
+
+    clock.advance(CACHE_TTL_MS / 2 - 1);
+    expect((await readToken('multi', created.id, b)).body.token).toBe(created.token);
+    await b.services.broker.idle();
+    expect((await readToken('multi', created.id, b)).body.token).toBe(created.token); // no re-read yet
+
+    clock.advance(1);
+    expect((await readToken('multi', created.id, b)).body.token).toBe(created.token); // answered from the cache
+    await b.services.broker.idle();
+    expect((await readToken('multi', created.id, b)).body.token).toBe(newToken); // the background re-read landed
+  });
+
   test('a delete through instance A makes instance B answer 404 once CACHE_TTL_SECONDS has passed', async () => {
     const created = await create('multi');
     expect((await readToken('multi', created.id, b)).status).toBe(200);
