@@ -14,15 +14,52 @@ export interface StoredToken {
   expiresAt: number | null;
 }
 
-export interface MapTokenFields {
+/** What an admin write sets, by authType: the compiler, not a `!`, says which fields an item has. */
+export type MapTokenFields = AgolFields | EnterpriseFields | StaticFields;
+
+/** An ArcGIS OAuth app (client_credentials): authKey is the client id, the sealed secret its client secret. */
+export interface AgolFields {
   organizationId: number;
-  authType: AuthType;
-  authKey: string | null;
-  authSecretEnc: string | null;
+  authType: 'agol';
+  authKey: string;
+  authSecretEnc: string;
   authTimeout: number | null;
-  authUrl: string | null;
-  /** enterprise only: the referer the token is bound to (null: client=requestip). Absent means null. */
+  authUrl: string;
+  /** Absent means null. */
+  authReferer?: null;
+}
+
+/** A named user of a portal or standalone server (generateToken): authKey is the user name, the sealed secret its password. */
+export interface EnterpriseFields {
+  organizationId: number;
+  authType: 'enterprise';
+  authKey: string;
+  authSecretEnc: string;
+  authTimeout: number | null;
+  authUrl: string;
+  /** The referer the token is bound to (null: client=requestip). Absent means null. */
   authReferer?: string | null;
+}
+
+/** A token stored as given: no credentials. */
+export interface StaticFields {
+  organizationId: number;
+  authType: 'static';
+  authKey: null;
+  authSecretEnc: null;
+  authTimeout: null;
+  authUrl: null;
+  /** Absent means null. */
+  authReferer?: null;
+}
+
+/** The fields as stored: authReferer always present. */
+type StoredFields<F extends MapTokenFields> = F extends unknown ? Omit<F, 'authReferer'> & { authReferer: Exclude<F['authReferer'], undefined> } : never;
+export type StoredMapTokenFields = StoredFields<MapTokenFields>;
+
+/** The fields of a write as a store keeps them (an absent authReferer is null). */
+export function storedFields(fields: MapTokenFields): StoredMapTokenFields {
+  return { ...fields, authReferer: fields.authReferer ?? null } as StoredMapTokenFields;
 }
 
 export type RefreshErrorKind = 'rejected' | 'error' | 'timeout';
@@ -34,8 +71,10 @@ export interface RefreshFailure {
   message: string;
 }
 
-export interface MapTokenRow extends MapTokenFields {
-  authReferer: string | null;
+export type MapTokenRow = StoredMapTokenFields & MapTokenRowState;
+
+/** What a stored row holds besides its fields, whatever its authType. */
+export interface MapTokenRowState {
   id: number;
   environment: string;
   token: StoredToken | null;

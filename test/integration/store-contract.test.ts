@@ -1,11 +1,11 @@
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
-import { AuditContext, MapTokenFields, Store } from '../../src/stores/store';
+import { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
-const agol = (organizationId = 1): MapTokenFields => ({
+const agol = (organizationId = 1): AgolFields => ({
   organizationId,
   authType: 'agol',
   authKey: 'client-id',

@@ -10,6 +10,7 @@ import {
   MapTokenWrite,
   Store,
   StoredToken,
+  storedFields,
 } from '../store';
 import { renewAtOf } from '../../token-timing';
 import { KeyedMutex } from './keyed-mutex';
@@ -69,8 +70,7 @@ export function createMemoryStore(clock: Clock): Store {
             row = {
               id: nextMapTokenId++,
               environment: ctx.environment,
-              ...write.fields,
-              authReferer: write.fields.authReferer ?? null,
+              ...storedFields(write.fields),
               ...tokenFields(write.fields.authType, write.token),
               forcedRenewalAt: null,
               version: 1,
@@ -80,7 +80,7 @@ export function createMemoryStore(clock: Clock): Store {
           } else {
             const old = mapTokens.get(write.id)!;
             const token = write.token === undefined ? {} : tokenFields(write.fields.authType, write.token);
-            row = { ...old, ...write.fields, authReferer: write.fields.authReferer ?? null, ...token, version: old.version + 1, updatedAt: now };
+            row = { ...old, ...storedFields(write.fields), ...token, version: old.version + 1, updatedAt: now };
           }
           mapTokens.set(row.id, row);
           record(ctx, write.kind, 'map_token', row.id);

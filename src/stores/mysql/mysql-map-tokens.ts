@@ -1,7 +1,7 @@
 import { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { renewAtOf } from '../../token-timing';
-import { AuditContext, AuthType, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
+import { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredMapTokenFields, StoredToken } from '../store';
 import { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
@@ -15,16 +15,20 @@ const numOrNull = (value: unknown): number | null => (value === null || value ==
 export function toMapTokenRow(row: Row): MapTokenRow {
   const token: StoredToken | null =
     row.token_enc === null ? null : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
-  return {
-    id: num(row.id),
-    environment: row.environment,
+  // the columns of each auth type are kept consistent by the writes (services/write-planner.ts)
+  const fields = {
     organizationId: num(row.organization_id),
-    authType: row.auth_type as AuthType,
+    authType: row.auth_type,
     authKey: row.auth_key,
     authSecretEnc: row.auth_secret_enc,
     authTimeout: numOrNull(row.auth_timeout),
     authUrl: row.auth_url,
     authReferer: row.auth_referer ?? null,
+  } as StoredMapTokenFields;
+  return {
+    id: num(row.id),
+    environment: row.environment,
+    ...fields,
     token,
     version: num(row.version),
     createdAt: num(row.created_at),
