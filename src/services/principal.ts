@@ -1,4 +1,4 @@
-import { Role } from '../stores/store';
+import { Role, Scope } from '../stores/store';
 
 /** Who is calling: a subscription key or a client (through a bearer access token). */
 export interface Principal {
@@ -19,4 +19,9 @@ export interface RequestContext {
   /** atr-request-source, else the client id, else null. */
   actor: string | null;
   partnerId: string | null;
+}
+
+/** What the principal may see of an environment: its organization, or all of it. */
+export function scopeOf(principal: Principal, environment: string): Scope {
+  return { environment, organizationId: principal.organizationId };
 }

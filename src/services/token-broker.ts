@@ -6,7 +6,7 @@ import { SecretBox } from '../crypto/secret-box';
 import { ApiError, BadRequestError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
-import { DueMapToken, MapTokenRow, RefreshFailure, Store } from '../stores/store';
+import { DueMapToken, environmentScope, inScope, MapTokenRow, RefreshFailure, Scope, Store } from '../stores/store';
 import { renewAtOf, retryPauseMs } from '../token-timing';
 import { credentialsOf } from './arcgis-credentials';
 import { serverOf, toIsoOrNull, TokenState, usable } from './token-state';
@@ -66,27 +66,27 @@ export class TokenBroker {
   }
 
   /** The hot path: the current token at once while it is unexpired; a wait for ArcGIS only when there is none. */
-  async fresh(environment: string, id: number, organizationId: number | null): Promise<TokenState> {
-    const state = visibleTo(await this.current(environment, id), organizationId);
+  async fresh(scope: Scope, id: number): Promise<TokenState> {
+    const state = visibleTo(await this.current(scope.environment, id), scope);
     const now = this.clock.now();
     if (usable(state, now)) {
       if (state.renewAt !== null && now >= state.renewAt) this.renewInBackground(state);
       return state;
     }
     this.metrics.readWaits.inc();
-    return visibleTo(await this.renewal(state, 'needed'), organizationId);
+    return visibleTo(await this.renewal(state, 'needed'), scope);
   }
 
   /**
    * A client's report that ArcGIS refused `rejected`: when it is the current token, a forced renewal (merged
    * across clients and instances, at most one per FORCED_RENEWAL_INTERVAL_MS); otherwise the current token.
    */
-  async reportRejected(environment: string, id: number, organizationId: number | null, rejected: string): Promise<TokenState> {
-    const state = await this.fresh(environment, id, organizationId);
+  async reportRejected(scope: Scope, id: number, rejected: string): Promise<TokenState> {
+    const state = await this.fresh(scope, id);
     if (state.authType === 'static' || state.token === null || !sameToken(state.token, rejected)) return state;
     const lastForced = state.row.forcedRenewalAt;
     if (lastForced !== null && this.clock.now() - lastForced < FORCED_RENEWAL_INTERVAL_MS) return state;
-    return visibleTo(await this.renewal(state, 'forced', rejected), organizationId);
+    return visibleTo(await this.renewal(state, 'forced', rejected), scope);
   }
 
   /** The scheduler's entry: renews one map token when it is due, whether or not anyone reads it. */
@@ -153,7 +153,8 @@ export class TokenBroker {
   private async load(environment: string, id: number, cached: TokenState | undefined): Promise<TokenState> {
     let row: MapTokenRow | null;
     try {
-      row = await this.store.mapTokens.get(environment, id);
+      // the whole environment: this read is shared by callers of every organization, each checked after it
+      row = await this.store.mapTokens.get(environmentScope(environment), id);
     } catch (error) {
       const now = this.clock.now();
       if (error instanceof StoreUnavailableError && cached && usable(cached, now)) {
@@ -215,7 +216,7 @@ export class TokenBroker {
       return await this.store.withLock(`mtp:token:${state.id}`, mode === 'ahead' ? 0 : this.lockTimeoutSeconds, async (acquired) => {
         if (!acquired && mode === 'ahead') return { state: this.steppedAside(state) };
         // re-read under the lock: another instance may have renewed while we waited for it
-        const current = await this.store.mapTokens.get(state.environment, state.id);
+        const current = await this.store.mapTokens.get(environmentScope(state.environment), state.id);
         if (!current) throw new NotFoundError(`Map token ${state.id} was not found.`);
         const known = this.toState(current, state);
         if (!this.stillNeeded(known, mode, rejected)) {
@@ -342,8 +343,9 @@ function flightKey(state: TokenState, mode: Mode): string {
   return `${state.environment}\u0000${state.id}\u0000${mode}`;
 }
 
-function visibleTo(state: TokenState, organizationId: number | null): TokenState {
-  if (organizationId !== null && state.organizationId !== organizationId) throw new NotFoundError(`Map token ${state.id} was not found.`);
+/** The caller's scope applied to a state read for the whole environment (a cached one too). */
+function visibleTo(state: TokenState, scope: Scope): TokenState {
+  if (!inScope(scope, state)) throw new NotFoundError(`Map token ${state.id} was not found.`);
   return state;
 }
 

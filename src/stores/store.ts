@@ -7,6 +7,29 @@
 export type AuthType = 'agol' | 'enterprise' | 'static';
 export type Role = 'admin' | 'reader';
 
+/**
+ * Which map tokens a caller may see and change: one environment and, within it, one organization (a key or
+ * client bound to it) or all of them (null). Every map token store method that reads or deletes by id or
+ * lists takes one and keeps to it; a row outside the scope is not found.
+ */
+export interface Scope {
+  environment: string;
+  organizationId: number | null;
+}
+
+/** The whole of an environment: what the broker and the scheduler read with. */
+export const environmentScope = (environment: string): Scope => ({ environment, organizationId: null });
+
+/** The one scope rule: the row is in the environment and, when the scope names an organization, in it. */
+export function inScope(scope: Scope, row: { environment: string; organizationId: number }): boolean {
+  return row.environment === scope.environment && organizationAllowed(scope, row.organizationId);
+}
+
+/** Whether the scope admits rows of the organization (a write naming it; a list filtered by it). */
+export function organizationAllowed(scope: Scope, organizationId: number): boolean {
+  return scope.organizationId === null || scope.organizationId === organizationId;
+}
+
 export interface StoredToken {
   tokenEnc: string;
   issuedAt: number;
@@ -105,6 +128,7 @@ export type MapTokenWrite =
 export interface ListQuery {
   limit: number;
   offset: number;
+  /** A filter within the scope: a scope bound to another organization lists nothing. */
   organizationId: number | null;
   /** Only resources whose last renewal failed. */
   failing?: boolean;
@@ -164,16 +188,19 @@ export interface ClientSecretRow {
 }
 
 export interface MapTokenStore {
-  get(environment: string, id: number): Promise<MapTokenRow | null>;
-  list(environment: string, query: ListQuery): Promise<{ rows: MapTokenRow[]; total: number }>;
+  /** The row, or null when it is not in the scope. */
+  get(scope: Scope, id: number): Promise<MapTokenRow | null>;
+  /** The rows of `ids` that are in the scope (one query), by id; an id outside the scope is left out. */
+  getMany(scope: Scope, ids: number[]): Promise<Map<number, MapTokenRow>>;
+  list(scope: Scope, query: ListQuery): Promise<{ rows: MapTokenRow[]; total: number }>;
   /**
    * Applies every write in one transaction, with one audit event each, and returns the rows in order.
    * Throws NotFoundError (and stores nothing) when an update names a row that is not in the environment,
    * ConflictError when an update's row changed since its expectedVersion.
    */
   writeBatch(writes: MapTokenWrite[], audit: AuditContext): Promise<MapTokenRow[]>;
-  /** Deletes the row (secret and token with it). False when it is not in the environment. */
-  delete(environment: string, id: number, audit: AuditContext): Promise<boolean>;
+  /** Deletes the row (secret and token with it). False when it is not in the scope. */
+  delete(scope: Scope, id: number, audit: AuditContext): Promise<boolean>;
   /**
    * Saves a renewed token unless the row changed since `version` (false when it did): sets `renewAt`
    * from it and clears any refresh failure. `forcedAt`: the renewal was forced by a rejected-token report.

@@ -88,7 +88,7 @@ function checkAnswer(request: Sent, answer: Answer): void {
 
 /** How many map tokens and audit events the environment holds. */
 async function stored(): Promise<{ total: number; audited: number }> {
-  const { total } = await h.store.mapTokens.list(ENV, { limit: 1, offset: 0, organizationId: null });
+  const { total } = await h.store.mapTokens.list({ environment: ENV, organizationId: null }, { limit: 1, offset: 0, organizationId: null });
   return { total, audited: (await h.store.auditEvents(ENV)).length };
 }
 

@@ -39,12 +39,12 @@ it("a read from another environment never shares or spoils this environment's re
   let started!: () => void;
   const theirsInFlight = new Promise<void>((resolve) => (started = resolve));
   const get = h.store.mapTokens.get.bind(h.store.mapTokens);
-  h.store.mapTokens.get = async (environment, id) => {
-    if (environment === 'env-b') {
+  h.store.mapTokens.get = async (scope, id) => {
+    if (scope.environment === 'env-b') {
       started();
       await released;
     }
-    return get(environment, id);
+    return get(scope, id);
   };
   h.clock.advance(6000); // past CACHE_TTL_SECONDS: this environment's next read re-checks the store
   const theirs = read('env-b', created.mapTokenID).then((res) => res);

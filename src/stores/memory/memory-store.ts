@@ -10,6 +10,7 @@ import {
   MapTokenWrite,
   Store,
   StoredToken,
+  inScope,
   storedFields,
 } from '../store';
 import { renewAtOf } from '../../token-timing';
@@ -45,13 +46,21 @@ export function createMemoryStore(clock: Clock): Store {
   return {
     kind: 'memory',
     mapTokens: {
-      async get(environment, id) {
+      async get(scope, id) {
         const row = mapTokens.get(id);
-        return row && row.environment === environment ? copy(row) : null;
+        return row && inScope(scope, row) ? copy(row) : null;
       },
-      async list(environment, { limit, offset, organizationId, failing }) {
+      async getMany(scope, ids) {
+        const found = new Map<number, MapTokenRow>();
+        for (const id of ids) {
+          const row = mapTokens.get(id);
+          if (row && inScope(scope, row)) found.set(id, copy(row));
+        }
+        return found;
+      },
+      async list(scope, { limit, offset, organizationId, failing }) {
         const matching = [...mapTokens.values()]
-          .filter((row) => row.environment === environment && (organizationId === null || row.organizationId === organizationId))
+          .filter((row) => inScope(scope, row) && (organizationId === null || row.organizationId === organizationId))
           .filter((row) => !failing || row.lastRefreshError !== null)
           .sort((a, b) => a.id - b.id);
         return { rows: matching.slice(offset, offset + limit).map(copy), total: matching.length };
@@ -87,8 +96,9 @@ export function createMemoryStore(clock: Clock): Store {
           return copy(row);
         });
       },
-      async delete(environment, id, ctx) {
-        if (mapTokens.get(id)?.environment !== environment) return false;
+      async delete(scope, id, ctx) {
+        const row = mapTokens.get(id);
+        if (!row || !inScope(scope, row)) return false;
         mapTokens.delete(id);
         record(ctx, 'delete', 'map_token', id);
         return true;
