@@ -3,7 +3,6 @@ import * as https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import {
   type ApiError,
-  BadRequestError,
   UpstreamError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
@@ -114,13 +113,7 @@ export class ArcgisClient {
   }
 
   async fetchToken(credentials: ArcgisCredentials): Promise<ArcgisToken> {
-    const { allowlist } = this.options;
-    if (!allowlist.allows(credentials.authURL)) {
-      // Origin and path only: whatever else a caller typed (user info, query) stays out of messages.
-      const url = parseUrl(credentials.authURL);
-      const shown = url ? `${url.origin}${url.pathname}` : '(not a valid URL)';
-      throw new BadRequestError(`authURL ${shown} is not in AUTH_URL_ALLOWLIST (${allowlist.describe()})`);
-    }
+    this.options.allowlist.check(credentials.authURL);
     const call = credentials.authType === 'enterprise' ? generateTokenCall(credentials, this.options.now ?? Date.now) : oauthCall(credentials);
 
     for (let attempt = 1; ; attempt += 1) {

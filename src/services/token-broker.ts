@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { ArcgisClient } from '../arcgis/arcgis-client';
 import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
-import { ApiError, BadRequestError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import { ApiError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { DueMapToken, environmentScope, inScope, MapTokenRow, RefreshFailure, Scope, Store } from '../stores/store';
@@ -274,13 +274,8 @@ export class TokenBroker {
   }
 
   private fetchFor(row: MapTokenRow) {
-    return this.arcgis
-      .fetchToken(credentialsOf(row, this.box))
-      .catch((error: unknown) => {
-        // the allowlist was narrowed after this item was stored: the reader is not at fault
-        if (error instanceof BadRequestError) throw new UpstreamError('The stored authURL is no longer allowed by AUTH_URL_ALLOWLIST.');
-        throw error;
-      });
+    // the client throws upstream errors only (a URL the allowlist no longer admits is one: AuthUrlNotAllowedError)
+    return this.arcgis.fetchToken(credentialsOf(row, this.box));
   }
 
   /** Records the failure (on the row, for every instance), pauses, and serves the unexpired token if there is one. */
