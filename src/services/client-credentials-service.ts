@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Clock } from '../clock';
 import { hashSecret, newClientId, newClientSecret, newSecretId, sameHash } from '../crypto/secrets';
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../errors';
-import { ClientRow, ClientSecretRow, Role, Store } from '../stores/store';
+import { Role } from '../domain';
+import { ClientRow, ClientSecretRow, Store } from '../stores/store';
 import { Principal, RequestContext } from './principal';
 import { TtlCache } from './ttl-cache';
 

@@ -1,8 +1,9 @@
 import { Clock } from '../clock';
 import { BadRequestError, ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
-import { ListQuery, MapTokenRow, MapTokenWrite, organizationAllowed, Scope, Store } from '../stores/store';
+import { organizationAllowed, Principal, Scope, scopeOf } from '../domain';
+import { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
 import { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
-import { Principal, RequestContext, scopeOf } from './principal';
+import { RequestContext } from './principal';
 import { TokenBroker } from './token-broker';
 import { TokenState } from './token-state';
 import { planWrites, WritePlanner } from './write-planner';

@@ -1,4 +1,5 @@
-import { AuthType, MapTokenRow, RefreshFailure } from '../stores/store';
+import { AuthType } from '../domain';
+import { MapTokenRow, RefreshFailure } from '../stores/store';
 import { refreshPointMs } from '../token-timing';
 
 /** What the broker caches per map token: the decrypted token and what decides its freshness. */

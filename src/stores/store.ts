@@ -1,35 +1,14 @@
+import type { Role, Scope } from '../domain';
+
+// kept for the modules that still import them from here; the shared words live in domain.ts
+export type { AuthType, Role, Scope } from '../domain';
+
 /**
  * The persistence contract. Two implementations keep it: stores/mysql (production, shared by every
  * instance) and stores/memory (the embedded default). One contract test suite runs against both.
  * Secrets arrive here already sealed (crypto/secret-box) or hashed: a store never sees plaintext.
  * Times are epoch milliseconds.
  */
-export type AuthType = 'agol' | 'enterprise' | 'static';
-export type Role = 'admin' | 'reader';
-
-/**
- * Which map tokens a caller may see and change: one environment and, within it, one organization (a key or
- * client bound to it) or all of them (null). Every map token store method that reads or deletes by id or
- * lists takes one and keeps to it; a row outside the scope is not found.
- */
-export interface Scope {
-  environment: string;
-  organizationId: number | null;
-}
-
-/** The whole of an environment: what the broker and the scheduler read with. */
-export const environmentScope = (environment: string): Scope => ({ environment, organizationId: null });
-
-/** The one scope rule: the row is in the environment and, when the scope names an organization, in it. */
-export function inScope(scope: Scope, row: { environment: string; organizationId: number }): boolean {
-  return row.environment === scope.environment && organizationAllowed(scope, row.organizationId);
-}
-
-/** Whether the scope admits rows of the organization (a write naming it; a list filtered by it). */
-export function organizationAllowed(scope: Scope, organizationId: number): boolean {
-  return scope.organizationId === null || scope.organizationId === organizationId;
-}
-
 export interface StoredToken {
   tokenEnc: string;
   issuedAt: number;

@@ -1,6 +1,7 @@
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
-import { AgolFields, AuditContext, MapTokenFields, Scope, Store } from '../../src/stores/store';
+import { Scope } from '../../src/domain';
+import { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
 import { createTestDatabase, TestDatabase } from '../support/test-database';

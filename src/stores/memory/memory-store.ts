@@ -10,9 +10,9 @@ import {
   MapTokenWrite,
   Store,
   StoredToken,
-  inScope,
   storedFields,
 } from '../store';
+import { inScope } from '../../domain';
 import { renewAtOf } from '../../token-timing';
 import { KeyedMutex } from './keyed-mutex';
 

@@ -1,7 +1,8 @@
 import { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { renewAtOf } from '../../token-timing';
-import { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, Scope, StoredMapTokenFields, StoredToken } from '../store';
+import { Scope } from '../../domain';
+import { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredMapTokenFields, StoredToken } from '../store';
 import { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
