@@ -46,6 +46,9 @@ type Renewed = { state: TokenState } | { failed: unknown; row: MapTokenRow };
  */
 export class TokenBroker {
   private readonly cache: LRUCache<number, TokenState>;
+  // Merged in-flight work stays in these maps rather than in lru-cache's fetch(): a read is merged per
+  // environment but cached per id, a renewal per mode and under a lock shared by every instance, a failed
+  // renewal must still serve the unexpired token (and record the failure on the row), and idle() awaits them.
   private readonly loads = new Map<string, Promise<TokenState>>();
   private readonly renewals = new Map<string, Promise<TokenState>>();
   private readonly lockTimeoutSeconds: number;

@@ -11,6 +11,14 @@ interface Entry<V> {
  * A bounded read-through cache for things that change rarely (keys, secrets): a value is re-read from
  * the store at most every `ttlMs`; concurrent misses share one read; when the store is unreachable, a
  * value already known keeps being used (so a MySQL outage does not lock out known callers).
+ *
+ * Why not lru-cache's own `fetch()` with a `fetchMethod`, `ttl` and `allowStaleOnFetchRejection`: it would
+ * not be shorter once it kept these rules. Its TTL means something else at the edges: `ttl: 0` (allowed by
+ * CACHE_TTL_SECONDS=0, "always re-read") means "never expires" there, an entry is fresh while its age is
+ * `<= ttl` (here `< ttlMs`), and an entry stamped at time 0 (a fake clock's start) never goes stale. It
+ * cannot hold null (a key known not to exist), it reads time through `perf.now()` cached for `ttlResolution`,
+ * and it serves stale on any rejection, where only an unreachable store may be outlived. Each needs an
+ * option or a wrapper; the class below states the rules directly.
  */
 export class TtlCache<K extends {}, V extends {} | null> {
   private readonly entries: LRUCache<K, Entry<V>>;
