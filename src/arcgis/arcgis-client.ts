@@ -249,6 +249,7 @@ function cleanMessage(error: Record<string, unknown>, secret: string): string {
     ? error.details.filter((value): value is string => typeof value === 'string' && value.trim() !== '' && value !== text)
     : [];
   const fallback = `ArcGIS error ${String(error.code ?? 'without a code')}`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes from ArcGIS's text
   let message = [text ?? fallback, ...details].join(' ').replace(/[\u0000-\u001f\u007f]+/g, ' ');
   // Redact before cutting, so a cut can never leave a whole secret behind.
   if (secret !== '') message = message.split(secret).join('[redacted]');

@@ -1,6 +1,6 @@
-import { ArcgisCredentials } from '../arcgis/arcgis-client';
-import { SecretBox } from '../crypto/secret-box';
-import { AgolFields, EnterpriseFields, MapTokenFields } from '../stores/store';
+import type { ArcgisCredentials } from '../arcgis/arcgis-client';
+import type { SecretBox } from '../crypto/secret-box';
+import type { AgolFields, EnterpriseFields, MapTokenFields } from '../stores/store';
 
 /** What ArcGIS is asked with for a stored agol or enterprise item (its secret unsealed). */
 export function credentialsOf(row: MapTokenFields, box: SecretBox): ArcgisCredentials {

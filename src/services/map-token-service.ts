@@ -1,12 +1,12 @@
-import { Clock } from '../clock';
-import { BadRequestError, ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
-import { organizationAllowed, Principal, Scope, scopeOf } from '../domain';
-import { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
-import { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
-import { RequestContext } from './principal';
-import { TokenBroker } from './token-broker';
-import { TokenState } from './token-state';
-import { planWrites, WritePlanner } from './write-planner';
+import type { Clock } from '../clock';
+import { BadRequestError, type ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
+import { organizationAllowed, type Principal, type Scope, scopeOf } from '../domain';
+import type { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
+import type { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
+import type { RequestContext } from './principal';
+import type { TokenBroker } from './token-broker';
+import type { TokenState } from './token-state';
+import { planWrites, type WritePlanner } from './write-planner';
 
 /** The rules of the map token resource: scoped writes, atomic batches, fresh reads. */
 export class MapTokenService {
@@ -106,7 +106,7 @@ function checkDuplicateIds(items: MapTokenWriteItem[]): void {
   if (details.length) throw new BadRequestError(`The same mapTokenID appears more than once in the body; nothing was stored.`, details);
 }
 
-export function toResource(row: MapTokenRow, state: TokenState): MapTokenResource {
+function toResource(row: MapTokenRow, state: TokenState): MapTokenResource {
   return {
     mapTokenID: row.id,
     organization_ID: row.organizationId,

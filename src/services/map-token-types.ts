@@ -1,5 +1,5 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
-import { mapTokenSchema, mapTokenWriteSchema, refreshErrorSchema, tokenReadSchema } from '../generated/schemas';
+import type { mapTokenSchema, mapTokenWriteSchema, refreshErrorSchema, tokenReadSchema } from '../generated/schemas';
 
 /** The types of the map token resource, its write items and the token answer, derived from schemas/. */
 type Derive<S extends JSONSchema> = FromSchema<S, { references: [typeof refreshErrorSchema]; parseIfThenElseKeywords: true }>;

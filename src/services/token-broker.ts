@@ -1,16 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { ArcgisClient } from '../arcgis/arcgis-client';
-import { Clock } from '../clock';
-import { SecretBox } from '../crypto/secret-box';
+import type { ArcgisClient, ArcgisToken } from '../arcgis/arcgis-client';
+import type { Clock } from '../clock';
+import type { SecretBox } from '../crypto/secret-box';
 import { ApiError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
-import { Logger } from '../logger';
-import { Metrics } from '../metrics';
-import { environmentScope, inScope, Scope } from '../domain';
-import { DueMapToken, MapTokenRow, RefreshFailure, Store } from '../stores/store';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { environmentScope, inScope, type Scope } from '../domain';
+import type { DueMapToken, MapTokenRow, RefreshFailure, Store } from '../stores/store';
 import { renewAtOf, retryPauseMs } from '../token-timing';
 import { credentialsOf } from './arcgis-credentials';
-import { serverOf, toIsoOrNull, TokenState, usable } from './token-state';
+import { serverOf, toIsoOrNull, type TokenState, usable } from './token-state';
 
 export interface TokenBrokerOptions {
   cacheTtlMs: number;
@@ -21,7 +21,7 @@ export interface TokenBrokerOptions {
 }
 
 /** A client's rejected-token report forces at most one renewal per map token in this window. */
-export const FORCED_RENEWAL_INTERVAL_MS = 30_000;
+const FORCED_RENEWAL_INTERVAL_MS = 30_000;
 /** A renewal ahead that found another instance renewing leaves it alone this long, then re-reads the row. */
 const BUSY_PAUSE_MS = 1000;
 
@@ -249,13 +249,13 @@ export class TokenBroker {
     if (!usable(known, now)) return true;
     if (mode === 'needed') return false;
     if (mode === 'ahead') return known.renewAt !== null && now >= known.renewAt; // renewed, or the fleet is pausing
-    if (!sameToken(known.token!, rejected ?? '')) return false; // replaced since the report
+    if (known.token === null || !sameToken(known.token, rejected ?? '')) return false; // replaced since the report (usable: never null here)
     const lastForced = known.row.forcedRenewalAt;
     return lastForced === null || now - lastForced >= FORCED_RENEWAL_INTERVAL_MS;
   }
 
   private async fetchAndSave(row: MapTokenRow, forced: boolean): Promise<Renewed> {
-    let fetched;
+    let fetched: ArcgisToken;
     try {
       fetched = await this.fetchFor(row);
     } catch (error) {

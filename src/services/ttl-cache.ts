@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { Clock } from '../clock';
+import type { Clock } from '../clock';
 import { StoreUnavailableError } from '../errors';
 
 interface Entry<V> {
@@ -20,7 +20,7 @@ interface Entry<V> {
  * and it serves stale on any rejection, where only an unreachable store may be outlived. Each needs an
  * option or a wrapper; the class below states the rules directly.
  */
-export class TtlCache<K extends {}, V extends {} | null> {
+export class TtlCache<K extends NonNullable<unknown>, V extends NonNullable<unknown> | null> {
   private readonly entries: LRUCache<K, Entry<V>>;
   private readonly inFlight = new Map<K, Promise<V>>();
 

@@ -1,11 +1,11 @@
-import { ArcgisClient, ArcgisCredentials } from '../arcgis/arcgis-client';
-import { AuthUrlAllowlist } from '../arcgis/auth-url-allowlist';
-import { Clock } from '../clock';
-import { SecretBox } from '../crypto/secret-box';
-import { ApiError, BadRequestError, ErrorDetail, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
-import { AgolFields, EnterpriseFields, MapTokenFields, MapTokenRow, MapTokenWrite, StoredToken } from '../stores/store';
+import type { ArcgisClient, ArcgisCredentials } from '../arcgis/arcgis-client';
+import type { AuthUrlAllowlist } from '../arcgis/auth-url-allowlist';
+import type { Clock } from '../clock';
+import type { SecretBox } from '../crypto/secret-box';
+import { ApiError, BadRequestError, type ErrorDetail, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import type { AgolFields, EnterpriseFields, MapTokenFields, MapTokenRow, MapTokenWrite, StoredToken } from '../stores/store';
 import { credentialsWith } from './arcgis-credentials';
-import { MapTokenWriteItem } from './map-token-types';
+import type { MapTokenWriteItem } from './map-token-types';
 
 export interface WritePlanner {
   box: SecretBox;
@@ -121,13 +121,14 @@ function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, ol
 }
 
 async function fetchTokens(planner: WritePlanner, drafts: Draft[]): Promise<void> {
-  const queue = drafts.filter((d) => d.fetch);
+  const queue = drafts.flatMap((d) => (d.fetch ? [{ d, credentials: d.fetch }] : []));
   const failures: { index: number; error: unknown }[] = [];
   const worker = async () => {
     // after the first failure the PUT fails anyway: take no more items, so it answers within one timeout or so
-    for (let d = queue.shift(); d && failures.length === 0; d = queue.shift()) {
+    for (let next = queue.shift(); next && failures.length === 0; next = queue.shift()) {
+      const { d, credentials } = next;
       try {
-        const fetched = await planner.arcgis.fetchToken(d.fetch!);
+        const fetched = await planner.arcgis.fetchToken(credentials);
         const issuedAt = planner.clock.now();
         d.token = { tokenEnc: planner.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
         d.plaintextToken = fetched.accessToken;

@@ -1,7 +1,7 @@
 import type { Role, Scope } from '../domain';
 
 // kept for the modules that still import them from here; the shared words live in domain.ts
-export type { AuthType, Role, Scope } from '../domain';
+export type { Role } from '../domain';
 
 /**
  * The persistence contract. Two implementations keep it: stores/mysql (production, shared by every
@@ -44,7 +44,7 @@ export interface EnterpriseFields {
 }
 
 /** A token stored as given: no credentials. */
-export interface StaticFields {
+interface StaticFields {
   organizationId: number;
   authType: 'static';
   authKey: null;
@@ -76,7 +76,7 @@ export interface RefreshFailure {
 export type MapTokenRow = StoredMapTokenFields & MapTokenRowState;
 
 /** What a stored row holds besides its fields, whatever its authType. */
-export interface MapTokenRowState {
+interface MapTokenRowState {
   id: number;
   environment: string;
   token: StoredToken | null;
@@ -147,7 +147,7 @@ export interface KeyRow {
   createdAt: number;
 }
 
-export type NewKey = Omit<KeyRow, 'id' | 'createdAt'>;
+type NewKey = Omit<KeyRow, 'id' | 'createdAt'>;
 
 export interface ClientRow {
   clientId: string;

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 let admin: string;
@@ -19,8 +19,14 @@ it('a PUT of 100 updates reads the rows it replaces in one store call, within th
 
   const reads: string[] = [];
   const { get, getMany } = h.store.mapTokens;
-  h.store.mapTokens.get = (scope, id) => (reads.push(`get ${id}`), get.call(h.store.mapTokens, scope, id));
-  h.store.mapTokens.getMany = (scope, many) => (reads.push(`getMany ${scope.environment} ${scope.organizationId} ${many.length}`), getMany.call(h.store.mapTokens, scope, many));
+  h.store.mapTokens.get = (scope, id) => {
+    reads.push(`get ${id}`);
+    return get.call(h.store.mapTokens, scope, id);
+  };
+  h.store.mapTokens.getMany = (scope, many) => {
+    reads.push(`getMany ${scope.environment} ${scope.organizationId} ${many.length}`);
+    return getMany.call(h.store.mapTokens, scope, many);
+  };
 
   const updated = await put(ids.map((id, i) => ({ mapTokenID: id, organization_ID: 1 + (i % 2), authType: 'static', token: `u${i}` })));
   expect(updated.status).toBe(200);
@@ -34,5 +40,5 @@ it('a PUT of 100 updates reads the rows it replaces in one store call, within th
   expect(mixed.status).toBe(404);
   expect(mixed.body.details).toEqual([{ path: '/1/mapTokenID', message: `map token ${ids[1]} was not found` }]);
   expect(reads).toEqual(['getMany env-a 1 2']);
-  expect((await h.store.mapTokens.get({ environment: 'env-a', organizationId: null }, ids[0]))!.version).toBe(2);
+  expect((await h.store.mapTokens.get({ environment: 'env-a', organizationId: null }, ids[0]))?.version).toBe(2);
 });

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 const setup = useDatabaseAndArcgis();
 let h: Harness;
@@ -124,7 +124,7 @@ it('records atr-partner-id and, without atr-request-source, the key as the actor
   expect(res.status).toBe(200);
   const [event] = await h.store.auditEvents('env-a').then((events) => events.filter((e) => e.resourceType === 'map_token'));
   expect(event).toMatchObject({ partnerId: partner, actor: expect.stringMatching(/^key:\d+$/) });
-  const line = h.logs.find((l) => l.requestId === res.headers['x-request-id'])!;
+  const line = h.logs.find((l) => l.requestId === res.headers['x-request-id']);
   expect(line).toMatchObject({ partnerId: partner, actor: event.actor });
 });
 

@@ -1,10 +1,10 @@
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
-import { Scope } from '../../src/domain';
-import { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
+import type { Scope } from '../../src/domain';
+import type { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const agol = (organizationId = 1): AgolFields => ({
   organizationId,
@@ -98,7 +98,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: { ...agol(), authType: 'enterprise', authReferer: 'https://maps.example.com' }, token: null }], audit());
     const [updated] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], audit());
     expect(updated.authReferer).toBeNull();
-    expect((await store.mapTokens.get(scope('env-a'), row.id))!.authReferer).toBeNull();
+    expect((await store.mapTokens.get(scope('env-a'), row.id))?.authReferer).toBeNull();
   });
 
   it('lists in id order with limit, offset, organization filter and the total', async () => {
@@ -168,7 +168,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
       ),
     ).rejects.toBeInstanceOf(NotFoundError);
     expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null })).total).toBe(0);
-    expect((await store.mapTokens.get(scope('env-b'), other.id))!.organizationId).toBe(1);
+    expect((await store.mapTokens.get(scope('env-b'), other.id))?.organizationId).toBe(1);
     expect((await store.auditEvents('env-a')).length).toBe(0);
   });
 
@@ -184,17 +184,17 @@ describe.each(factories)('store contract: $name', ({ open }) => {
         audit(),
       ),
     ).rejects.toBeInstanceOf(ConflictError);
-    expect((await store.mapTokens.get(scope('env-a'), row.id))!).toMatchObject({ organizationId: 2, version: 2 });
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({ organizationId: 2, version: 2 });
     expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null })).total).toBe(1);
   });
 
   it('saves a refreshed token only while the row is at the version it was fetched for', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
     expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'))).toBe(true);
-    expect((await store.mapTokens.get(scope('env-a'), row.id))!.token).toEqual(token('fresh'));
+    expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
     await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(), token: undefined }], audit());
     expect(await store.mapTokens.saveToken(row.id, row.version, token('late'))).toBe(false);
-    expect((await store.mapTokens.get(scope('env-a'), row.id))!.token).toEqual(token('fresh'));
+    expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
   });
 
   it('keeps when each token is due: at its refresh point, never for static, at once without a token; due() finds them earliest first', async () => {
@@ -340,7 +340,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const replaced = await store.mapTokens.resealAll((sealed) => (sealed === 'current' ? null : `re:${sealed}`));
     expect(replaced).toBe(2);
     expect(await store.mapTokens.get(scope('env-a'), a.id)).toMatchObject({ authSecretEnc: 're:sealed-secret', token: { tokenEnc: 're:old-token' } });
-    expect((await store.mapTokens.get(scope('env-b'), b.id))!.authSecretEnc).toBe('current');
+    expect((await store.mapTokens.get(scope('env-b'), b.id))?.authSecretEnc).toBe('current');
   });
 
   it('answers ping', async () => {

@@ -1,15 +1,15 @@
-import { Clock } from '../../clock';
+import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import {
-  AuditContext,
-  AuditEvent,
-  ClientRow,
-  ClientSecretRow,
-  KeyRow,
-  MapTokenRow,
-  MapTokenWrite,
-  Store,
-  StoredToken,
+  type AuditContext,
+  type AuditEvent,
+  type ClientRow,
+  type ClientSecretRow,
+  type KeyRow,
+  type MapTokenRow,
+  type MapTokenWrite,
+  type Store,
+  type StoredToken,
   storedFields,
 } from '../store';
 import { inScope } from '../../domain';
@@ -87,7 +87,8 @@ export function createMemoryStore(clock: Clock): Store {
               updatedAt: now,
             };
           } else {
-            const old = mapTokens.get(write.id)!;
+            // checked above: every updated row is there, at its expected version
+            const old = mapTokens.get(write.id) as MapTokenRow;
             const token = write.token === undefined ? {} : tokenFields(write.fields.authType, write.token);
             row = { ...old, ...storedFields(write.fields), ...token, version: old.version + 1, updatedAt: now };
           }
@@ -107,9 +108,15 @@ export function createMemoryStore(clock: Clock): Store {
         let replaced = 0;
         for (const row of mapTokens.values()) {
           const secret = row.authSecretEnc === null ? null : reseal(row.authSecretEnc);
-          if (secret !== null) (row.authSecretEnc = secret), replaced++;
+          if (secret !== null) {
+            row.authSecretEnc = secret;
+            replaced++;
+          }
           const token = row.token === null ? null : reseal(row.token.tokenEnc);
-          if (token !== null) (row.token!.tokenEnc = token), replaced++;
+          if (row.token !== null && token !== null) {
+            row.token.tokenEnc = token;
+            replaced++;
+          }
         }
         return replaced;
       },
@@ -129,7 +136,7 @@ export function createMemoryStore(clock: Clock): Store {
       async due(now, limit) {
         return [...mapTokens.values()]
           .filter((row) => row.renewAt !== null && row.renewAt <= now)
-          .sort((a, b) => a.renewAt! - b.renewAt!)
+          .sort((a, b) => (a.renewAt ?? 0) - (b.renewAt ?? 0))
           .slice(0, limit)
           .map((row) => ({ id: row.id, environment: row.environment }));
       },

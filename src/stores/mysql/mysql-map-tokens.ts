@@ -1,9 +1,9 @@
-import { Clock } from '../../clock';
+import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { renewAtOf } from '../../token-timing';
-import { Scope } from '../../domain';
-import { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredMapTokenFields, StoredToken } from '../store';
-import { Database, Row } from './database';
+import type { Scope } from '../../domain';
+import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredMapTokenFields, StoredToken } from '../store';
+import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const COLUMNS =
@@ -13,7 +13,7 @@ const COLUMNS =
 const num = (value: unknown): number => Number(value);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-export function toMapTokenRow(row: Row): MapTokenRow {
+function toMapTokenRow(row: Row): MapTokenRow {
   const token: StoredToken | null =
     row.token_enc === null ? null : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
   // the columns of each auth type are kept consistent by the writes (services/write-planner.ts)
@@ -121,7 +121,8 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
         }
         const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id IN (?)`, [ids], conn);
         const byId = new Map(rows.map((row) => [num(row.id), toMapTokenRow(row)]));
-        return ids.map((id) => byId.get(id)!);
+        // every id was written just now in this transaction
+        return ids.map((id) => byId.get(id) as MapTokenRow);
       });
     },
 
