@@ -3,7 +3,6 @@ import * as https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import {
   type ApiError,
-  BadRequestError,
   UpstreamError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
@@ -114,13 +113,7 @@ export class ArcgisClient {
   }
 
   async fetchToken(credentials: ArcgisCredentials): Promise<ArcgisToken> {
-    const { allowlist } = this.options;
-    if (!allowlist.allows(credentials.authURL)) {
-      // Origin and path only: whatever else a caller typed (user info, query) stays out of messages.
-      const url = parseUrl(credentials.authURL);
-      const shown = url ? `${url.origin}${url.pathname}` : '(not a valid URL)';
-      throw new BadRequestError(`authURL ${shown} is not in AUTH_URL_ALLOWLIST (${allowlist.describe()})`);
-    }
+    this.options.allowlist.check(credentials.authURL);
     const call = credentials.authType === 'enterprise' ? generateTokenCall(credentials, this.options.now ?? Date.now) : oauthCall(credentials);
 
     for (let attempt = 1; ; attempt += 1) {
@@ -256,6 +249,7 @@ function cleanMessage(error: Record<string, unknown>, secret: string): string {
     ? error.details.filter((value): value is string => typeof value === 'string' && value.trim() !== '' && value !== text)
     : [];
   const fallback = `ArcGIS error ${String(error.code ?? 'without a code')}`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes from ArcGIS's text
   let message = [text ?? fallback, ...details].join(' ').replace(/[\u0000-\u001f\u007f]+/g, ' ');
   // Redact before cutting, so a cut can never leave a whole secret behind.
   if (secret !== '') message = message.split(secret).join('[redacted]');

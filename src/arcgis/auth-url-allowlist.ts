@@ -1,9 +1,18 @@
+import { UpstreamError } from '../errors';
+
 /**
  * The origins an `authURL` may point at (AUTH_URL_ALLOWLIST). The service POSTs client secrets to
  * `authURL`, so an unchecked URL would let anyone with write access send a stored secret anywhere.
  */
 
 type Scheme = 'http' | 'https';
+
+/**
+ * An authURL outside the allowlist reached the ArcGIS client, which sent nothing. A write checks the
+ * allowlist first (a 400 naming the item), so this happens only to an item stored before the allowlist
+ * was narrowed: ArcGIS cannot be asked, and the reader is not at fault (502).
+ */
+export class AuthUrlNotAllowedError extends UpstreamError {}
 
 interface AllowlistEntry {
   /** As written in the configuration, normalised; used in messages. */
@@ -52,6 +61,20 @@ export class AuthUrlAllowlist {
     return this.entries.some(
       (entry) => entry.scheme === scheme && entry.port === port && hostMatches(entry, host),
     );
+  }
+
+  /** The one check before a secret is sent: throws AuthUrlNotAllowedError for a URL the list does not allow. */
+  check(url: string): void {
+    if (this.allows(url)) return;
+    // origin and path only: whatever else was typed (user info, query) stays out of messages
+    let shown = '(not a valid URL)';
+    try {
+      const parsed = new URL(url);
+      shown = `${parsed.origin}${parsed.pathname}`;
+    } catch {
+      // shown as not a URL
+    }
+    throw new AuthUrlNotAllowedError(`authURL ${shown} is not in AUTH_URL_ALLOWLIST (${this.describe()})`);
   }
 
   describe(): string {

@@ -1,6 +1,6 @@
-import { NextFunction, Request, Response } from 'express';
-import { AccessService, requireRole } from '../services/access-service';
-import { Role } from '../stores/store';
+import type { NextFunction, Request, Response } from 'express';
+import { type AccessService, requireRole } from '../services/access-service';
+import type { Role } from '../domain';
 
 /** Resolves the caller from atr-subscription-key or Authorization: Bearer, then checks the role. */
 export function authenticate(access: AccessService, role: Role) {

@@ -1,18 +1,15 @@
-import { ArcgisCredentials } from '../arcgis/arcgis-client';
-import { SecretBox } from '../crypto/secret-box';
-import { MapTokenFields } from '../stores/store';
+import type { ArcgisCredentials } from '../arcgis/arcgis-client';
+import type { SecretBox } from '../crypto/secret-box';
+import type { AgolFields, EnterpriseFields, MapTokenFields } from '../stores/store';
 
 /** What ArcGIS is asked with for a stored agol or enterprise item (its secret unsealed). */
 export function credentialsOf(row: MapTokenFields, box: SecretBox): ArcgisCredentials {
-  if (row.authSecretEnc === null) throw new Error(`a stored ${row.authType} item has no sealed secret`);
+  if (row.authType === 'static') throw new Error('a static item has no ArcGIS credentials');
   return credentialsWith(row, box.decrypt(row.authSecretEnc));
 }
 
 /** The same with the secret at hand in plaintext (a write that has just received it). */
-export function credentialsWith(fields: MapTokenFields, secret: string): ArcgisCredentials {
-  if (fields.authType === 'static' || fields.authUrl === null || fields.authKey === null) {
-    throw new Error(`a ${fields.authType} item without authURL and authKey has no ArcGIS credentials`);
-  }
+export function credentialsWith(fields: AgolFields | EnterpriseFields, secret: string): ArcgisCredentials {
   if (fields.authType === 'enterprise') {
     return {
       authType: 'enterprise',

@@ -1,10 +1,11 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { Clock } from '../clock';
+import type { Clock } from '../clock';
 import { hashSecret, newClientId, newClientSecret, newSecretId, sameHash } from '../crypto/secrets';
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../errors';
-import { ClientRow, ClientSecretRow, Role, Store } from '../stores/store';
-import { Principal, RequestContext } from './principal';
+import type { Role } from '../domain';
+import type { ClientRow, ClientSecretRow, Store } from '../stores/store';
+import type { Principal, RequestContext } from './principal';
 import { TtlCache } from './ttl-cache';
 
 const ISSUER = 'map-token-proxy';

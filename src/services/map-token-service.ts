@@ -1,11 +1,12 @@
-import { Clock } from '../clock';
-import { BadRequestError, ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
-import { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
-import { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
-import { Principal, RequestContext } from './principal';
-import { TokenBroker } from './token-broker';
-import { TokenState } from './token-state';
-import { planWrites, WritePlanner } from './write-planner';
+import type { Clock } from '../clock';
+import { BadRequestError, type ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
+import { organizationAllowed, type Principal, type Scope, scopeOf } from '../domain';
+import type { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
+import type { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
+import type { RequestContext } from './principal';
+import type { TokenBroker } from './token-broker';
+import type { TokenState } from './token-state';
+import { planWrites, type WritePlanner } from './write-planner';
 
 /** The rules of the map token resource: scoped writes, atomic batches, fresh reads. */
 export class MapTokenService {
@@ -18,12 +19,13 @@ export class MapTokenService {
 
   async put(principal: Principal, ctx: RequestContext, items: MapTokenWriteItem[]): Promise<MapTokenResource[]> {
     checkDuplicateIds(items);
+    const scope = scopeOf(principal, ctx.environment);
     items.forEach((item, index) => {
-      if (principal.organizationId !== null && item.organization_ID !== principal.organizationId) {
+      if (!organizationAllowed(scope, item.organization_ID)) {
         throw new ForbiddenError(`Item /${index} names organization ${item.organization_ID}; your key or client may only write organization ${principal.organizationId}.`);
       }
     });
-    const existing = await this.loadExisting(principal, ctx.environment, items);
+    const existing = await this.loadExisting(scope, items);
     const plans = await planWrites(this.planner, items, existing);
     const writes: MapTokenWrite[] = plans.map((plan) => plan.write);
     const rows = await this.store.mapTokens.writeBatch(writes, auditOf(ctx));
@@ -32,29 +34,26 @@ export class MapTokenService {
   }
 
   async list(principal: Principal, environment: string, query: ListQuery): Promise<{ items: MapTokenResource[]; total: number }> {
-    if (principal.organizationId !== null && query.organizationId !== null && query.organizationId !== principal.organizationId) {
-      return { items: [], total: 0 };
-    }
-    const scoped = { ...query, organizationId: principal.organizationId ?? query.organizationId };
-    const { rows, total } = await this.store.mapTokens.list(environment, scoped);
+    const { rows, total } = await this.store.mapTokens.list(scopeOf(principal, environment), query);
     return { items: rows.map((row) => toResource(row, this.broker.view(row))), total };
   }
 
   async get(principal: Principal, environment: string, id: number): Promise<MapTokenResource> {
     // an admin read goes to the store (and answers 503 while it is away); the broker serves the row's token
-    const row = await this.store.mapTokens.get(environment, id);
+    const scope = scopeOf(principal, environment);
+    const row = await this.store.mapTokens.get(scope, id);
     if (!row) throw new NotFoundError(`Map token ${id} was not found.`);
-    const state = await this.broker.freshRow(row, principal.organizationId);
+    const state = await this.broker.freshRow(row, scope);
     return toResource(state.row, state);
   }
 
   async readToken(principal: Principal, environment: string, id: number): Promise<TokenReadBody> {
-    return this.tokenBody(await this.broker.fresh(environment, id, principal.organizationId));
+    return this.tokenBody(await this.broker.fresh(scopeOf(principal, environment), id));
   }
 
   /** A client's report that ArcGIS refused `rejected` (498): a new token if it was the current one. */
   async reportRejected(principal: Principal, environment: string, id: number, rejected: string): Promise<TokenReadBody> {
-    return this.tokenBody(await this.broker.reportRejected(environment, id, principal.organizationId, rejected));
+    return this.tokenBody(await this.broker.reportRejected(scopeOf(principal, environment), id, rejected));
   }
 
   /** The token answer, in the shape IdentityManager.registerToken() of the ArcGIS Maps SDK takes as is. */
@@ -72,25 +71,19 @@ export class MapTokenService {
   }
 
   async delete(principal: Principal, ctx: RequestContext, id: number): Promise<void> {
-    if (principal.organizationId !== null) {
-      const row = await this.store.mapTokens.get(ctx.environment, id);
-      if (!row || row.organizationId !== principal.organizationId) throw new NotFoundError(`Map token ${id} was not found.`);
-    }
-    const deleted = await this.store.mapTokens.delete(ctx.environment, id, auditOf(ctx));
+    const deleted = await this.store.mapTokens.delete(scopeOf(principal, ctx.environment), id, auditOf(ctx));
     this.broker.evict(id);
     if (!deleted) throw new NotFoundError(`Map token ${id} was not found.`);
   }
 
-  private async loadExisting(principal: Principal, environment: string, items: MapTokenWriteItem[]): Promise<Map<number, MapTokenRow>> {
-    const existing = new Map<number, MapTokenRow>();
+  /** The rows the items replace, read in one query right before the transaction (whose version checks catch a change in between). */
+  private async loadExisting(scope: Scope, items: MapTokenWriteItem[]): Promise<Map<number, MapTokenRow>> {
+    const ids = items.flatMap((item) => (item.mapTokenID === undefined ? [] : [item.mapTokenID]));
+    const existing = await this.store.mapTokens.getMany(scope, ids);
     const missing: ErrorDetail[] = [];
     for (const [index, item] of items.entries()) {
-      if (item.mapTokenID === undefined) continue;
-      const row = await this.store.mapTokens.get(environment, item.mapTokenID);
-      if (!row || (principal.organizationId !== null && row.organizationId !== principal.organizationId)) {
+      if (item.mapTokenID !== undefined && !existing.has(item.mapTokenID)) {
         missing.push({ path: `/${index}/mapTokenID`, message: `map token ${item.mapTokenID} was not found` });
-      } else {
-        existing.set(item.mapTokenID, row);
       }
     }
     if (missing.length) {
@@ -116,7 +109,7 @@ function checkDuplicateIds(items: MapTokenWriteItem[]): void {
   if (details.length) throw new BadRequestError(`The same mapTokenID appears more than once in the body; nothing was stored.`, details);
 }
 
-export function toResource(row: MapTokenRow, state: TokenState): MapTokenResource {
+function toResource(row: MapTokenRow, state: TokenState): MapTokenResource {
   return {
     mapTokenID: row.id,
     organization_ID: row.organizationId,

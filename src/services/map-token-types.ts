@@ -1,38 +1,9 @@
-/** TypeScript views of schemas/map-token-write.json and schemas/map-token.json (kept equal by a test). */
-export interface MapTokenWriteItem {
-  mapTokenID?: number;
-  organization_ID: number;
-  authType: 'agol' | 'enterprise' | 'static';
-  authKey?: string | null;
-  authToken?: string;
-  authTimeout?: number | null;
-  authURL?: string | null;
-  authReferer?: string | null;
-  token?: string | null;
-  token_Expire_Date?: string | null;
-  /** Read-only: accepted so that a GET-modify-PUT round trip works, and ignored. */
-  lastRefreshError?: unknown;
-}
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { mapTokenSchema, mapTokenWriteSchema, refreshErrorSchema, tokenReadSchema } from '../generated/schemas';
 
-export interface MapTokenResource {
-  mapTokenID: number;
-  organization_ID: number;
-  authType: 'agol' | 'enterprise' | 'static';
-  authKey: string | null;
-  authTimeout: number | null;
-  authURL: string | null;
-  authReferer: string | null;
-  token: string | null;
-  token_Expire_Date: string | null;
-  lastRefreshError: { at: string; kind: 'rejected' | 'error' | 'timeout'; message: string } | null;
-}
+/** The types of the map token resource, its write items and the token answer, derived from schemas/. */
+type Derive<S extends JSONSchema> = FromSchema<S, { references: [typeof refreshErrorSchema]; parseIfThenElseKeywords: true }>;
 
-export interface TokenReadBody {
-  mapTokenID: number;
-  token: string;
-  token_Expire_Date: string | null;
-  expires_in: number | null;
-  expires: number | null;
-  server: string | null;
-  ssl: boolean;
-}
+export type MapTokenWriteItem = Derive<typeof mapTokenWriteSchema>;
+export type MapTokenResource = Derive<typeof mapTokenSchema>;
+export type TokenReadBody = Derive<typeof tokenReadSchema>;

@@ -1,17 +1,5 @@
-import { Role } from '../stores/store';
-
-/** Who is calling: a subscription key or a client (through a bearer access token). */
-export interface Principal {
-  kind: 'key' | 'client';
-  /** Key id or client id: safe to log, never the secret itself. */
-  id: string;
-  environment: string;
-  role: Role;
-  /** Bound to one organization, or null for all of the environment. */
-  organizationId: number | null;
-  /** For client principals: the secret the access token was issued for. */
-  secretId?: string;
-}
+// the caller lives in domain.ts, beside the scope it is given
+export type { Principal } from '../domain';
 
 export interface RequestContext {
   environment: string;

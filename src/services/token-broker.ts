@@ -1,13 +1,14 @@
 import { LRUCache } from 'lru-cache';
-import { ArcgisClient } from '../arcgis/arcgis-client';
-import { Clock } from '../clock';
-import { SecretBox } from '../crypto/secret-box';
+import type { ArcgisClient } from '../arcgis/arcgis-client';
+import type { Clock } from '../clock';
+import type { SecretBox } from '../crypto/secret-box';
+import { environmentScope, inScope, type Scope } from '../domain';
 import { NotFoundError, StoreUnavailableError } from '../errors';
-import { Logger } from '../logger';
-import { Metrics } from '../metrics';
-import { DueMapToken, MapTokenRow, Store } from '../stores/store';
-import { toTokenState, TokenState, usable } from './token-state';
-import { FORCED_RENEWAL_INTERVAL_MS, RenewalMode as Mode, sameToken, TokenRenewer } from './token-renewer';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { DueMapToken, MapTokenRow, Store } from '../stores/store';
+import { toTokenState, type TokenState, usable } from './token-state';
+import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode as Mode, sameToken, TokenRenewer } from './token-renewer';
 
 export interface TokenBrokerOptions {
   cacheTtlMs: number;
@@ -54,38 +55,38 @@ export class TokenBroker {
   }
 
   /** The hot path: the current token at once while it is unexpired; a wait for ArcGIS only when there is none. */
-  async fresh(environment: string, id: number, organizationId: number | null): Promise<TokenState> {
-    return this.serve(await this.current(environment, id), organizationId);
+  async fresh(scope: Scope, id: number): Promise<TokenState> {
+    return this.serve(await this.current(scope.environment, id), scope);
   }
 
   /** The same for a row the caller has just read from the store (an admin GET), without reading it again. */
-  async freshRow(row: MapTokenRow, organizationId: number | null): Promise<TokenState> {
+  async freshRow(row: MapTokenRow, scope: Scope): Promise<TokenState> {
     const state = this.toState(row, this.sameEnvironment(this.cache.get(row.id), row.environment));
     this.cache.set(row.id, state);
-    return this.serve(state, organizationId);
+    return this.serve(state, scope);
   }
 
-  private async serve(found: TokenState, organizationId: number | null): Promise<TokenState> {
-    const state = visibleTo(found, organizationId);
+  private async serve(found: TokenState, scope: Scope): Promise<TokenState> {
+    const state = visibleTo(found, scope);
     const now = this.clock.now();
     if (usable(state, now)) {
       if (state.renewAt !== null && now >= state.renewAt) this.renewInBackground(state);
       return state;
     }
     this.metrics.readWaits.inc();
-    return visibleTo(await this.renewal(state, 'needed'), organizationId);
+    return visibleTo(await this.renewal(state, 'needed'), scope);
   }
 
   /**
    * A client's report that ArcGIS refused `rejected`: when it is the current token, a forced renewal (merged
    * across clients and instances, at most one per FORCED_RENEWAL_INTERVAL_MS); otherwise the current token.
    */
-  async reportRejected(environment: string, id: number, organizationId: number | null, rejected: string): Promise<TokenState> {
-    const state = await this.fresh(environment, id, organizationId);
+  async reportRejected(scope: Scope, id: number, rejected: string): Promise<TokenState> {
+    const state = await this.fresh(scope, id);
     if (state.authType === 'static' || state.token === null || !sameToken(state.token, rejected)) return state;
     const lastForced = state.row.forcedRenewalAt;
     if (lastForced !== null && this.clock.now() - lastForced < FORCED_RENEWAL_INTERVAL_MS) return state;
-    return visibleTo(await this.renewal(state, 'forced', rejected), organizationId);
+    return visibleTo(await this.renewal(state, 'forced', rejected), scope);
   }
 
   /** The scheduler's entry: renews one map token when it is due, whether or not anyone reads it. */
@@ -163,7 +164,7 @@ export class TokenBroker {
   private async load(environment: string, id: number, cached: TokenState | undefined): Promise<TokenState> {
     let row: MapTokenRow | null;
     try {
-      row = await this.store.mapTokens.get(environment, id);
+      row = await this.store.mapTokens.get(environmentScope(environment), id);
     } catch (error) {
       const now = this.clock.now();
       if (error instanceof StoreUnavailableError && cached && usable(cached, now)) {
@@ -236,8 +237,9 @@ function flightKey(state: TokenState, mode: Mode): string {
   return `${state.environment}\u0000${state.id}\u0000${mode}`;
 }
 
-function visibleTo(state: TokenState, organizationId: number | null): TokenState {
-  if (organizationId !== null && state.organizationId !== organizationId) throw new NotFoundError(`Map token ${state.id} was not found.`);
+/** The caller's scope applied to a state read for the whole environment (a cached one too). */
+function visibleTo(state: TokenState, scope: Scope): TokenState {
+  if (!inScope(scope, state)) throw new NotFoundError(`Map token ${state.id} was not found.`);
   return state;
 }
 

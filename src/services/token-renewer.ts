@@ -2,11 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { ArcgisClient } from '../arcgis/arcgis-client';
 import { Clock } from '../clock';
 import { SecretBox } from '../crypto/secret-box';
-import { ApiError, BadRequestError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import { ApiError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { MapTokenRow, RefreshFailure, Store } from '../stores/store';
 import { renewAtOf, retryPauseMs } from '../token-timing';
+import { environmentScope } from '../domain';
 import { credentialsOf } from './arcgis-credentials';
 import { toTokenState, TokenState, usable } from './token-state';
 
@@ -87,7 +88,7 @@ export class TokenRenewer {
       return await this.store.withLock(`mtp:token:${state.id}`, mode === 'ahead' ? 0 : this.options.lockTimeoutSeconds, async (acquired) => {
         if (!acquired && mode === 'ahead') return { state: this.steppedAside(state) };
         // re-read under the lock: another instance may have renewed while we waited for it
-        const current = await this.store.mapTokens.get(state.environment, state.id);
+        const current = await this.store.mapTokens.get(environmentScope(state.environment), state.id);
         if (!current) throw new NotFoundError(`Map token ${state.id} was not found.`);
         const known = this.state(current, state);
         if (!this.stillNeeded(known, mode, rejected)) {
@@ -145,14 +146,10 @@ export class TokenRenewer {
   }
 
   private fetchFor(row: MapTokenRow) {
-    return this.arcgis
-      .fetchToken(credentialsOf(row, this.box))
-      .catch((error: unknown) => {
-        // the allowlist was narrowed after this item was stored: the reader is not at fault
-        if (error instanceof BadRequestError) throw new UpstreamError('The stored authURL is no longer allowed by AUTH_URL_ALLOWLIST.');
-        throw error;
-      });
+    // a URL taken off the allowlist since the row was written comes back as the client's own 502
+    return this.arcgis.fetchToken(credentialsOf(row, this.box));
   }
+
 
   /** Records the failure (on the row, for every instance) and when to try again; logs it. */
   private async failed(state: TokenState, row: MapTokenRow, error: unknown, mode: Mode): Promise<RenewResult> {

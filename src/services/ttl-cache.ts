@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { Clock } from '../clock';
+import type { Clock } from '../clock';
 import { StoreUnavailableError } from '../errors';
 
 interface Entry<V> {
@@ -13,8 +13,16 @@ interface Entry<V> {
  * value already known keeps being used (so a MySQL outage does not lock out known callers).
  * Misses (null) are remembered in a bounded LRU of their own, so that however many unknown keys are
  * tried they only push out other misses, never a value that was found.
+ *
+ * Why not lru-cache's own `fetch()` with a `fetchMethod`, `ttl` and `allowStaleOnFetchRejection`: it would
+ * not be shorter once it kept these rules. Its TTL means something else at the edges: `ttl: 0` (allowed by
+ * CACHE_TTL_SECONDS=0, "always re-read") means "never expires" there, an entry is fresh while its age is
+ * `<= ttl` (here `< ttlMs`), and an entry stamped at time 0 (a fake clock's start) never goes stale. It
+ * cannot hold null (a key known not to exist), it reads time through `perf.now()` cached for `ttlResolution`,
+ * and it serves stale on any rejection, where only an unreachable store may be outlived. Each needs an
+ * option or a wrapper; the class below states the rules directly.
  */
-export class TtlCache<K extends {}, V extends {} | null> {
+export class TtlCache<K extends NonNullable<unknown>, V extends NonNullable<unknown> | null> {
   private readonly entries: LRUCache<K, Entry<V>>;
   private readonly misses: LRUCache<K, Entry<V>>;
   private readonly inFlight = new Map<K, Promise<V>>();

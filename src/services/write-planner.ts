@@ -1,11 +1,11 @@
-import { ArcgisClient, ArcgisCredentials } from '../arcgis/arcgis-client';
-import { AuthUrlAllowlist } from '../arcgis/auth-url-allowlist';
-import { Clock } from '../clock';
-import { SecretBox } from '../crypto/secret-box';
-import { ApiError, BadRequestError, ErrorDetail, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
-import { MapTokenFields, MapTokenRow, MapTokenWrite, StoredToken } from '../stores/store';
+import type { ArcgisClient, ArcgisCredentials } from '../arcgis/arcgis-client';
+import type { AuthUrlAllowlist } from '../arcgis/auth-url-allowlist';
+import type { Clock } from '../clock';
+import type { SecretBox } from '../crypto/secret-box';
+import { ApiError, BadRequestError, type ErrorDetail, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import type { AgolFields, EnterpriseFields, MapTokenFields, MapTokenRow, MapTokenWrite, StoredToken } from '../stores/store';
 import { credentialsWith } from './arcgis-credentials';
-import { MapTokenWriteItem } from './map-token-types';
+import type { MapTokenWriteItem } from './map-token-types';
 
 export interface WritePlanner {
   box: SecretBox;
@@ -40,7 +40,12 @@ interface Draft {
  */
 export async function planWrites(planner: WritePlanner, items: MapTokenWriteItem[], existing: Map<number, MapTokenRow>): Promise<WritePlan[]> {
   const problems: ErrorDetail[] = [];
-  const drafts = items.map((item, index) => draft(planner, item, index, item.mapTokenID === undefined ? undefined : existing.get(item.mapTokenID), problems));
+  const drafts: Draft[] = [];
+  items.forEach((item, index) => {
+    const planned = draft(planner, item, index, item.mapTokenID === undefined ? undefined : existing.get(item.mapTokenID), problems);
+    if (planned) drafts.push(planned);
+  });
+  // every item without a problem has its draft
   if (problems.length) throw new BadRequestError(`${problems[0].path} ${problems[0].message}; nothing was stored.`, problems);
 
   await fetchTokens(planner, drafts);
@@ -51,10 +56,11 @@ export async function planWrites(planner: WritePlanner, items: MapTokenWriteItem
   }));
 }
 
-function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, old: MapTokenRow | undefined, problems: ErrorDetail[]): Draft {
+/** The draft of one item, or undefined when it has a problem (recorded in `problems`). */
+function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, old: MapTokenRow | undefined, problems: ErrorDetail[]): Draft | undefined {
   const { box, clock } = planner;
   if (item.authType === 'static') {
-    const token = item.token!;
+    const token = item.token;
     const expiresAt = item.token_Expire_Date ? Date.parse(item.token_Expire_Date) : null;
     // the schema's date-time admits what Date cannot hold (a leap second, 23:59:60)
     if (expiresAt !== null && Number.isNaN(expiresAt)) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is not a date this service can store' });
@@ -69,59 +75,60 @@ function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, ol
   }
 
   const authType = item.authType;
-  const authURL = item.authURL!;
-  const authKey = item.authKey!;
+  const authURL = item.authURL;
+  const authKey = item.authKey;
   const authTimeout = item.authTimeout ?? null;
   // the schema admits authReferer only for enterprise items
-  const authReferer = authType === 'enterprise' ? item.authReferer ?? null : null;
+  const authReferer = item.authType === 'enterprise' ? (item.authReferer ?? null) : null;
   if (!planner.allowlist.allows(authURL)) {
     problems.push({ path: `/${index}/authURL`, message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${planner.allowlist.describe()})` });
   }
   // a stored secret is kept only within its type: a client secret is no password, nor the reverse
-  const oldSecret = old?.authType === authType && old.authSecretEnc ? box.decrypt(old.authSecretEnc) : undefined;
+  const same = old !== undefined && old.authType !== 'static' && old.authType === authType ? old : undefined;
+  const oldSecret = same && box.decrypt(same.authSecretEnc);
   const secret = item.authToken ?? oldSecret;
   const what = authType === 'enterprise' ? 'password' : 'secret';
   if (secret === undefined) {
     problems.push({ path: `/${index}/authToken`, message: `is required when an item becomes ${authType} (there is no stored ${what} to keep)` });
+    return undefined;
   } else if (item.authToken === undefined && old?.authUrl && originOf(old.authUrl) !== originOf(authURL)) {
     // the stored secret goes only where it went before: moving it to another origin takes the caller sending it
     problems.push({ path: `/${index}/authToken`, message: `is required when authURL moves to another origin (the stored ${what} is not sent elsewhere)` });
   }
   const unchanged =
-    old !== undefined &&
-    old.authType === authType &&
-    old.authKey === authKey &&
-    old.authUrl === authURL &&
-    old.authTimeout === authTimeout &&
-    old.authReferer === authReferer &&
+    same !== undefined &&
+    same.authKey === authKey &&
+    same.authUrl === authURL &&
+    same.authTimeout === authTimeout &&
+    same.authReferer === authReferer &&
     secret === oldSecret;
-  const fields: MapTokenFields = {
+  const common = {
     organizationId: item.organization_ID,
-    authType,
     authKey,
-    authSecretEnc: unchanged ? old!.authSecretEnc : secret === undefined ? null : box.encrypt(secret),
+    authSecretEnc: unchanged ? same.authSecretEnc : box.encrypt(secret),
     authTimeout,
     authUrl: authURL,
-    authReferer,
   };
+  const fields: AgolFields | EnterpriseFields = authType === 'enterprise' ? { ...common, authType, authReferer } : { ...common, authType, authReferer: null };
   return {
     index,
     existing: old,
     fields,
     token: undefined,
     plaintextToken: undefined,
-    fetch: unchanged || secret === undefined ? undefined : credentialsWith(fields, secret),
+    fetch: unchanged ? undefined : credentialsWith(fields, secret),
   };
 }
 
 async function fetchTokens(planner: WritePlanner, drafts: Draft[]): Promise<void> {
-  const queue = drafts.filter((d) => d.fetch);
+  const queue = drafts.flatMap((d) => (d.fetch ? [{ d, credentials: d.fetch }] : []));
   const failures: { index: number; error: unknown }[] = [];
   const worker = async () => {
     // after the first failure the PUT fails anyway: take no more items, so it answers within one timeout or so
-    for (let d = queue.shift(); d && failures.length === 0; d = queue.shift()) {
+    for (let next = queue.shift(); next && failures.length === 0; next = queue.shift()) {
+      const { d, credentials } = next;
       try {
-        const fetched = await planner.arcgis.fetchToken(d.fetch!);
+        const fetched = await planner.arcgis.fetchToken(credentials);
         const issuedAt = planner.clock.now();
         d.token = { tokenEnc: planner.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
         d.plaintextToken = fetched.accessToken;

@@ -1,12 +1,14 @@
+import type { Role, Scope } from '../domain';
+
+// kept for the modules that still import them from here; the shared words live in domain.ts
+export type { Role } from '../domain';
+
 /**
  * The persistence contract. Two implementations keep it: stores/mysql (production, shared by every
  * instance) and stores/memory (the embedded default). One contract test suite runs against both.
  * Secrets arrive here already sealed (crypto/secret-box) or hashed: a store never sees plaintext.
  * Times are epoch milliseconds.
  */
-export type AuthType = 'agol' | 'enterprise' | 'static';
-export type Role = 'admin' | 'reader';
-
 export interface StoredToken {
   tokenEnc: string;
   issuedAt: number;
@@ -14,15 +16,52 @@ export interface StoredToken {
   expiresAt: number | null;
 }
 
-export interface MapTokenFields {
+/** What an admin write sets, by authType: the compiler, not a `!`, says which fields an item has. */
+export type MapTokenFields = AgolFields | EnterpriseFields | StaticFields;
+
+/** An ArcGIS OAuth app (client_credentials): authKey is the client id, the sealed secret its client secret. */
+export interface AgolFields {
   organizationId: number;
-  authType: AuthType;
-  authKey: string | null;
-  authSecretEnc: string | null;
+  authType: 'agol';
+  authKey: string;
+  authSecretEnc: string;
   authTimeout: number | null;
-  authUrl: string | null;
-  /** enterprise only: the referer the token is bound to (null: client=requestip). Absent means null. */
+  authUrl: string;
+  /** Absent means null. */
+  authReferer?: null;
+}
+
+/** A named user of a portal or standalone server (generateToken): authKey is the user name, the sealed secret its password. */
+export interface EnterpriseFields {
+  organizationId: number;
+  authType: 'enterprise';
+  authKey: string;
+  authSecretEnc: string;
+  authTimeout: number | null;
+  authUrl: string;
+  /** The referer the token is bound to (null: client=requestip). Absent means null. */
   authReferer?: string | null;
+}
+
+/** A token stored as given: no credentials. */
+interface StaticFields {
+  organizationId: number;
+  authType: 'static';
+  authKey: null;
+  authSecretEnc: null;
+  authTimeout: null;
+  authUrl: null;
+  /** Absent means null. */
+  authReferer?: null;
+}
+
+/** The fields as stored: authReferer always present. */
+type StoredFields<F extends MapTokenFields> = F extends unknown ? Omit<F, 'authReferer'> & { authReferer: Exclude<F['authReferer'], undefined> } : never;
+export type StoredMapTokenFields = StoredFields<MapTokenFields>;
+
+/** The fields of a write as a store keeps them (an absent authReferer is null). */
+export function storedFields(fields: MapTokenFields): StoredMapTokenFields {
+  return { ...fields, authReferer: fields.authReferer ?? null } as StoredMapTokenFields;
 }
 
 export type RefreshErrorKind = 'rejected' | 'error' | 'timeout';
@@ -34,8 +73,10 @@ export interface RefreshFailure {
   message: string;
 }
 
-export interface MapTokenRow extends MapTokenFields {
-  authReferer: string | null;
+export type MapTokenRow = StoredMapTokenFields & MapTokenRowState;
+
+/** What a stored row holds besides its fields, whatever its authType. */
+interface MapTokenRowState {
   id: number;
   environment: string;
   token: StoredToken | null;
@@ -66,6 +107,7 @@ export type MapTokenWrite =
 export interface ListQuery {
   limit: number;
   offset: number;
+  /** A filter within the scope: a scope bound to another organization lists nothing. */
   organizationId: number | null;
   /** Only resources whose last renewal failed. */
   failing?: boolean;
@@ -105,7 +147,7 @@ export interface KeyRow {
   createdAt: number;
 }
 
-export type NewKey = Omit<KeyRow, 'id' | 'createdAt'>;
+type NewKey = Omit<KeyRow, 'id' | 'createdAt'>;
 
 export interface ClientRow {
   clientId: string;
@@ -125,16 +167,19 @@ export interface ClientSecretRow {
 }
 
 export interface MapTokenStore {
-  get(environment: string, id: number): Promise<MapTokenRow | null>;
-  list(environment: string, query: ListQuery): Promise<{ rows: MapTokenRow[]; total: number }>;
+  /** The row, or null when it is not in the scope. */
+  get(scope: Scope, id: number): Promise<MapTokenRow | null>;
+  /** The rows of `ids` that are in the scope (one query), by id; an id outside the scope is left out. */
+  getMany(scope: Scope, ids: number[]): Promise<Map<number, MapTokenRow>>;
+  list(scope: Scope, query: ListQuery): Promise<{ rows: MapTokenRow[]; total: number }>;
   /**
    * Applies every write in one transaction, with one audit event each, and returns the rows in order.
    * Throws NotFoundError (and stores nothing) when an update names a row that is not in the environment,
    * ConflictError when an update's row changed since its expectedVersion.
    */
   writeBatch(writes: MapTokenWrite[], audit: AuditContext): Promise<MapTokenRow[]>;
-  /** Deletes the row (secret and token with it). False when it is not in the environment. */
-  delete(environment: string, id: number, audit: AuditContext): Promise<boolean>;
+  /** Deletes the row (secret and token with it). False when it is not in the scope. */
+  delete(scope: Scope, id: number, audit: AuditContext): Promise<boolean>;
   /**
    * Saves a renewed token unless the row changed since `version` (false when it did): sets `renewAt`
    * from it and clears any refresh failure. `forcedAt`: the renewal was forced by a rejected-token report.

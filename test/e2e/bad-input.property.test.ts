@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { FakeArcgis } from '../support/fake-arcgis';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 /**
  * SPEC "No bad input, however malformed, gets a 500": thousands of random bodies, headers, path ids,
@@ -65,7 +65,7 @@ function send({ method, path, headers = {}, body }: Sent): Promise<Answer> {
 
 /** The answer is a success, or a documented 4xx envelope; never a 5xx. Throws with the whole exchange otherwise. */
 function checkAnswer(request: Sent, answer: Answer): void {
-  const fail = (why: string) => {
+  const fail: (why: string) => never = (why) => {
     const body = request.body === undefined ? '' : String(request.body).slice(0, 300);
     throw new Error(`${why}\n${request.method} ${request.path.slice(0, 300)}\nheaders ${JSON.stringify(request.headers ?? {}).slice(0, 500)}\nbody ${body}\n-> ${answer.status} ${answer.text.slice(0, 300)}`);
   };
@@ -75,7 +75,7 @@ function checkAnswer(request: Sent, answer: Answer): void {
   try {
     parsed = JSON.parse(answer.text);
   } catch {
-    return fail('a 4xx whose body is not JSON');
+    fail('a 4xx whose body is not JSON');
   }
   const path = request.path.split('?')[0];
   if (path === '/api/v1/auth/token' && answer.status !== 405) {
@@ -88,7 +88,7 @@ function checkAnswer(request: Sent, answer: Answer): void {
 
 /** How many map tokens and audit events the environment holds. */
 async function stored(): Promise<{ total: number; audited: number }> {
-  const { total } = await h.store.mapTokens.list(ENV, { limit: 1, offset: 0, organizationId: null });
+  const { total } = await h.store.mapTokens.list({ environment: ENV, organizationId: null }, { limit: 1, offset: 0, organizationId: null });
   return { total, audited: (await h.store.auditEvents(ENV)).length };
 }
 
@@ -117,6 +117,7 @@ const run = <T>(arbitrary: fc.Arbitrary<T>, numRuns: number, predicate: (value: 
 // ---- generators ------------------------------------------------------------------------------
 
 /** Header values can only carry bytes 0x20-0xFF (and tab): send unicode as its UTF-8 bytes, drop control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
 const headerSafe = (value: string) => Buffer.from(value, 'utf8').toString('latin1').replace(/[\x00-\x1f\x7f]/g, '');
 
 const text = fc.oneof(

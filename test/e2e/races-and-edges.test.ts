@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 const setup = useDatabaseAndArcgis();
 let h: Harness;
@@ -39,12 +39,12 @@ it("a read from another environment never shares or spoils this environment's re
   let started!: () => void;
   const theirsInFlight = new Promise<void>((resolve) => (started = resolve));
   const get = h.store.mapTokens.get.bind(h.store.mapTokens);
-  h.store.mapTokens.get = async (environment, id) => {
-    if (environment === 'env-b') {
+  h.store.mapTokens.get = async (scope, id) => {
+    if (scope.environment === 'env-b') {
       started();
       await released;
     }
-    return get(environment, id);
+    return get(scope, id);
   };
   h.clock.advance(6000); // past CACHE_TTL_SECONDS: this environment's next read re-checks the store
   const theirs = read('env-b', created.mapTokenID).then((res) => res);
@@ -124,7 +124,7 @@ it('records atr-partner-id and, without atr-request-source, the key as the actor
   expect(res.status).toBe(200);
   const [event] = await h.store.auditEvents('env-a').then((events) => events.filter((e) => e.resourceType === 'map_token'));
   expect(event).toMatchObject({ partnerId: partner, actor: expect.stringMatching(/^key:\d+$/) });
-  const line = h.logs.find((l) => l.requestId === res.headers['x-request-id'])!;
+  const line = h.logs.find((l) => l.requestId === res.headers['x-request-id']);
   expect(line).toMatchObject({ partnerId: partner, actor: event.actor });
 });
 

@@ -369,6 +369,8 @@ describe('AUTH_URL_ALLOWLIST narrowed after a write', () => {
     expectEnvelope(res, 502, 'BadGateway');
     expect(res.body.msg).toContain('AUTH_URL_ALLOWLIST');
     expect(fake.calls).toHaveLength(0);
+    const row = await narrowed.store.mapTokens.get({ environment: 'allowlist-narrowed', organizationId: null }, created.id);
+    expect(row?.lastRefreshError).toMatchObject({ kind: 'error', message: expect.stringContaining('is not in AUTH_URL_ALLOWLIST (https://www.arcgis.com)') });
   });
 });
 

@@ -2,9 +2,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { ArcgisClient, type ArcgisOutcome, type ArcgisTokenRequest } from '../../src/arcgis/arcgis-client';
-import { AuthUrlAllowlist } from '../../src/arcgis/auth-url-allowlist';
+import { AuthUrlAllowlist, AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 import {
-  BadRequestError,
   UpstreamError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
@@ -308,12 +307,13 @@ describe('the allowlist', () => {
     ['plain http to ArcGIS Online', 'http://www.arcgis.com/sharing/rest/oauth2/token/'],
     ['user info in front of an allowed host', 'http://user:pw@127.0.0.1:PORT/sharing/rest/oauth2/token/'],
     ['text that is not a URL', 'not a url'],
-  ])('refuses %s with a bad request before any call', async (_what, url) => {
+  ])('refuses %s before any call, with its own upstream error (a write checks the allowlist first)', async (_what, url) => {
     const authURL = url.replace('PORT', new URL(fake.url).port);
 
     const err = await failure(makeClient().fetchToken(request({ authURL })));
 
-    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err).toBeInstanceOf(AuthUrlNotAllowedError);
+    expect(err).toMatchObject({ status: 502, code: 'BadGateway' });
     expect(err.message).toMatch(/^authURL .* is not in AUTH_URL_ALLOWLIST \(http:\/\/127\.0\.0\.1:\d+\)$/);
     expect(err.message).not.toContain('user:pw');
     expectNoSecret(err);

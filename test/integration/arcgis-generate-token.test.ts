@@ -2,8 +2,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { ArcgisClient, type ArcgisOutcome, type EnterpriseCredentials } from '../../src/arcgis/arcgis-client';
-import { AuthUrlAllowlist } from '../../src/arcgis/auth-url-allowlist';
-import { BadRequestError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../../src/errors';
+import { AuthUrlAllowlist, AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
+import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../../src/errors';
 import {
   FAKE_ARCGIS_HTML_MARKER,
   FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH,
@@ -256,7 +256,8 @@ describe('when the portal or server fails', () => {
   it('refuses a generateToken URL outside the allowlist before any call', async () => {
     const err = await failure(makeClient().fetchToken(credentials({ authURL: 'https://gis.example.com/portal/sharing/rest/generateToken' })));
 
-    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err).toBeInstanceOf(AuthUrlNotAllowedError);
+    expect(err).toMatchObject({ status: 502, code: 'BadGateway' });
     expect(err.message).toMatch(/^authURL https:\/\/gis\.example\.com\/portal\/sharing\/rest\/generateToken is not in AUTH_URL_ALLOWLIST/);
     expect(fake.calls).toHaveLength(0);
   });

@@ -1,11 +1,12 @@
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
-import { AuditContext, MapTokenFields, Store } from '../../src/stores/store';
+import type { Scope } from '../../src/domain';
+import type { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
-const agol = (organizationId = 1): MapTokenFields => ({
+const agol = (organizationId = 1): AgolFields => ({
   organizationId,
   authType: 'agol',
   authKey: 'client-id',
@@ -14,6 +15,7 @@ const agol = (organizationId = 1): MapTokenFields => ({
   authUrl: 'https://www.arcgis.com/sharing/rest/oauth2/token/',
 });
 const token = (tokenEnc = 'sealed-token', issuedAt = 1000, expiresAt: number | null = 2000) => ({ tokenEnc, issuedAt, expiresAt });
+const scope = (environment = 'env-a', organizationId: number | null = null): Scope => ({ environment, organizationId });
 const audit = (environment = 'env-a'): AuditContext => ({ environment, actor: 'tester', requestId: 'req-1' });
 
 type Factory = { name: string; open: () => Promise<{ store: Store; clock: FakeClock; done: () => Promise<void> }> };
@@ -58,10 +60,10 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(b.id).toBeGreaterThan(a.id);
     expect(a).toMatchObject({ environment: 'env-a', ...agol(), token: token(), version: 1, createdAt: clock.now() });
     expect(b.token).toEqual(token('t2', 5, null));
-    expect(await store.mapTokens.get('env-a', a.id)).toEqual(a);
-    expect(await store.mapTokens.get('env-b', a.id)).toBeNull();
-    expect(await store.mapTokens.delete('env-b', a.id, audit('env-b'))).toBe(false);
-    expect((await store.mapTokens.list('env-b', { limit: 10, offset: 0, organizationId: null })).total).toBe(0);
+    expect(await store.mapTokens.get(scope('env-a'), a.id)).toEqual(a);
+    expect(await store.mapTokens.get(scope('env-b'), a.id)).toBeNull();
+    expect(await store.mapTokens.delete(scope('env-b'), a.id, audit('env-b'))).toBe(false);
+    expect((await store.mapTokens.list(scope('env-b'), { limit: 10, offset: 0, organizationId: null })).total).toBe(0);
   });
 
   it('keeps an enterprise item with its referer, and a type change in either direction replaces every credential field', async () => {
@@ -76,7 +78,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     };
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: enterprise, token: token() }], audit());
     expect(row).toMatchObject({ ...enterprise, token: token(), version: 1 });
-    expect(await store.mapTokens.get('env-a', row.id)).toEqual(row);
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toEqual(row);
 
     const [asAgol] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: { ...agol(), authReferer: null }, token: null }], audit());
     expect(asAgol).toMatchObject({ ...agol(), authReferer: null, token: null, version: 2 });
@@ -88,7 +90,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const [again] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 3, fields: { ...enterprise }, token: undefined }], audit());
     expect(again.authReferer).toBe('https://maps.example.com');
     const [asStatic] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 4, fields: staticFields, token: token('static') }], audit());
-    expect(await store.mapTokens.get('env-a', row.id)).toEqual(asStatic);
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toEqual(asStatic);
     expect(asStatic).toMatchObject({ ...staticFields, token: token('static') });
   });
 
@@ -96,18 +98,51 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: { ...agol(), authType: 'enterprise', authReferer: 'https://maps.example.com' }, token: null }], audit());
     const [updated] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], audit());
     expect(updated.authReferer).toBeNull();
-    expect((await store.mapTokens.get('env-a', row.id))!.authReferer).toBeNull();
+    expect((await store.mapTokens.get(scope('env-a'), row.id))?.authReferer).toBeNull();
   });
 
   it('lists in id order with limit, offset, organization filter and the total', async () => {
     await store.mapTokens.writeBatch([1, 2, 1, 1, 2].map((org) => ({ kind: 'create' as const, fields: agol(org), token: null })), audit());
-    const page = await store.mapTokens.list('env-a', { limit: 2, offset: 1, organizationId: null });
+    const page = await store.mapTokens.list(scope('env-a'), { limit: 2, offset: 1, organizationId: null });
     expect(page.total).toBe(5);
     expect(page.rows.map((r) => r.organizationId)).toEqual([2, 1]);
     expect(page.rows[0].id).toBeLessThan(page.rows[1].id);
-    const org1 = await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: 1 });
+    const org1 = await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: 1 });
     expect(org1.total).toBe(3);
     expect(org1.rows.every((r) => r.organizationId === 1)).toBe(true);
+  });
+
+  it('keeps to a scope bound to one organization: get, list and delete see only its rows', async () => {
+    const [mine, theirs] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(1), token: null }, { kind: 'create', fields: agol(2), token: null }], audit());
+    expect(await store.mapTokens.get(scope('env-a', 1), mine.id)).toEqual(mine);
+    expect(await store.mapTokens.get(scope('env-a', 1), theirs.id)).toBeNull();
+    expect(await store.mapTokens.get(scope('env-b', 1), mine.id)).toBeNull();
+
+    const listed = await store.mapTokens.list(scope('env-a', 1), { limit: 10, offset: 0, organizationId: null });
+    expect({ total: listed.total, ids: listed.rows.map((r) => r.id) }).toEqual({ total: 1, ids: [mine.id] });
+    expect(await store.mapTokens.list(scope('env-a', 1), { limit: 10, offset: 0, organizationId: 1 })).toEqual(listed);
+    // a filter for another organization than the scope's lists nothing, not that organization
+    expect(await store.mapTokens.list(scope('env-a', 1), { limit: 10, offset: 0, organizationId: 2 })).toEqual({ rows: [], total: 0 });
+
+    expect(await store.mapTokens.delete(scope('env-a', 1), theirs.id, audit())).toBe(false);
+    expect(await store.mapTokens.get(scope('env-a'), theirs.id)).toEqual(theirs);
+    expect(await store.mapTokens.delete(scope('env-a', 2), theirs.id, audit())).toBe(true);
+    expect(await store.mapTokens.get(scope('env-a'), theirs.id)).toBeNull();
+  });
+
+  it('reads many rows by id at once, leaving out ids outside the scope or not there', async () => {
+    const rows = await store.mapTokens.writeBatch([1, 2, 1].map((org) => ({ kind: 'create' as const, fields: agol(org), token: token() })), audit());
+    const [other] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(1), token: null }], audit('env-b'));
+    const ids = [rows[2].id, rows[0].id, rows[1].id, other.id, 2_000_000_000];
+
+    const all = await store.mapTokens.getMany(scope('env-a'), ids);
+    expect([...all.keys()].sort((a, b) => a - b)).toEqual(rows.map((r) => r.id));
+    for (const row of rows) expect(all.get(row.id)).toEqual(row);
+
+    const org1 = await store.mapTokens.getMany(scope('env-a', 1), ids);
+    expect([...org1.keys()].sort((a, b) => a - b)).toEqual([rows[0].id, rows[2].id]);
+    expect([...(await store.mapTokens.getMany(scope('env-b'), ids)).keys()]).toEqual([other.id]);
+    expect((await store.mapTokens.getMany(scope('env-a'), [])).size).toBe(0);
   });
 
   it('updates bump the version, keep the token when told to and replace it when given one', async () => {
@@ -132,8 +167,8 @@ describe.each(factories)('store contract: $name', ({ open }) => {
         audit('env-a'),
       ),
     ).rejects.toBeInstanceOf(NotFoundError);
-    expect((await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: null })).total).toBe(0);
-    expect((await store.mapTokens.get('env-b', other.id))!.organizationId).toBe(1);
+    expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null })).total).toBe(0);
+    expect((await store.mapTokens.get(scope('env-b'), other.id))?.organizationId).toBe(1);
     expect((await store.auditEvents('env-a')).length).toBe(0);
   });
 
@@ -149,17 +184,17 @@ describe.each(factories)('store contract: $name', ({ open }) => {
         audit(),
       ),
     ).rejects.toBeInstanceOf(ConflictError);
-    expect((await store.mapTokens.get('env-a', row.id))!).toMatchObject({ organizationId: 2, version: 2 });
-    expect((await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: null })).total).toBe(1);
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({ organizationId: 2, version: 2 });
+    expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null })).total).toBe(1);
   });
 
   it('saves a refreshed token only while the row is at the version it was fetched for', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
     expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'))).toBe(true);
-    expect((await store.mapTokens.get('env-a', row.id))!.token).toEqual(token('fresh'));
+    expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
     await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(), token: undefined }], audit());
     expect(await store.mapTokens.saveToken(row.id, row.version, token('late'))).toBe(false);
-    expect((await store.mapTokens.get('env-a', row.id))!.token).toEqual(token('fresh'));
+    expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
   });
 
   it('keeps when each token is due: at its refresh point, never for static, at once without a token; due() finds them earliest first', async () => {
@@ -193,28 +228,28 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.mapTokens.recordRefreshFailure(row.id, row.version + 1, failure, 1, 9000)).toBe(false);
     expect(await store.mapTokens.recordRefreshFailure(row.id, row.version, failure, 3, 9000)).toBe(true);
 
-    expect(await store.mapTokens.get('env-a', row.id)).toMatchObject({ renewAt: 9000, refreshFailures: 3, lastRefreshError: failure });
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({ renewAt: 9000, refreshFailures: 3, lastRefreshError: failure });
     expect(await store.mapTokens.countFailing()).toBe(1);
-    const failing = await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: null, failing: true });
+    const failing = await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null, failing: true });
     expect(failing.rows.map((r) => r.id)).toEqual([row.id]);
     expect(failing.total).toBe(1);
-    expect((await store.mapTokens.list('env-b', { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
+    expect((await store.mapTokens.list(scope('env-b'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
 
     expect(await store.mapTokens.saveToken(row.id, row.version, token('n', 10_000, 610_000), 10_000)).toBe(true);
-    expect(await store.mapTokens.get('env-a', row.id)).toMatchObject({ renewAt: 370_000, refreshFailures: 0, lastRefreshError: null, forcedRenewalAt: 10_000 });
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({ renewAt: 370_000, refreshFailures: 0, lastRefreshError: null, forcedRenewalAt: 10_000 });
     expect(await store.mapTokens.countFailing()).toBe(0);
-    expect((await store.mapTokens.list('env-a', { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
+    expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
     // a renewal that was not forced keeps the time of the last forced one
     await store.mapTokens.saveToken(row.id, row.version, token('m', 20_000, 620_000));
-    expect((await store.mapTokens.get('env-a', row.id))?.forcedRenewalAt).toBe(10_000);
+    expect((await store.mapTokens.get(scope('env-a'), row.id))?.forcedRenewalAt).toBe(10_000);
   });
 
   it('deletes a row with its secret and token, and records every change in the audit trail', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
     await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], { ...audit(), requestId: 'req-2' });
-    expect(await store.mapTokens.delete('env-a', row.id, { ...audit(), requestId: 'req-3' })).toBe(true);
-    expect(await store.mapTokens.get('env-a', row.id)).toBeNull();
-    expect(await store.mapTokens.delete('env-a', row.id, audit())).toBe(false);
+    expect(await store.mapTokens.delete(scope('env-a'), row.id, { ...audit(), requestId: 'req-3' })).toBe(true);
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toBeNull();
+    expect(await store.mapTokens.delete(scope('env-a'), row.id, audit())).toBe(false);
     const events = await store.auditEvents('env-a');
     expect(events.map((e) => [e.action, e.resourceType, e.resourceId, e.requestId, e.actor])).toEqual([
       ['create', 'map_token', String(row.id), 'req-1', 'tester'],
@@ -320,8 +355,8 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const [b] = await store.mapTokens.writeBatch([{ kind: 'create', fields: { ...agol(), authSecretEnc: 'current' }, token: null }], audit('env-b'));
     const replaced = await store.mapTokens.resealAll((sealed) => (sealed === 'current' ? null : `re:${sealed}`));
     expect(replaced).toBe(2);
-    expect(await store.mapTokens.get('env-a', a.id)).toMatchObject({ authSecretEnc: 're:sealed-secret', token: { tokenEnc: 're:old-token' } });
-    expect((await store.mapTokens.get('env-b', b.id))!.authSecretEnc).toBe('current');
+    expect(await store.mapTokens.get(scope('env-a'), a.id)).toMatchObject({ authSecretEnc: 're:sealed-secret', token: { tokenEnc: 're:old-token' } });
+    expect((await store.mapTokens.get(scope('env-b'), b.id))?.authSecretEnc).toBe('current');
   });
 
   it('answers ping', async () => {

@@ -1,4 +1,4 @@
-import { AuthUrlAllowlist } from '../../src/arcgis/auth-url-allowlist';
+import { AuthUrlAllowlist, AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 
 const DEFAULT_LIST = 'https://www.arcgis.com,https://*.arcgis.com';
 
@@ -85,5 +85,26 @@ describe('AuthUrlAllowlist.allows', () => {
     expect(explicit.allows('https://portal.example.com/arcgis/sharing/rest/oauth2/token')).toBe(true);
     expect(explicit.allows('http://portal.example.com:8080/arcgis/sharing/rest/oauth2/token')).toBe(true);
     expect(explicit.allows('http://portal.example.com/arcgis/sharing/rest/oauth2/token')).toBe(false);
+  });
+});
+
+describe('AuthUrlAllowlist.check', () => {
+  const list = AuthUrlAllowlist.parse(DEFAULT_LIST);
+
+  it('lets an allowed URL through and refuses any other with its own 502 error, showing origin and path only', () => {
+    expect(() => list.check('https://www.arcgis.com/sharing/rest/oauth2/token/')).not.toThrow();
+    let err: unknown;
+    try {
+      list.check('https://user:pw@evil.example/sharing/rest/oauth2/token/?client_secret=s3cret');
+    } catch (error) {
+      err = error;
+    }
+    expect(err).toBeInstanceOf(AuthUrlNotAllowedError);
+    expect(err).toMatchObject({
+      status: 502,
+      code: 'BadGateway',
+      message: 'authURL https://evil.example/sharing/rest/oauth2/token/ is not in AUTH_URL_ALLOWLIST (https://www.arcgis.com, https://*.arcgis.com)',
+    });
+    expect(() => list.check('not a url')).toThrow('authURL (not a valid URL) is not in AUTH_URL_ALLOWLIST');
   });
 });

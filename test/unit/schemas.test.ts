@@ -1,10 +1,12 @@
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { ATRIUS_EXAMPLE_ITEM } from '../support/atrius-example';
-import { MapTokenResource, MapTokenWriteItem, TokenReadBody } from '../../src/services/map-token-types';
+import { readFileSync } from 'node:fs';
+import { mapTokenSchema, mapTokenWriteSchema, refreshErrorSchema, tokenReadSchema } from '../../src/generated/schemas';
+import type { MapTokenResource, MapTokenWriteItem, TokenReadBody } from '../../src/services/map-token-types';
+import { GENERATED_PATH, renderSchemaModule, TYPED_SCHEMAS } from '../../scripts/generate-schema-types';
 
 const validator = new SchemaValidator({ maxBatch: 100 });
 
-/** The TypeScript views must name exactly the schema's properties: the schema is the one truth. */
 function propertiesOf(id: string): string[] {
   return Object.keys((validator.schemas[id] as { properties: object }).properties).sort();
 }
@@ -19,19 +21,38 @@ describe('schemas/', () => {
     }
   });
 
-  it('the TypeScript types name the same properties as the schemas', () => {
-    const write: Required<MapTokenWriteItem> = {
-      ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authToken: '', authTimeout: 1, authURL: '', authReferer: '' },
-      ...{ token: '', token_Expire_Date: '', lastRefreshError: null },
+  it('the TypeScript types are derived from a copy of schemas/ that equals the files', () => {
+    // the copy FromSchema reads (src/generated/schemas.ts) is rendered from the files; npm run generate:schemas renews it
+    expect(readFileSync(GENERATED_PATH, 'utf8')).toBe(renderSchemaModule());
+    const generated: Record<string, unknown> = { mapTokenSchema, mapTokenWriteSchema, refreshErrorSchema, tokenReadSchema };
+    expect(Object.keys(generated).sort()).toEqual(Object.keys(TYPED_SCHEMAS).sort());
+    for (const [name, file] of Object.entries(TYPED_SCHEMAS)) expect(generated[name]).toEqual(validator.schemas[file]);
+  });
+
+  it('the derived types name the properties of the schemas and keep their rules by authType', () => {
+    const write: Required<Extract<MapTokenWriteItem, { authType: 'enterprise' }>> = {
+      ...{ mapTokenID: 1, organization_ID: 1, authType: 'enterprise', authKey: 'u', authToken: 'p', authTimeout: 1, authURL: 'https://a.example/x', authReferer: 'r' },
+      ...{ token: null, token_Expire_Date: null, lastRefreshError: null },
     };
     const resource: MapTokenResource = {
       ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', authReferer: null },
-      ...{ token: '', token_Expire_Date: '', lastRefreshError: null },
+      ...{ token: '', token_Expire_Date: null, lastRefreshError: { at: '2026-01-01T00:00:00.000Z', kind: 'error', message: 'm' } },
     };
     const read: TokenReadBody = { mapTokenID: 1, token: '', token_Expire_Date: null, expires_in: null, expires: null, server: null, ssl: false };
     expect(Object.keys(write).sort()).toEqual(propertiesOf('map-token-write.json'));
     expect(Object.keys(resource).sort()).toEqual(propertiesOf('map-token.json'));
     expect(Object.keys(read).sort()).toEqual(propertiesOf('token-read.json'));
+    expect(() => validator.check('map-token-write.json', write, 'body')).not.toThrow();
+    expect(() => validator.check('map-token.json', resource, 'body')).not.toThrow();
+
+    // what the compiler refuses, the schema refuses too
+    // @ts-expect-error a static item carries its token
+    const noToken: MapTokenWriteItem = { organization_ID: 1, authType: 'static' };
+    // @ts-expect-error an agol item names its token URL
+    const noUrl: MapTokenWriteItem = { organization_ID: 1, authType: 'agol', authKey: 'k', authToken: 's' };
+    // @ts-expect-error only enterprise items have a referer
+    const agolReferer: MapTokenWriteItem = { organization_ID: 1, authType: 'agol', authKey: 'k', authToken: 's', authURL: 'https://a.example/x', authReferer: 'r' };
+    for (const item of [noToken, noUrl, agolReferer]) expect(() => validator.check('map-token-write.json', item, 'body')).toThrow();
   });
 
   it('accepts the Atrius page example body, whose token fields are read-only for agol', () => {

@@ -1,16 +1,18 @@
-import { Clock } from '../../clock';
+import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError, tooManySecretsMessage } from '../../errors';
 import {
-  AuditContext,
-  AuditEvent,
-  ClientRow,
-  ClientSecretRow,
-  KeyRow,
-  MapTokenRow,
-  MapTokenWrite,
-  Store,
-  StoredToken,
+  type AuditContext,
+  type AuditEvent,
+  type ClientRow,
+  type ClientSecretRow,
+  type KeyRow,
+  type MapTokenRow,
+  type MapTokenWrite,
+  type Store,
+  type StoredToken,
+  storedFields,
 } from '../store';
+import { inScope } from '../../domain';
 import { renewAtOf } from '../../token-timing';
 import { KeyedMutex } from './keyed-mutex';
 
@@ -44,13 +46,21 @@ export function createMemoryStore(clock: Clock): Store {
   return {
     kind: 'memory',
     mapTokens: {
-      async get(environment, id) {
+      async get(scope, id) {
         const row = mapTokens.get(id);
-        return row && row.environment === environment ? copy(row) : null;
+        return row && inScope(scope, row) ? copy(row) : null;
       },
-      async list(environment, { limit, offset, organizationId, failing }) {
+      async getMany(scope, ids) {
+        const found = new Map<number, MapTokenRow>();
+        for (const id of ids) {
+          const row = mapTokens.get(id);
+          if (row && inScope(scope, row)) found.set(id, copy(row));
+        }
+        return found;
+      },
+      async list(scope, { limit, offset, organizationId, failing }) {
         const matching = [...mapTokens.values()]
-          .filter((row) => row.environment === environment && (organizationId === null || row.organizationId === organizationId))
+          .filter((row) => inScope(scope, row) && (organizationId === null || row.organizationId === organizationId))
           .filter((row) => !failing || row.lastRefreshError !== null)
           .sort((a, b) => a.id - b.id);
         return { rows: matching.slice(offset, offset + limit).map(copy), total: matching.length };
@@ -69,8 +79,7 @@ export function createMemoryStore(clock: Clock): Store {
             row = {
               id: nextMapTokenId++,
               environment: ctx.environment,
-              ...write.fields,
-              authReferer: write.fields.authReferer ?? null,
+              ...storedFields(write.fields),
               ...tokenFields(write.fields.authType, write.token),
               forcedRenewalAt: null,
               version: 1,
@@ -78,17 +87,19 @@ export function createMemoryStore(clock: Clock): Store {
               updatedAt: now,
             };
           } else {
-            const old = mapTokens.get(write.id)!;
+            // checked above: every updated row is there, at its expected version
+            const old = mapTokens.get(write.id) as MapTokenRow;
             const token = write.token === undefined ? {} : tokenFields(write.fields.authType, write.token);
-            row = { ...old, ...write.fields, authReferer: write.fields.authReferer ?? null, ...token, version: old.version + 1, updatedAt: now };
+            row = { ...old, ...storedFields(write.fields), ...token, version: old.version + 1, updatedAt: now };
           }
           mapTokens.set(row.id, row);
           record(ctx, write.kind, 'map_token', row.id);
           return copy(row);
         });
       },
-      async delete(environment, id, ctx) {
-        if (mapTokens.get(id)?.environment !== environment) return false;
+      async delete(scope, id, ctx) {
+        const row = mapTokens.get(id);
+        if (!row || !inScope(scope, row)) return false;
         mapTokens.delete(id);
         record(ctx, 'delete', 'map_token', id);
         return true;
@@ -97,9 +108,15 @@ export function createMemoryStore(clock: Clock): Store {
         let replaced = 0;
         for (const row of mapTokens.values()) {
           const secret = row.authSecretEnc === null ? null : reseal(row.authSecretEnc);
-          if (secret !== null) (row.authSecretEnc = secret), replaced++;
+          if (secret !== null) {
+            row.authSecretEnc = secret;
+            replaced++;
+          }
           const token = row.token === null ? null : reseal(row.token.tokenEnc);
-          if (token !== null) (row.token!.tokenEnc = token), replaced++;
+          if (row.token !== null && token !== null) {
+            row.token.tokenEnc = token;
+            replaced++;
+          }
         }
         return replaced;
       },
@@ -119,7 +136,7 @@ export function createMemoryStore(clock: Clock): Store {
       async due(now, limit) {
         return [...mapTokens.values()]
           .filter((row) => row.renewAt !== null && row.renewAt <= now)
-          .sort((a, b) => a.renewAt! - b.renewAt!)
+          .sort((a, b) => (a.renewAt ?? 0) - (b.renewAt ?? 0))
           .slice(0, limit)
           .map((row) => ({ id: row.id, environment: row.environment }));
       },

@@ -1,8 +1,9 @@
-import { Clock } from '../../clock';
+import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { renewAtOf } from '../../token-timing';
-import { AuditContext, AuthType, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
-import { Database, Row } from './database';
+import type { Scope } from '../../domain';
+import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredMapTokenFields, StoredToken } from '../store';
+import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const COLUMNS =
@@ -12,19 +13,23 @@ const COLUMNS =
 const num = (value: unknown): number => Number(value);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-export function toMapTokenRow(row: Row): MapTokenRow {
+function toMapTokenRow(row: Row): MapTokenRow {
   const token: StoredToken | null =
     row.token_enc === null ? null : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
-  return {
-    id: num(row.id),
-    environment: row.environment,
+  // the columns of each auth type are kept consistent by the writes (services/write-planner.ts)
+  const fields = {
     organizationId: num(row.organization_id),
-    authType: row.auth_type as AuthType,
+    authType: row.auth_type,
     authKey: row.auth_key,
     authSecretEnc: row.auth_secret_enc,
     authTimeout: numOrNull(row.auth_timeout),
     authUrl: row.auth_url,
     authReferer: row.auth_referer ?? null,
+  } as StoredMapTokenFields;
+  return {
+    id: num(row.id),
+    environment: row.environment,
+    ...fields,
     token,
     version: num(row.version),
     createdAt: num(row.created_at),
@@ -43,17 +48,33 @@ const tokenColumns = (token: StoredToken | null) => [token?.tokenEnc ?? null, to
 /** Writing a token sets when it is due and forgets earlier refresh failures. */
 const TOKEN_SET = 'token_enc = ?, token_issued_at = ?, token_expires_at = ?, renew_at = ?, refresh_failures = 0, refresh_error_at = NULL, refresh_error_kind = NULL, refresh_error_message = NULL';
 
+/** The WHERE condition of a scope, and its parameters. */
+function scoped(scope: Scope): { where: string; params: (string | number)[] } {
+  return scope.organizationId === null
+    ? { where: 'environment = ?', params: [scope.environment] }
+    : { where: 'environment = ? AND organization_id = ?', params: [scope.environment, scope.organizationId] };
+}
+
 export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenStore {
   return {
-    async get(environment, id) {
-      const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id = ? AND environment = ?`, [id, environment]);
+    async get(scope, id) {
+      const { where, params } = scoped(scope);
+      const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id = ? AND ${where}`, [id, ...params]);
       return rows.length ? toMapTokenRow(rows[0]) : null;
     },
 
-    async list(environment, { limit, offset, organizationId, failing }) {
-      let where = organizationId === null ? 'environment = ?' : 'environment = ? AND organization_id = ?';
+    async getMany(scope, ids) {
+      if (!ids.length) return new Map();
+      const { where, params } = scoped(scope);
+      const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id IN (?) AND ${where}`, [ids, ...params]);
+      return new Map(rows.map((row) => [num(row.id), toMapTokenRow(row)]));
+    },
+
+    async list(scope, { limit, offset, organizationId, failing }) {
+      const inScope = scoped(scope);
+      let where = organizationId === null ? inScope.where : `${inScope.where} AND organization_id = ?`;
       if (failing) where += ' AND refresh_error_at IS NOT NULL';
-      const params = organizationId === null ? [environment] : [environment, organizationId];
+      const params = organizationId === null ? inScope.params : [...inScope.params, organizationId];
       const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [...params, limit, offset]);
       const [count] = await db.rows(`SELECT COUNT(*) AS total FROM map_tokens WHERE ${where}`, params);
       return { rows: rows.map(toMapTokenRow), total: num(count.total) };
@@ -100,13 +121,15 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
         }
         const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id IN (?)`, [ids], conn);
         const byId = new Map(rows.map((row) => [num(row.id), toMapTokenRow(row)]));
-        return ids.map((id) => byId.get(id)!);
+        // every id was written just now in this transaction
+        return ids.map((id) => byId.get(id) as MapTokenRow);
       });
     },
 
-    async delete(environment, id, audit) {
+    async delete(scope, id, audit) {
+      const { where, params } = scoped(scope);
       return db.transaction(async (conn) => {
-        const result = await db.execute('DELETE FROM map_tokens WHERE id = ? AND environment = ?', [id, environment], conn);
+        const result = await db.execute(`DELETE FROM map_tokens WHERE id = ? AND ${where}`, [id, ...params], conn);
         if (result.affectedRows !== 1) return false;
         await insertAudit(db, conn, audit, 'delete', 'map_token', id, clock.now());
         return true;
