@@ -61,7 +61,11 @@ export function errorHandler(logger: Logger) {
   };
 }
 
-/** Only what helps an operator: the class, a code, and a message that holds no values. */
+/**
+ * What the error-level log line of a 5xx keeps of the error: its class, code, message and stack, for the
+ * operator only (the caller gets the envelope). No secret can be in it: secrets reach the store sealed,
+ * queries are parameterised, and ArcGIS's messages are quoted with the secret cut out.
+ */
 function safeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { type: typeof error };
   return { type: error.name, message: error.message, code: (error as { code?: unknown }).code, stack: error.stack };

@@ -58,7 +58,6 @@ function publicOperation(tag: string, operationId: string, summary: string, resp
 export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: number }): object {
   const files = validator.schemas;
   const schemas = componentSchemas(files);
-  schemas.MapTokenPutRequest = { ...schemas.MapTokenPutRequest, maxItems: options.maxBatch };
   const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
   const mapTokenID = parameterRef('mapTokenID');
   const envelope = schemaRef('MapTokenEnvelope');

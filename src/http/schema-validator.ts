@@ -103,5 +103,5 @@ const escape = (name: string) => name.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function prefix(pointer: string, where: Location): string {
   if (where === 'body') return pointer === '' ? '/' : pointer;
-  return `${where}${pointer === '' ? '' : pointer.replace(/^\//, '/')}`;
+  return `${where}${pointer}`;
 }
