@@ -142,31 +142,27 @@ export class ArcgisClient {
    * body, and with it the client secret.
    */
   private transportFailure(err: unknown, authURL: string): Attempt {
-    const code = axios.isAxiosError(err) && typeof err.code === 'string' ? err.code : undefined;
-    const message = err instanceof Error ? err.message : '';
-    if (axios.isCancel(err) || (code !== undefined && TIMEOUT_CODES.has(code))) {
+    const { kind, code } = classifyTransportFailure(err);
+    if (kind === 'timeout') {
       return {
         error: new UpstreamTimeoutError(`ArcGIS did not answer within ${this.timeoutMs} ms`),
         outcome: 'timeout',
         retryable: false,
       };
     }
-    if (message.includes('maxContentLength')) {
+    if (kind === 'too-large') {
       return {
         error: new UpstreamError(`ArcGIS's answer was larger than ${formatBytes(this.maxBodyBytes)}; refused`),
         outcome: 'error',
         retryable: false,
       };
     }
-    const networkCode = code !== undefined && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'network error';
-    const retryable =
-      (code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) || message.includes('socket hang up');
-    const cause = Object.assign(new Error(`ArcGIS call failed: ${networkCode}`), { code: networkCode });
+    const cause = Object.assign(new Error(`ArcGIS call failed: ${code}`), { code });
     const origin = parseUrl(authURL)?.origin ?? 'the token URL';
     return {
-      error: new UpstreamError(`Could not reach ArcGIS at ${origin} (${networkCode})`, { cause }),
+      error: new UpstreamError(`Could not reach ArcGIS at ${origin} (${code})`, { cause }),
       outcome: 'error',
-      retryable,
+      retryable: kind === 'reset',
     };
   }
 
@@ -177,6 +173,24 @@ export class ArcgisClient {
       // A failing metrics hook must not turn a token into an error.
     }
   }
+}
+
+/**
+ * What a failed HTTP attempt (no answer read) was: too slow, too large, a connection that was reset or
+ * refused (worth one retry), or any other network failure. `code` is safe to show: an error code, never
+ * a message that could quote the request.
+ */
+export function classifyTransportFailure(err: unknown): {
+  kind: 'timeout' | 'too-large' | 'reset' | 'network';
+  code: string;
+} {
+  const code = axios.isAxiosError(err) && typeof err.code === 'string' ? err.code : undefined;
+  const message = err instanceof Error ? err.message : '';
+  const shown = code !== undefined && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'network error';
+  if (axios.isCancel(err) || (code !== undefined && TIMEOUT_CODES.has(code))) return { kind: 'timeout', code: shown };
+  if (message.includes('maxContentLength')) return { kind: 'too-large', code: shown };
+  const reset = (code !== undefined && RETRYABLE_NETWORK_CODES.has(code)) || message.includes('socket hang up');
+  return { kind: reset ? 'reset' : 'network', code: shown };
 }
 
 function parseUrl(url: string): URL | undefined {
