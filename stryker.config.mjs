@@ -1,14 +1,17 @@
 // Mutation testing (npm run test:mutation); see README "Tests". Slow: not part of `npm test` or CI.
 // One file alone: npm run test:mutation -- --mutate src/arcgis/auth-url-allowlist.ts
 
-/** The files under mutation. Adding one is one line here. */
-const MUTATED = [
-  'src/arcgis/arcgis-client.ts',
-  'src/arcgis/auth-url-allowlist.ts',
-  'src/crypto/*.ts',
-  'src/http/authenticate.ts',
-  'src/http/atr-headers.ts',
-  // 'src/services/token-broker.ts',
+/**
+ * What is mutated, and the test files that pin its rules (jest globs from the project root). Adding a
+ * file is one line here. `mysql: true` for tests that need the MySQL server (they run its check first).
+ */
+const TARGETS = [
+  { mutate: 'src/arcgis/arcgis-client.ts', tests: ['test/unit/arcgis-client-rules.test.ts', 'test/integration/arcgis-client*.test.ts'] },
+  { mutate: 'src/arcgis/auth-url-allowlist.ts', tests: ['test/unit/auth-url-allowlist*.test.ts', 'test/unit/config.test.ts'] },
+  { mutate: 'src/crypto/*.ts', tests: ['test/unit/secret-box.test.ts', 'test/unit/crypto-rules.test.ts'] },
+  { mutate: 'src/http/authenticate.ts', tests: ['test/unit/request-caller-rules.test.ts'] },
+  { mutate: 'src/http/atr-headers.ts', tests: ['test/unit/request-caller-rules.test.ts'] },
+  // { mutate: 'src/services/token-broker.ts', tests: ['test/e2e/token-*.test.ts'], mysql: true },
 ];
 
 export default {
@@ -17,23 +20,23 @@ export default {
   jest: {
     projectType: 'custom',
     configFile: 'jest.config.js',
-    // Only the tests that import a mutated file run (jest --findRelatedTests, which follows imports
-    // through src/ because src/ is one of jest's roots).
+    // Of the test files below, only those that import a mutated file run (jest --findRelatedTests,
+    // which follows imports through src/ because src/ is one of jest's roots).
     enableFindRelatedTests: true,
-    // The unit tests and the ArcGIS client's tests against its local stand-in pin these files'
-    // rules; the HTTP suites go through them too but would take hours per file on two cores.
     config: {
-      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/integration/arcgis-client*.test.ts'],
-      maxWorkers: 1,
+      testMatch: [...new Set(TARGETS.flatMap((target) => target.tests.map((glob) => `<rootDir>/${glob}`)))],
+      // The MySQL check of `npm test`, only when a listed test needs MySQL.
+      ...(TARGETS.some((target) => target.mysql) ? {} : { globalSetup: null }),
     },
   },
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   // Each mutant runs only the tests that executed its code during the first run.
   coverageAnalysis: 'perTest',
+  // One test runner and one type checker: usable on a busy two-core machine.
   concurrency: 2,
-  mutate: MUTATED,
-  // Test timeouts (a mutant that hangs a test) count as killed; leave room for a busy machine.
+  mutate: TARGETS.map((target) => target.mutate),
+  // A mutant that makes a test hang counts as killed once this much longer than the first run.
   timeoutMS: 20000,
   timeoutFactor: 2,
   reporters: ['clear-text', 'progress', 'html'],
