@@ -117,6 +117,23 @@ describe('authenticate names the caller in the audit trail', () => {
     expect(res.body.principal).toMatchObject({ kind: 'client', id: client.clientId, role: 'admin' });
   });
 
+  it('a request source of only non-breaking spaces counts as none, and they are trimmed from a real one', async () => {
+    // HTTP strips spaces and tabs around a header value; other white space reaches the app.
+    const blank = await request(appFor('admin'))
+      .get('/probe')
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', adminKey)
+      .set('atr-request-source', '\u00a0\u00a0');
+    const padded = await request(appFor('admin'))
+      .get('/probe')
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', adminKey)
+      .set('atr-request-source', '\u00a0kiosk\u00a0');
+
+    expect(blank.body.ctx.actor).toBe(`key:${await keyIdOf(adminKey)}`);
+    expect(padded.body.ctx.actor).toBe('kiosk');
+  });
+
   it('an atr-request-source wins over the key id', async () => {
     const res = await request(appFor('admin'))
       .get('/probe')
