@@ -201,7 +201,7 @@ describe('the token fields', () => {
     [0.5, 0.5],
     [7200, 7200],
     ['3600', 3600],
-    ['90.5', 90.5],
+    ['90.25', 90.25],
   ])('expires_in %j is a lifetime of %d seconds', async (expiresIn, seconds) => {
     arcgis.fallback = tokenAnswer(200, expiresIn);
 
@@ -348,6 +348,7 @@ describe('non-JSON answers', () => {
   it.each<[string, Answer, string]>([
     ['plain text', { status: 200, body: 'Service unavailable', contentType: 'text/plain' }, 'a non-JSON body'],
     ['an HTML content type', { status: 200, body: 'Service unavailable', contentType: 'text/html' }, 'a non-JSON (HTML) body'],
+    ['text with a "<" inside', { status: 200, body: 'a < b', contentType: 'text/plain' }, 'a non-JSON body'],
     ['markup sent as text', { status: 200, body: ' \n<p>Service unavailable</p>', contentType: 'text/plain' }, 'a non-JSON (HTML) body'],
     ['truncated JSON', { status: 200, body: '{"access_token":"t', contentType: 'application/json' }, 'a non-JSON body'],
   ])('%s: refused without quoting the body', async (_what, answer, kind) => {
