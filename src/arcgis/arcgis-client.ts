@@ -201,12 +201,7 @@ export function classifyTransportFailure(err: unknown): {
 }
 
 function parseUrl(url: string): URL | undefined {
-  try {
-    return new URL(url);
-    // Stryker disable next-line BlockStatement: equivalent; an empty catch returns undefined as well
-  } catch {
-    return undefined;
-  }
+  return URL.canParse(url) ? new URL(url) : undefined;
 }
 
 function formatBytes(bytes: number): string {
@@ -272,14 +267,15 @@ function cleanMessage(error: Record<string, unknown>, secret: string): string {
   return message.trim().slice(0, MAX_MESSAGE_CHARS);
 }
 
+// Stryker disable BlockStatement: equivalent; an emptied catch block returns undefined as well
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
-    // Stryker disable next-line BlockStatement: equivalent; an empty catch returns undefined as well
   } catch {
     return undefined;
   }
 }
+// Stryker restore BlockStatement
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
