@@ -128,7 +128,7 @@ export class ArcgisClient {
       });
       result = readAnswer(
         response.status,
-        // Stryker disable next-line StringLiteral: equivalent unless the stand-in text contained "html"
+        // Stryker disable next-line StringLiteral: equivalent; any fallback text without "html" reads the same
         String(response.headers['content-type'] ?? ''),
         // Stryker disable next-line StringLiteral: unreachable; responseType text always gives a string
         typeof response.data === 'string' ? response.data : '',
@@ -191,7 +191,7 @@ export function classifyTransportFailure(err: unknown): {
 } {
   // Stryker disable next-line ConditionalExpression: equivalent; an AxiosError's code is a string or undefined
   const code = axios.isAxiosError(err) && typeof err.code === 'string' ? err.code : undefined;
-  // Stryker disable next-line StringLiteral: equivalent unless the text named maxContentLength or a hang-up
+  // Stryker disable next-line StringLiteral: equivalent; any fallback text not naming maxContentLength or a hang-up reads the same
   const message = err instanceof Error ? err.message : '';
   const shown = code !== undefined && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : 'network error';
   if (axios.isCancel(err) || (code !== undefined && TIMEOUT_CODES.has(code))) return { kind: 'timeout', code: shown };
@@ -227,7 +227,7 @@ function readAnswer(status: number, contentType: string, text: string, secret: s
   }
   if (isRecord(json) && isRecord(json.error)) {
     const code = Number(json.error.code);
-    // Stryker disable next-line StringLiteral: equivalent unless the text were an OAuth error name
+    // Stryker disable next-line StringLiteral: equivalent; any fallback text that is no OAuth error name reads the same
     const name = typeof json.error.error === 'string' ? json.error.error : '';
     const arcgisMessage = cleanMessage(json.error, secret);
     if (REJECTION_CODES.has(code) || REJECTION_ERRORS.has(name)) {
