@@ -237,8 +237,8 @@ function readAnswer(status: number, contentType: string, text: string, secret: s
     return fail(`ArcGIS answered with an error${codeText}: ${arcgisMessage}`, serverFault);
   }
   if (serverFault) return fail(`ArcGIS answered HTTP ${status}`, true);
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent; no final status is below 200, and 300 is a redirect above
-  if (status < 200 || status >= 300) return fail(`ArcGIS answered HTTP ${status} without a token`);
+  // 3xx and 5xx were answered above; what is left is 2xx or 4xx (Node hands over no final status below 200).
+  if (status >= 400) return fail(`ArcGIS answered HTTP ${status} without a token`);
   const token = readToken(json);
   return token ? { token } : fail('ArcGIS answered without an access_token and a positive expires_in');
 }
