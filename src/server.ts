@@ -47,7 +47,6 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info({ port, host: config.host, store: store.kind, refreshAhead: config.refreshAhead }, `map-token-proxy listening on http://${config.host}:${port}`);
-  logger.flush();
   services.scheduler?.start();
 
   let stopping = false;
