@@ -113,6 +113,8 @@ async function main(): Promise<void> {
     const tokenRead = await measure(load(service.url + readPath, ctx.readerHeaders, service.pid));
     log('measuring the bare Express route');
     const bareExpress = await measureBare('bare-express', 'bench/bare-express.js', body, readPath, ctx, load);
+    log("measuring an Express route on Esri's ApplicationCredentialsManager");
+    const esriHelper = await measureEsriHelper(readPath, ctx, load);
     log('measuring the bare node:http server');
     const bareNode = await measureBare('bare-node', 'bench/bare-node.js', body, readPath, ctx, load);
 
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
       settings,
       tokenRead: { name: 'token read (cache hit, all middleware)', result: tokenRead },
       bareExpress: { name: 'bare Express 5 route, same JSON', result: bareExpress },
+      esriHelper: { name: "Express route on Esri's ApplicationCredentialsManager.getToken()", result: esriHelper },
       bareNode: { name: 'bare node:http, same JSON', result: bareNode },
       soak: { name: `token read, ${settings.soakSeconds} s soak`, result: soak },
       storms,
@@ -188,6 +191,23 @@ async function measureBare(name: string, script: string, body: string, path: str
   try {
     const answer = await readOnce(child.url + path, {});
     if (answer !== body) throw new Error(`${name} does not answer the token read's body`);
+    return await measure({ ...load(child.url + path), serverPid: child.pid });
+  } finally {
+    await child.stop();
+  }
+}
+
+/**
+ * The peer a user would otherwise write: an Express route on @esri/arcgis-rest-request's
+ * ApplicationCredentialsManager, getting its token from the same ArcGIS stand-in (fetched once, then
+ * served from the helper's memory, as the token read serves its cache).
+ */
+async function measureEsriHelper(path: string, ctx: Context, load: (url: string) => LoadOptions) {
+  const env = { PATH: ctx.serviceEnv.PATH, BENCH_PORTAL: `${ctx.arcgis.origin}/sharing/rest`, PORT: '0', HOST: '127.0.0.1' };
+  const child = await startChild({ name: 'esri-helper', script: 'bench/esri-express.js', env, cwd: ctx.cwd });
+  try {
+    const answer = JSON.parse(await readOnce(child.url + path, {})) as { token?: unknown };
+    if (typeof answer.token !== 'string' || !answer.token.startsWith('bench-')) throw new Error('the Esri helper route did not answer a token from the stand-in');
     return await measure({ ...load(child.url + path), serverPid: child.pid });
   } finally {
     await child.stop();

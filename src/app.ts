@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { Express } from 'express';
 import helmet from 'helmet';
 import { Config } from './config';
@@ -5,14 +6,15 @@ import { Logger } from './logger';
 import { Metrics } from './metrics';
 import { Services } from './services/services';
 import { errorHandler, notFound } from './http/error-handler';
-import { observeRequests } from './http/observability';
+import { hotTokenRead } from './http/hot-token-read';
+import { observeRequests, requestObserver } from './http/observability';
 import { requestId } from './http/request-context';
 import { buildOpenApi } from './http/openapi';
 import { adminMapTokensRouter } from './http/routes/admin-map-tokens';
 import { authRouter } from './http/routes/auth';
 import { docsRouter } from './http/routes/docs';
 import { opsRouter } from './http/routes/ops';
-import { tokenReadRouter } from './http/routes/token-read';
+import { tokenReadCors, tokenReadRouter } from './http/routes/token-read';
 import { SchemaValidator } from './http/schema-validator';
 
 export interface AppDeps {
@@ -33,9 +35,11 @@ export function createApp({ config, services, logger, metrics, validator = new S
   // API answers are not cached by validators: the token read is no-store, and hashing every body costs
   app.set('etag', false);
 
+  const observe = requestObserver(logger, metrics);
+  const securityHeaders = helmet();
   app.use(requestId);
-  app.use(observeRequests(logger, metrics));
-  app.use(helmet());
+  app.use(observeRequests(observe));
+  app.use(securityHeaders);
 
   // the floor-rendering clients' hot path first, so it passes the fewest routers
   app.use('/api/v1/map-tokens', tokenReadRouter(services.mapTokens, services.access, validator, config.corsAllowedOrigins));
@@ -46,5 +50,21 @@ export function createApp({ config, services, logger, metrics, validator = new S
 
   app.use(notFound);
   app.use(errorHandler(logger));
+
+  const { mapTokens, access } = services;
+  const cors = tokenReadCors(config.corsAllowedOrigins);
+  inFront(app, hotTokenRead({ mapTokens, access, validator, logger, observe, securityHeaders, cors, allowedOrigins: config.corsAllowedOrigins }));
   return app;
+}
+
+/**
+ * Puts `first` in front of Express: a request it takes never reaches Express's router. app(req, res),
+ * which app.listen() and supertest call for every request, hands each one to app.handle.
+ */
+function inFront(app: Express, first: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+  const internals = app as unknown as { handle(req: IncomingMessage, res: ServerResponse, done?: unknown): void };
+  const handle = internals.handle.bind(app);
+  internals.handle = (req, res, done) => {
+    if (!first(req, res)) handle(req, res, done);
+  };
 }

@@ -1,4 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { NextFunction, Request, Response } from 'express';
+import { RequestContext } from '../services/principal';
 import { SchemaValidator } from './schema-validator';
 
 interface AtrHeaders {
@@ -7,17 +9,22 @@ interface AtrHeaders {
   'atr-request-source'?: string;
 }
 
-/** Checks the atr-* headers against schemas/atr-headers.json and records the request's context. */
+/** The request's context from its atr-* headers, checked against schemas/atr-headers.json (400 otherwise). */
+export function requestContext(validator: SchemaValidator, incoming: IncomingHttpHeaders, requestId: string): RequestContext {
+  const headers = validator.check<AtrHeaders>('atr-headers.json', incoming, 'header');
+  const source = headers['atr-request-source']?.trim();
+  return {
+    environment: headers['atr-environment-id'],
+    requestId,
+    actor: source ? source : null,
+    partnerId: headers['atr-partner-id'] ? headers['atr-partner-id'] : null,
+  };
+}
+
+/** Checks the atr-* headers and records the request's context. */
 export function atrHeaders(validator: SchemaValidator) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    const headers = validator.check<AtrHeaders>('atr-headers.json', req.headers, 'header');
-    const source = headers['atr-request-source']?.trim();
-    req.ctx = {
-      environment: headers['atr-environment-id'],
-      requestId: req.requestId,
-      actor: source ? source : null,
-      partnerId: headers['atr-partner-id'] ? headers['atr-partner-id'] : null,
-    };
+    req.ctx = requestContext(validator, req.headers, req.requestId);
     next();
   };
 }

@@ -1,20 +1,26 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
+import type { Principal, Role } from '../domain';
 import { type AccessService, requireRole } from '../services/access-service';
-import type { Role } from '../domain';
+import type { RequestContext } from '../services/principal';
 
-/** Resolves the caller from atr-subscription-key or Authorization: Bearer, then checks the role. */
+/** The caller, from atr-subscription-key or Authorization: Bearer; names the actor in `ctx` when atr-request-source did not. */
+export async function authenticateCaller(access: AccessService, headers: IncomingHttpHeaders, ctx: RequestContext): Promise<Principal> {
+  const key = headers['atr-subscription-key'];
+  const principal = await access.authenticate(ctx.environment, {
+    subscriptionKey: typeof key === 'string' ? key : undefined,
+    authorization: headers.authorization,
+  });
+  // the audit trail always names someone: atr-request-source, else the client id, else the key's id
+  if (ctx.actor === null) ctx.actor = principal.kind === 'client' ? principal.id : `key:${principal.id}`;
+  return principal;
+}
+
+/** Resolves the caller and checks the role (after atrHeaders). */
 export function authenticate(access: AccessService, role: Role) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    const environment = req.ctx!.environment;
-    const key = req.headers['atr-subscription-key'];
-    const principal = await access.authenticate(environment, {
-      subscriptionKey: typeof key === 'string' ? key : undefined,
-      authorization: req.headers.authorization,
-    });
-    req.principal = principal;
-    // the audit trail always names someone: atr-request-source, else the client id, else the key's id
-    if (req.ctx!.actor === null) req.ctx!.actor = principal.kind === 'client' ? principal.id : `key:${principal.id}`;
-    requireRole(principal, role);
+    req.principal = await authenticateCaller(access, req.headers, req.ctx!);
+    requireRole(req.principal, role);
     next();
   };
 }

@@ -40,23 +40,36 @@ export function errorBody(error: ApiError, requestId: string): ErrorBody {
 }
 
 /**
- * The one error middleware: ApiErrors become the {msg, requestId, code, details?} envelope; anything
- * else is a 500 whose cause is logged (at error level, with the request id) but never answered.
+ * What the caller is told about `error`: ApiErrors as they are; anything else is a 500 whose cause is
+ * logged (at error level, with the request id) but never answered. 5xx are logged at error level.
  */
+export function apiErrorOf(error: unknown, requestId: string, logger: Logger): ApiError {
+  const apiError = error instanceof ApiError ? error : fromFrameworkError(error);
+  if (!apiError) {
+    logger.error({ requestId, err: safeError(error) }, 'unexpected error');
+    return new ApiError(500, 'InternalError', 'Something went wrong on our side; the request id identifies it in the logs.');
+  }
+  if (apiError.status >= 500) {
+    logger.error({ requestId, status: apiError.status, code: apiError.code, msg: apiError.message, cause: causeCode(apiError) }, 'request failed');
+  }
+  return apiError;
+}
+
+/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 503. */
+export function errorHeaders(apiError: ApiError): [string, string][] {
+  if (apiError.status === 405 && (apiError as MethodNotAllowed).allow) return [['Allow', (apiError as MethodNotAllowed).allow]];
+  if (apiError.status === 503) return [['Retry-After', '5']];
+  return [];
+}
+
+/** The one error middleware: errors become the {msg, requestId, code, details?} envelope. */
 export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
     const requestId = req.requestId;
-    let apiError = error instanceof ApiError ? error : fromFrameworkError(error);
-    if (!apiError) {
-      logger.error({ requestId, err: safeError(error) }, 'unexpected error');
-      apiError = new ApiError(500, 'InternalError', 'Something went wrong on our side; the request id identifies it in the logs.');
-    } else if (apiError.status >= 500) {
-      logger.error({ requestId, status: apiError.status, code: apiError.code, msg: apiError.message, cause: causeCode(apiError) }, 'request failed');
-    }
+    const apiError = apiErrorOf(error, requestId, logger);
     res.locals.errorCode = apiError.code;
-    if (apiError.status === 405 && (apiError as MethodNotAllowed).allow) res.setHeader('Allow', (apiError as MethodNotAllowed).allow);
-    if (apiError.status === 503) res.setHeader('Retry-After', '5');
+    for (const [name, value] of errorHeaders(apiError)) res.setHeader(name, value);
     res.status(apiError.status).json(errorBody(apiError, requestId));
   };
 }

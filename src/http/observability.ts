@@ -1,6 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NextFunction, Request, Response } from 'express';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
+import { Principal, RequestContext } from '../services/principal';
 
 /**
  * Records the matched route pattern (never the raw path, which holds ids) for logs and metric labels.
@@ -16,13 +18,28 @@ export function routeLabel(res: Response): string {
   return (res.locals.route as string | undefined) ?? 'unmatched';
 }
 
+/** What a request's log line says beyond its method and status, read once it is answered. */
+export interface RequestFacts {
+  requestId: string;
+  path: string;
+  /** The route pattern, never the raw path. */
+  route: string;
+  ctx?: RequestContext;
+  principal?: Principal;
+  errorCode?: string;
+}
+
+/** Records one request's metrics and its log line when it is answered, or when its client goes away first. */
+export type ObserveRequest = (req: IncomingMessage, res: ServerResponse, facts: () => RequestFacts) => void;
+
 /**
  * One listener per request does both jobs: the request's metrics and its one JSON log line (method,
  * route, status, duration, environment, actor, request id). This replaces pino-http, which builds a
  * child logger and two listeners for every request: on the token read that was a measured share of the
- * CPU time (see bench/results.md) for the same line.
+ * CPU time (see bench/results.md) for the same line. Express routes and the token read in front of
+ * Express (hot-token-read.ts) share one observer.
  */
-export function observeRequests(logger: Logger, metrics: Metrics) {
+export function requestObserver(logger: Logger, metrics: Metrics): ObserveRequest {
   // label children, looked up once per route, method and status instead of hashed on every request
   const counters = new Map<string, { inc(): void }>();
   const timers = new Map<string, { observe(value: number): void }>();
@@ -38,35 +55,50 @@ export function observeRequests(logger: Logger, metrics: Metrics) {
     if (!child) timers.set(id, (child = metrics.httpDuration.labels(route, method)));
     return child;
   };
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req, res, facts) => {
     const started = process.hrtime.bigint();
+    const method = req.method ?? '';
     const done = (aborted: boolean) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeLabel(res);
+      const { requestId, path, route, ctx, principal, errorCode } = facts();
       const status = aborted && !res.headersSent ? 499 : res.statusCode;
-      counter(route, req.method, String(status)).inc();
-      timer(route, req.method).observe(seconds);
+      counter(route, method, String(status)).inc();
+      timer(route, method).observe(seconds);
       if (!logger.isLevelEnabled(status >= 500 ? 'error' : 'info')) return;
       const line = {
-        requestId: req.requestId,
-        method: req.method,
-        // the full path as requested, without the query: routers make req.path relative to their mount point
-        path: req.originalUrl.split('?')[0],
+        requestId,
+        method,
+        path,
         route,
         status,
         durationMs: Math.round(seconds * 1e6) / 1e3,
-        environment: req.ctx?.environment,
-        actor: req.ctx?.actor ?? undefined,
-        partnerId: req.ctx?.partnerId ?? undefined,
-        principal: req.principal?.id,
-        errorCode: res.locals.errorCode as string | undefined,
+        environment: ctx?.environment,
+        actor: ctx?.actor ?? undefined,
+        partnerId: ctx?.partnerId ?? undefined,
+        principal: principal?.id,
+        errorCode,
       };
-      const message = `${req.method} ${route} ${status}${aborted ? ' (client went away)' : ''}`;
+      const message = `${method} ${route} ${status}${aborted ? ' (client went away)' : ''}`;
       if (status >= 500) logger.error(line, message);
       else logger.info(line, message);
     };
     res.once('finish', () => done(false));
     res.once('close', () => res.writableFinished || done(true));
+  };
+}
+
+/** The observer as the first middleware of every Express route. */
+export function observeRequests(observe: ObserveRequest) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    observe(req, res, () => ({
+      requestId: req.requestId,
+      // the full path as requested, without the query: routers make req.path relative to their mount point
+      path: req.originalUrl.split('?')[0] ?? '',
+      route: routeLabel(res),
+      ctx: req.ctx,
+      principal: req.principal,
+      errorCode: res.locals.errorCode as string | undefined,
+    }));
     next();
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { NextFunction, Request, Response } from 'express';
 import { Principal, RequestContext } from '../services/principal';
 
@@ -15,10 +16,15 @@ declare global {
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
+/** A request's id: the caller's x-request-id when it is safe, else a new one. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const incoming = headers['x-request-id'];
+  return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /** Every request gets an id (a caller's safe x-request-id is reused), echoed in x-request-id. */
 export function requestId(req: Request, res: Response, next: NextFunction): void {
-  const incoming = req.headers['x-request-id'];
-  req.requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  req.requestId = requestIdOf(req.headers);
   res.setHeader('x-request-id', req.requestId);
   next();
 }

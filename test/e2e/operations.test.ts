@@ -198,3 +198,34 @@ describe('graceful shutdown', () => {
     expect(server.output()).toContain('shutting down');
   });
 });
+
+describe('log output of the process', () => {
+  const setup = useDatabaseAndArcgis();
+
+  /** Resolves once `text` is in the server's output; fails after `withinMs`. */
+  async function waitForOutput(server: { output(): string }, text: string, withinMs: number): Promise<void> {
+    const until = Date.now() + withinMs;
+    while (!server.output().includes(text)) {
+      if (Date.now() > until) throw new Error(`"${text}" not in the output after ${withinMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('writes request lines asynchronously, yet a quiet moment shows them at once and exit writes the rest', async () => {
+    const server = await startServer({
+      MYSQL_URL: setup.db.url,
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
+      AUTH_URL_ALLOWLIST: setup.fake.url,
+    });
+    try {
+      expect((await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'quiet-moment-line' } })).status).toBe(200);
+      await waitForOutput(server, 'quiet-moment-line', 10_000);
+      expect((await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'line-before-exit' } })).status).toBe(200);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+    expect(server.output()).toContain('line-before-exit');
+    expect(server.output()).toContain('"msg":"stopped"');
+  });
+});

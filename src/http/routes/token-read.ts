@@ -20,13 +20,7 @@ const REPORT_BODY_BYTES = 16 * 1024;
  */
 export function tokenReadRouter(mapTokens: MapTokenService, access: AccessService, validator: SchemaValidator, allowedOrigins: string[]): Router {
   const router = Router();
-  const corsPolicy = cors({
-    origin: allowedOrigins.length ? allowedOrigins : false,
-    methods: ['GET', 'POST'],
-    allowedHeaders: ['atr-environment-id', 'atr-subscription-key', 'atr-partner-id', 'atr-request-source', 'authorization', 'x-request-id', 'content-type'],
-    exposedHeaders: ['x-request-id'],
-    maxAge: 600,
-  });
+  const corsPolicy = tokenReadCors(allowedOrigins);
   // every method of the route (the preflight included) checks the path id first, before CORS
   router.param('mapTokenID', (_req, _res, next, raw: string) => {
     try {
@@ -44,6 +38,7 @@ export function tokenReadRouter(mapTokens: MapTokenService, access: AccessServic
       res.setHeader('Allow', 'GET, POST, OPTIONS');
       res.status(204).end();
     })
+    // the usual GET is answered in front of Express (../hot-token-read.ts); this one serves HEAD and other spellings of the path
     .get(corsPolicy, atrHeaders(validator), authenticate(access, 'reader'), async (req, res) => {
       const { ctx, principal } = contextOf(req);
       const body = await mapTokens.readToken(principal, ctx.environment, pathId(validator, req.params.mapTokenID));
@@ -60,4 +55,15 @@ export function tokenReadRouter(mapTokens: MapTokenService, access: AccessServic
     })
     .all(methodNotAllowed(['GET', 'POST', 'OPTIONS']));
   return router;
+}
+
+/** The token routes' CORS policy: the configured origins only, preflight included. Shared with ../hot-token-read.ts. */
+export function tokenReadCors(allowedOrigins: string[]) {
+  return cors({
+    origin: allowedOrigins.length ? allowedOrigins : false,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['atr-environment-id', 'atr-subscription-key', 'atr-partner-id', 'atr-request-source', 'authorization', 'x-request-id', 'content-type'],
+    exposedHeaders: ['x-request-id'],
+    maxAge: 600,
+  });
 }

@@ -1,0 +1,191 @@
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import express from 'express';
+import helmet from 'helmet';
+import request from 'supertest';
+import { StoreUnavailableError } from '../../src/errors';
+import { createHarness, Harness } from '../support/harness';
+
+/**
+ * The token read's GET is answered in front of Express (src/http/hot-token-read.ts). Nothing the read
+ * promises may differ from the router's answer: helmet's headers, CORS, Cache-Control, the error envelope,
+ * the log line and the metrics. The router still answers the other spellings of the path (a trailing
+ * slash), so each answer is compared with the router's answer to the same request.
+ */
+
+const ENV = 'hot-env';
+const ALLOWED = 'https://maps.example.com';
+
+let h: Harness;
+let reader: string;
+let id: number;
+
+beforeEach(async () => {
+  h = createHarness({ env: { CORS_ALLOWED_ORIGINS: ALLOWED } });
+  const admin = await h.key(ENV, 'admin');
+  reader = await h.key(ENV, 'reader');
+  const res = await request(h.app)
+    .put('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', admin)
+    .send([{ organization_ID: 1, authType: 'static', token: 'hot-static-token' }]);
+  expect(res.status).toBe(200);
+  id = res.body.result[0].mapTokenID;
+});
+afterEach(() => h.close());
+
+/** GET of the token read, through the hot path (`/token`) or through the router (`/token/`). */
+function get(path: string, headers: Record<string, string>) {
+  let req = request(h.app).get(path);
+  for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
+  return req;
+}
+
+/** Every header but Date, which moves with the clock. */
+function headersOf(res: request.Response): Record<string, string> {
+  const { date: _date, ...rest } = res.headers as Record<string, string>;
+  return rest;
+}
+
+describe('the token read in front of Express', () => {
+  it('never enters Express: its request keeps Node\'s own prototype, while other routes get Express\'s', async () => {
+    const seen: http.IncomingMessage[] = [];
+    const server = http.createServer(h.app);
+    server.on('request', (req: http.IncomingMessage) => seen.push(req));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const read = await fetch(`${base}/api/v1/map-tokens/${id}/token`, { headers: { 'atr-environment-id': ENV, 'atr-subscription-key': reader } });
+      expect(read.status).toBe(200);
+      expect(Object.getPrototypeOf(seen[0])).toBe(http.IncomingMessage.prototype);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(Object.getPrototypeOf(seen[1])).not.toBe(http.IncomingMessage.prototype);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('sends exactly the security headers helmet sends on another route, and no x-powered-by', async () => {
+    // what helmet() adds: a bare Express route with and without it
+    const plain = express();
+    plain.disable('x-powered-by');
+    plain.get('/', (_req, res) => res.end());
+    const helmeted = express();
+    helmeted.disable('x-powered-by');
+    helmeted.use(helmet());
+    helmeted.get('/', (_req, res) => res.end());
+    const without = headersOf(await request(plain).get('/'));
+    const helmetHeaders = Object.entries(headersOf(await request(helmeted).get('/'))).filter(([name]) => !(name in without));
+    expect(helmetHeaders.length).toBeGreaterThanOrEqual(10);
+
+    const hot = await get(`/api/v1/map-tokens/${id}/token`, { 'atr-environment-id': ENV, 'atr-subscription-key': reader });
+    const other = await request(h.app).get('/healthz');
+    expect(hot.status).toBe(200);
+    for (const [name, value] of helmetHeaders) {
+      expect([name, hot.headers[name]]).toEqual([name, value]);
+      expect([name, other.headers[name]]).toEqual([name, value]);
+    }
+    expect(hot.headers['x-powered-by']).toBeUndefined();
+  });
+
+  const cases: [string, (path: string) => request.Test][] = [
+    ['a reader key, no Origin', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader })],
+    ['an allowed Origin', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, origin: ALLOWED })],
+    ['an Origin not allowed', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, origin: 'https://evil.example.com' })],
+    ['atr-request-source and atr-partner-id', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-request-source': 'floor-app', 'atr-partner-id': '' })],
+    ['no atr-environment-id (400)', (path) => get(path, { 'atr-subscription-key': reader })],
+    ['an unknown key (401)', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': 'not-a-key' })],
+    ['a key of another environment (401)', (path) => get(path, { 'atr-environment-id': 'other-env', 'atr-subscription-key': reader, origin: ALLOWED })],
+  ];
+
+  it.each(cases)('with %s, answers exactly as the router does: status, body and every header', async (_name, send) => {
+    const hot = await send(`/api/v1/map-tokens/${id}/token`).set('x-request-id', 'same-request-id');
+    const routed = await send(`/api/v1/map-tokens/${id}/token/`).set('x-request-id', 'same-request-id');
+    expect(hot.status).toBe(routed.status);
+    expect(hot.text).toBe(routed.text);
+    expect(headersOf(hot)).toEqual(headersOf(routed));
+  });
+
+  it.each([['abc'], ['0'], ['2147483648'], ['99999']])('for the path id %s, answers exactly as the router does', async (pathId) => {
+    const headers = { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'x-request-id': 'same-request-id' };
+    const hot = await get(`/api/v1/map-tokens/${pathId}/token`, headers);
+    const routed = await get(`/api/v1/map-tokens/${pathId}/token/`, headers);
+    expect(hot.status).toBe(pathId === '99999' ? 404 : 400);
+    expect(hot.status).toBe(routed.status);
+    expect(hot.text).toBe(routed.text);
+    expect(headersOf(hot)).toEqual(headersOf(routed));
+  });
+
+  it('answers a store outage with 503 and Retry-After, as the router does, and logs it at error level', async () => {
+    h.store.keys.findByHash = async () => {
+      throw new StoreUnavailableError();
+    };
+    const headers = { 'atr-environment-id': ENV, 'atr-subscription-key': 'a-key-not-cached-yet', 'x-request-id': 'same-request-id' };
+    const hot = await get(`/api/v1/map-tokens/${id}/token`, headers);
+    const routed = await get(`/api/v1/map-tokens/${id}/token/`, headers);
+    expect(hot.status).toBe(503);
+    expect(hot.headers['retry-after']).toBe('5');
+    expect(hot.text).toBe(routed.text);
+    expect(headersOf(hot)).toEqual(headersOf(routed));
+    expect(h.logs.filter((line) => line.level === 'error' && line.status === 503 && line.path === `/api/v1/map-tokens/${id}/token`)).toHaveLength(1);
+  });
+
+  it('gives every request its complete log line, the same as the router\'s but for the path and duration', async () => {
+    for (const suffix of ['', '/']) {
+      await get(`/api/v1/map-tokens/${id}/token${suffix}`, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-request-source': 'floor-app', 'x-request-id': `ok${suffix}` });
+      await get(`/api/v1/map-tokens/${id}/token${suffix}`, { 'atr-environment-id': ENV, 'atr-subscription-key': 'not-a-key', 'x-request-id': `denied${suffix}` });
+    }
+    const line = (requestId: string) => {
+      const lines = h.logs.filter((l) => l.requestId === requestId);
+      expect(lines).toHaveLength(1);
+      const { time: _time, durationMs, path, ...rest } = lines[0];
+      expect(typeof durationMs).toBe('number');
+      return { rest, path };
+    };
+    const ok = line('ok');
+    expect(ok.path).toBe(`/api/v1/map-tokens/${id}/token`);
+    expect(ok.rest).toEqual({
+      level: 'info',
+      service: 'map-token-proxy',
+      requestId: 'ok',
+      method: 'GET',
+      route: '/api/v1/map-tokens/:mapTokenID/token',
+      status: 200,
+      environment: ENV,
+      actor: 'floor-app',
+      principal: expect.any(String),
+      msg: 'GET /api/v1/map-tokens/:mapTokenID/token 200',
+    });
+    expect(line('ok/').rest).toEqual({ ...ok.rest, requestId: 'ok/' });
+    const denied = line('denied');
+    expect(denied.rest).toMatchObject({ status: 401, errorCode: 'Unauthorized', environment: ENV, route: '/api/v1/map-tokens/:mapTokenID/token' });
+    expect(line('denied/').rest).toEqual({ ...denied.rest, requestId: 'denied/' });
+    expect(h.logText()).not.toContain(reader);
+  });
+
+  it('counts every request in the request metrics with its route, method and status', async () => {
+    for (let i = 0; i < 3; i++) await get(`/api/v1/map-tokens/${id}/token`, { 'atr-environment-id': ENV, 'atr-subscription-key': reader });
+    await get(`/api/v1/map-tokens/${id}/token`, { 'atr-environment-id': ENV, 'atr-subscription-key': 'not-a-key' });
+    const text = (await request(h.app).get('/metrics')).text;
+    const route = 'route="/api/v1/map-tokens/:mapTokenID/token",method="GET"';
+    expect(text).toContain(`mtp_http_requests_total{${route},status="200"} 3\n`);
+    expect(text).toContain(`mtp_http_requests_total{${route},status="401"} 1\n`);
+    expect(text).toContain(`mtp_http_request_duration_seconds_count{${route}} 4\n`);
+  });
+
+  it('leaves HEAD, the preflight and the rejected-token report to the router', async () => {
+    const head = await request(h.app).head(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
+    expect(head.status).toBe(200);
+    expect(head.headers['cache-control']).toBe('no-store');
+    const preflight = await request(h.app).options(`/api/v1/map-tokens/${id}/token`).set('Origin', ALLOWED).set('Access-Control-Request-Method', 'GET');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(ALLOWED);
+    const report = await request(h.app)
+      .post(`/api/v1/map-tokens/${id}/token`)
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', reader)
+      .send({ rejected: 'some-other-token' });
+    expect(report.status).toBe(200);
+    expect(report.body.token).toBe('hot-static-token');
+  });
+});
