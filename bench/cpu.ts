@@ -18,10 +18,10 @@ export interface MachineCpu {
 
 /** Busy and total CPU ticks of the whole machine since boot, from the first line of /proc/stat. */
 export function machineCpu(): MachineCpu {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
   const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = ticks.reduce((a, b) => a + b, 0);
-  const idle = ticks[3] + ticks[4]; // idle + iowait
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
   return { busy: total - idle, total };
 }
 
@@ -34,8 +34,9 @@ export function busyPercent(from: MachineCpu, to: MachineCpu): number {
 /** Connections the kernel dropped because a listen queue was full (TcpExt ListenOverflows). */
 export function listenOverflows(): number {
   const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((line) => line.startsWith('TcpExt:'));
-  if (lines.length < 2) return NaN;
-  const names = lines[0].split(/\s+/);
-  const values = lines[1].split(/\s+/);
+  const [header, counts] = lines;
+  if (header === undefined || counts === undefined) return NaN;
+  const names = header.split(/\s+/);
+  const values = counts.split(/\s+/);
   return Number(values[names.indexOf('ListenOverflows')]);
 }

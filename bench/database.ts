@@ -29,7 +29,7 @@ export class BenchDatabase {
 
   async version(): Promise<string> {
     const [rows] = await this.conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS version');
-    return String(rows[0].version);
+    return String(rows[0]?.version);
   }
 
   /** Makes the stored token of map token `id` expired, as if its lifetime had run out a second ago. */

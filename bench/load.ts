@@ -75,7 +75,7 @@ async function run(options: LoadOptions): Promise<LoadResult> {
     rps: result.requests.average,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
-    max: count ? sorted[count - 1] : NaN,
+    max: sorted[count - 1] ?? NaN,
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
@@ -83,13 +83,13 @@ async function run(options: LoadOptions): Promise<LoadResult> {
     serverCpuUsPerRequest: (serverCpu * 1e6) / count,
     serverCpuPercent: (100 * serverCpu) / seconds,
     machineBusyPercent: machineBusy,
-    loadAverage: loadavg()[0],
+    loadAverage: loadavg()[0] ?? NaN,
   };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
 }
 
 export interface StormResult {
@@ -120,7 +120,7 @@ export async function storm(baseUrls: string[], path: string, headers: Record<st
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
       req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
     });
-  const answers = await Promise.all(Array.from({ length: total }, (_, i) => one(baseUrls[i % baseUrls.length])));
+  const answers = await Promise.all(Array.from({ length: total }, (_, i) => one(baseUrls[i % baseUrls.length] ?? '')));
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   agent.destroy();
   for (const status of answers) statuses[status] = (statuses[status] ?? 0) + 1;

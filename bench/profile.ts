@@ -49,8 +49,9 @@ export function newestProfile(dir: string, notBeforeMs: number): string {
     .map((name) => join(dir, name))
     .filter((path) => statSync(path).mtimeMs >= notBeforeMs)
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!files.length) throw new Error(`no new .cpuprofile in ${dir}: did the profiled service exit cleanly?`);
-  return files[0];
+  const [newest] = files;
+  if (newest === undefined) throw new Error(`no new .cpuprofile in ${dir}: did the profiled service exit cleanly?`);
+  return newest;
 }
 
 /**
@@ -71,7 +72,7 @@ export function summariseProfile(file: string, window?: Window, topN = 25): Prof
     samples.forEach((id, i) => {
       at += deltas[i] ?? 0;
       if (window && (at < window.fromUs || at > window.toUs)) return;
-      selfUs.set(id, (selfUs.get(id) ?? 0) + (i + 1 < deltas.length ? deltas[i + 1] : mean));
+      selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i + 1] ?? mean));
     });
   } else {
     for (const node of profile.nodes) selfUs.set(node.id, (node.hitCount ?? 0) * 1000);
@@ -134,7 +135,7 @@ function areaOf(frame: CallFrame): string {
   if (!frame.url) return frame.functionName.startsWith('(') ? frame.functionName : '(native)';
   const path = shortUrl(frame.url);
   const pkg = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-  if (pkg) return pkg[1];
+  if (pkg?.[1]) return pkg[1];
   if (path.startsWith('node:')) return 'node internals';
   if (path.startsWith('dist/')) return path;
   return path;

@@ -24,7 +24,7 @@ export function describeMachine(databaseVersion: string, loadAtStart: number): M
     database: databaseVersion,
     date: new Date().toISOString(),
     loadAtStart,
-    loadAtEnd: os.loadavg()[0],
+    loadAtEnd: os.loadavg()[0] ?? NaN,
   };
 }
 
@@ -104,7 +104,7 @@ function memoryTrend(samples: number[]): { firstMb: number; lastMb: number; grow
   const mx = mean(xs);
   const my = mean(samples);
   const sxx = xs.reduce((sum, x) => sum + (x - mx) ** 2, 0);
-  const slope = sxx > 0 ? xs.reduce((sum, x, i) => sum + (x - mx) * (samples[i] - my), 0) / sxx : NaN;
+  const slope = sxx > 0 ? xs.reduce((sum, x, i) => sum + (x - mx) * ((samples[i] ?? my) - my), 0) / sxx : NaN;
   return { firstMb, lastMb, growthPct: (100 * (lastMb - firstMb)) / firstMb, slopeMbPerMinute: slope * 60 };
 }
 

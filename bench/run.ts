@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     rolloverConnections: ROLLOVER_CONNECTIONS,
   };
   const profiling = process.env.BENCH_PROFILE === '1';
-  const loadAtStart = loadavg()[0];
+  const loadAtStart = loadavg()[0] ?? NaN;
   const serverUrl = process.env.MYSQL_BENCH_URL || 'mysql://root@127.0.0.1:3306';
 
   const cwd = mkdtempSync(join(tmpdir(), 'mtp-bench-')); // no stray .env reaches the children
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
 
     const service = await startChild({ name: 'service', script: 'src/server.js', env: serviceEnv, cwd });
     const [readId, stormId] = await createMapTokens(service.url, admin.key, arcgis.tokenUrl);
+    if (readId === undefined || stormId === undefined) throw new Error('the PUT answered fewer map tokens than it was sent');
     const readPath = `/api/v1/map-tokens/${readId}/token`;
     const body = await readOnce(service.url + readPath, ctx.readerHeaders);
     log(`service on port ${service.port}; token read answers ${Buffer.byteLength(body)} bytes`);
@@ -187,7 +188,7 @@ async function readOnce(url: string, headers: Record<string, string>): Promise<s
 }
 
 async function measureBare(name: string, script: string, body: string, path: string, ctx: Context, load: (url: string) => LoadOptions) {
-  const child = await startChild({ name, script, env: { PATH: ctx.serviceEnv.PATH, BENCH_BODY: body, PORT: '0', HOST: '127.0.0.1' }, cwd: ctx.cwd });
+  const child = await startChild({ name, script, env: { PATH: ctx.serviceEnv.PATH ?? '', BENCH_BODY: body, PORT: '0', HOST: '127.0.0.1' }, cwd: ctx.cwd });
   try {
     const answer = await readOnce(child.url + path, {});
     if (answer !== body) throw new Error(`${name} does not answer the token read's body`);
@@ -203,7 +204,7 @@ async function measureBare(name: string, script: string, body: string, path: str
  * served from the helper's memory, as the token read serves its cache).
  */
 async function measureEsriHelper(path: string, ctx: Context, load: (url: string) => LoadOptions) {
-  const env = { PATH: ctx.serviceEnv.PATH, BENCH_PORTAL: `${ctx.arcgis.origin}/sharing/rest`, PORT: '0', HOST: '127.0.0.1' };
+  const env = { PATH: ctx.serviceEnv.PATH ?? '', BENCH_PORTAL: `${ctx.arcgis.origin}/sharing/rest`, PORT: '0', HOST: '127.0.0.1' };
   const child = await startChild({ name: 'esri-helper', script: 'bench/esri-express.js', env, cwd: ctx.cwd });
   try {
     const answer = JSON.parse(await readOnce(child.url + path, {})) as { token?: unknown };

@@ -97,7 +97,7 @@ function parseEntry(raw: string): AllowlistEntry {
   if (!match) {
     return fail('is not an origin of the form scheme://host[:port] (no path, query, user or fragment)');
   }
-  const [, rawScheme, rawHost, rawPort] = match;
+  const [, rawScheme = '', rawHost = '', rawPort] = match;
   const scheme = rawScheme.toLowerCase();
   if (scheme !== 'http' && scheme !== 'https') {
     return fail(`has scheme "${rawScheme}"; only https and http are allowed`);
@@ -144,5 +144,5 @@ function canonicalHost(host: string): string | null {
 function isDomainName(host: string): boolean {
   const labels = host.split('.');
   // A last label of digits only is how the URL parser recognises an IPv4 address.
-  return !/^\d+$/.test(labels[labels.length - 1]) && labels.every((label) => label !== '');
+  return !/^\d+$/.test(labels.at(-1) ?? '') && labels.every((label) => label !== '');
 }

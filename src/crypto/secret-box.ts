@@ -9,17 +9,21 @@ const VERSION = 'v1';
  */
 export class SecretBox {
   private readonly keys: { id: string; key: Buffer }[];
+  /** The first key: it encrypts. */
+  private readonly current: { id: string; key: Buffer };
 
   constructor(keys: Buffer[]) {
-    if (keys.length === 0) throw new Error('SecretBox needs at least one key');
     this.keys = keys.map((key) => {
       if (key.length !== 32) throw new Error('SecretBox keys must be 32 bytes');
       return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
     });
+    const [current] = this.keys;
+    if (!current) throw new Error('SecretBox needs at least one key');
+    this.current = current;
   }
 
   encrypt(plaintext: string): string {
-    const { id, key } = this.keys[0];
+    const { id, key } = this.current;
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -28,7 +32,7 @@ export class SecretBox {
 
   decrypt(sealed: string): string {
     const [version, id, iv, tag, ciphertext] = sealed.split('.');
-    if (version !== VERSION || ciphertext === undefined) throw new Error('not a sealed value');
+    if (version !== VERSION || iv === undefined || tag === undefined || ciphertext === undefined) throw new Error('not a sealed value');
     // The keys named by the key id first, then every key; a wrong key fails GCM's tag check, so the
     // order only saves work.
     // Stryker disable next-line all: equivalent, for that reason
@@ -47,6 +51,6 @@ export class SecretBox {
 
   /** True when the value was sealed with a key other than the current first one (re-encryption pending). */
   needsRotation(sealed: string): boolean {
-    return sealed.split('.')[1] !== this.keys[0].id;
+    return sealed.split('.')[1] !== this.current.id;
   }
 }

@@ -74,7 +74,7 @@ export function hotTokenRead(deps: HotTokenReadDeps): (req: IncomingMessage, res
 
   return (req, res) => {
     const match = req.method === 'GET' ? PATH.exec(req.url ?? '') : null;
-    if (!match) return false;
+    if (!match?.[1]) return false;
     answer(req, res, match[1]).catch((error: unknown) => {
       logger.error({ err: error instanceof Error ? error.name : typeof error }, 'token read could not answer');
       res.destroy();

@@ -38,7 +38,7 @@ function rewriteRefs(value: unknown, file: string, titles: Map<string, string>):
   const out: Json = {};
   for (const [key, child] of Object.entries(value)) {
     if (key === '$ref' && typeof child === 'string') {
-      const [target, fragment = ''] = child.split('#');
+      const [target = '', fragment = ''] = child.split('#');
       const title = titles.get(target === '' ? file : target);
       if (!title) throw new Error(`schemas/${file}: $ref ${child} names no file of schemas/`);
       out.$ref = `#/components/schemas/${title}${fragment}`;

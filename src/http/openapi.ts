@@ -57,12 +57,18 @@ function publicOperation(tag: string, operationId: string, summary: string, resp
 /** The OpenAPI 3.1 document of every route the app serves, assembled from the same schemas Ajv validates with. */
 export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: number }): object {
   const files = validator.schemas;
+  /** A schema file the document is built from (a missing one stops the start, like a broken one). */
+  const file = (name: string): Record<string, unknown> => {
+    const schema = files[name];
+    if (!schema) throw new Error(`schemas/${name} is missing`);
+    return schema;
+  };
   const schemas = componentSchemas(files);
   const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
   const mapTokenID = parameterRef('mapTokenID');
   const envelope = schemaRef('MapTokenEnvelope');
   const adminTag = 'Map tokens (admin)';
-  const environmentHeader = parametersFrom(files['atr-headers.json'], 'header').find((parameter) => parameter.name === 'atr-environment-id');
+  const environmentHeader = parametersFrom(file('atr-headers.json'), 'header').find((parameter) => parameter.name === 'atr-environment-id');
 
   const paths: Json = {
     '/api/v1/admin/map-tokens': {
@@ -74,7 +80,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         },
       }),
       get: apiOperation(adminTag, 'listMapTokens', 'List map tokens', 'The map tokens of this environment (of the caller\'s organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). `failing=true` lists only those whose last renewal failed (lastRefreshError set). Needs the admin role.', {
-        parameters: parametersFrom(files['map-token-list-query.json'], 'query'),
+        parameters: parametersFrom(file('map-token-list-query.json'), 'query'),
         responses: { 200: response('A page of map tokens; total counts all that match.', json(envelope, ex.listResponseExample), ['Cache-Control']), ...errors(400, 401, 403, 500, 503) },
       }),
     },
@@ -139,12 +145,12 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       }),
       post: apiOperation('Client credentials', 'createClientSecret', 'Create a secret for the calling client', 'The secret is shown once and stored only as a hash. Rotation: log in with the current secret, create a new one, delete the old one. A client holds at most 10 secrets at once; an 11th answers 409. Needs the bearer token of the client.', {
         security: [{ bearerAuth: [] }],
-        parameters: parametersFrom(files['client-secret-create-query.json'], 'query'),
+        parameters: parametersFrom(file('client-secret-create-query.json'), 'query'),
         responses: { 200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']), ...errors(400, 401, 409, 500, 503) },
       }),
       delete: apiOperation('Client credentials', 'deleteClientSecret', 'Delete one of the calling client\'s secrets', 'Access tokens issued for it stop working within CACHE_TTL_SECONDS. Needs the bearer token of the client.', {
         security: [{ bearerAuth: [] }],
-        parameters: parametersFrom(files['client-secret-delete-query.json'], 'query'),
+        parameters: parametersFrom(file('client-secret-delete-query.json'), 'query'),
         responses: { 200: response('Deleted.', json(schemaRef('ClientSecretDeleted'), ex.clientSecretDeletedExample)), ...errors(400, 401, 404, 500, 503) },
       }),
     },
@@ -185,7 +191,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       { name: 'Documentation', description: 'This document and its explorer page.' },
     ],
     paths,
-    components: { schemas, parameters: componentParameters(files['atr-headers.json']), headers: componentHeaders, responses: componentResponses(), securitySchemes },
+    components: { schemas, parameters: componentParameters(file('atr-headers.json')), headers: componentHeaders, responses: componentResponses(), securitySchemes },
   };
 }
 

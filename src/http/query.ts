@@ -10,7 +10,7 @@ const INTEGER = /^-?\d{1,15}$/;
  * checks) judges ranges and types.
  */
 export function checkedQuery<T>(validator: SchemaValidator, req: Request, id: string): T {
-  const properties = (validator.schemas[id].properties ?? {}) as Record<string, { type?: string | string[] }>;
+  const properties = (validator.schemas[id]?.properties ?? {}) as Record<string, { type?: string | string[] }>;
   const numeric = (name: string) => [properties[name]?.type].flat().includes('integer');
   // no prototype: a parameter named __proto__ is an own property the schema sees (and refuses), not a setter
   const out: Record<string, unknown> = Object.create(null);

@@ -51,7 +51,8 @@ export class SchemaValidator {
     if (fn(data)) return data as T;
     const details = toDetails(fn.errors ?? [], where);
     const noun = where === 'body' ? 'The request body' : where === 'query' ? 'The query string' : where === 'header' ? 'The request headers' : 'The path';
-    const first = details[0];
+    // toDetails always names at least one problem
+    const [first = { path: '', message: 'is invalid' }] = details;
     const message =
       details.length === 1
         ? `${noun} is invalid: ${first.path} ${first.message}.`

@@ -44,7 +44,7 @@ export class AccessService {
     if (credentials.authorization !== undefined) {
       // RFC 6750 (via RFC 9110 section 11.1): the scheme name is case-insensitive
       const match = /^Bearer +([A-Za-z0-9_\-.]{1,4096})$/i.exec(credentials.authorization.trim());
-      if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <access token>".');
+      if (!match?.[1]) throw new UnauthorizedError('The Authorization header must be "Bearer <access token>".');
       return this.clients.verifyAccessToken(environment, match[1]);
     }
     const key = credentials.subscriptionKey;

@@ -30,7 +30,7 @@ export class MapTokenService {
     const writes: MapTokenWrite[] = plans.map((plan) => plan.write);
     const rows = await this.store.mapTokens.writeBatch(writes, auditOf(ctx));
     // this instance sees its own writes at once; others within CACHE_TTL_SECONDS
-    return rows.map((row, index) => toResource(row, this.broker.prime(row, plans[index].plaintextToken)));
+    return rows.map((row, index) => toResource(row, this.broker.prime(row, plans[index]?.plaintextToken)));
   }
 
   async list(principal: Principal, environment: string, query: ListQuery): Promise<{ items: MapTokenResource[]; total: number }> {

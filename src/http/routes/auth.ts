@@ -94,7 +94,7 @@ export function authRouter(clients: ClientCredentialsService, access: AccessServ
 function credentialsOf(req: Request): { clientId: string; clientSecret: string } | null {
   const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
   if (basic) {
-    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon > 0) {
       // RFC 6749 2.3.1: both parts are form-urlencoded before they are joined

@@ -72,7 +72,7 @@ export class Database {
   ) {}
 
   static connect(url: string, connectionLimit = 10): Database {
-    const [pool, lockPool] = [0, 1].map(() => {
+    const open = () => {
       const created = mysql.createPool({
         uri: url,
         connectionLimit,
@@ -87,13 +87,20 @@ export class Database {
       // An idle connection that dies (server restart) reports here; the pool replaces it on next use.
       created.on('connection', (conn) => conn.on('error', () => undefined));
       return created;
-    });
-    return new Database(pool, lockPool);
+    };
+    return new Database(open(), open());
   }
 
   /** `executor`: a connection of a transaction or lock; without it, one from the pool for this statement. */
   async rows<T extends Row>(sql: string, params: unknown[] = [], executor?: PoolConnection, timeoutMs = QUERY_TIMEOUT_MS): Promise<T[]> {
     return this.query<T[]>(sql, params, executor, timeoutMs);
+  }
+
+  /** The one row of a statement that always answers one (an aggregate, GET_LOCK). */
+  async one<T extends Row>(sql: string, params: unknown[] = [], executor?: PoolConnection, timeoutMs = QUERY_TIMEOUT_MS): Promise<T> {
+    const [row] = await this.rows<T>(sql, params, executor, timeoutMs);
+    if (!row) throw new Error(`the statement answered no row: ${sql.slice(0, 60)}`);
+    return row;
   }
 
   async execute(sql: string, params: unknown[] = [], executor?: PoolConnection): Promise<ResultSetHeader> {

@@ -19,7 +19,7 @@ export async function migrate(url: string, sqlDir = join(projectRoot(), 'sql')):
   try {
     conn = await mysql.createConnection({ uri: url, multipleStatements: true, connectTimeout: 5000 });
     const [[lock]] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS acquired', [LOCK_NAME, LOCK_TIMEOUT_SECONDS]);
-    if (lock.acquired !== 1) throw new Error(`could not take the migration lock within ${LOCK_TIMEOUT_SECONDS} s`);
+    if (lock?.acquired !== 1) throw new Error(`could not take the migration lock within ${LOCK_TIMEOUT_SECONDS} s`);
     await conn.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(255) NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL) ENGINE=InnoDB',
     );

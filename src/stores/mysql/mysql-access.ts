@@ -51,8 +51,8 @@ export function createMysqlKeyStore(db: Database, clock: Clock): KeyStore {
       });
     },
     async findByHash(keyHash) {
-      const rows = await db.rows('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [keyHash]);
-      return rows.length ? toKey(rows[0]) : null;
+      const [row] = await db.rows('SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL', [keyHash]);
+      return row ? toKey(row) : null;
     },
     async list(environment) {
       return (await db.rows('SELECT * FROM api_keys WHERE environment = ? AND revoked_at IS NULL ORDER BY id', [environment])).map(toKey);
@@ -113,7 +113,7 @@ export function createMysqlClientStore(db: Database, clock: Clock): ClientStore 
         const [client] = await db.rows('SELECT client_id FROM clients WHERE client_id = ? FOR UPDATE', [secret.clientId], conn);
         if (!client) throw new NotFoundError('The client was not found.');
         // the client's row lock above serialises concurrent creates, so the count cannot be overtaken
-        const [{ live }] = await db.rows('SELECT COUNT(*) AS live FROM client_secrets WHERE client_id = ?', [secret.clientId], conn);
+        const { live } = await db.one('SELECT COUNT(*) AS live FROM client_secrets WHERE client_id = ?', [secret.clientId], conn);
         if (Number(live) >= maxLive) throw new ConflictError(tooManySecretsMessage(maxLive));
         const now = clock.now();
         await insertSecret(secret, now, conn);

@@ -59,8 +59,8 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
   return {
     async get(scope, id) {
       const { where, params } = scoped(scope);
-      const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id = ? AND ${where}`, [id, ...params]);
-      return rows.length ? toMapTokenRow(rows[0]) : null;
+      const [row] = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id = ? AND ${where}`, [id, ...params]);
+      return row ? toMapTokenRow(row) : null;
     },
 
     async getMany(scope, ids) {
@@ -76,7 +76,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       if (failing) where += ' AND refresh_error_at IS NOT NULL';
       const params = organizationId === null ? inScope.params : [...inScope.params, organizationId];
       const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [...params, limit, offset]);
-      const [count] = await db.rows(`SELECT COUNT(*) AS total FROM map_tokens WHERE ${where}`, params);
+      const count = await db.one(`SELECT COUNT(*) AS total FROM map_tokens WHERE ${where}`, params);
       return { rows: rows.map(toMapTokenRow), total: num(count.total) };
     },
 
@@ -86,6 +86,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
         const ids: number[] = [];
         for (const write of writes) {
           const f = write.fields;
+          let id: number;
           if (write.kind === 'create') {
             const result = await db.execute(
               `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer,
@@ -97,7 +98,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
               ],
               conn,
             );
-            ids.push(result.insertId);
+            id = result.insertId;
           } else {
             const keepToken = write.token === undefined;
             const result = await db.execute(
@@ -115,9 +116,10 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
               const [found] = await db.rows('SELECT version FROM map_tokens WHERE id = ? AND environment = ?', [write.id, audit.environment], conn);
               throw found ? new ConflictError(conflictMessage(write.id)) : new NotFoundError(`Map token ${write.id} was not found.`);
             }
-            ids.push(write.id);
+            id = write.id;
           }
-          await insertAudit(db, conn, audit, write.kind, 'map_token', ids[ids.length - 1], now);
+          ids.push(id);
+          await insertAudit(db, conn, audit, write.kind, 'map_token', id, now);
         }
         const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE id IN (?)`, [ids], conn);
         const byId = new Map(rows.map((row) => [num(row.id), toMapTokenRow(row)]));
@@ -175,7 +177,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
     },
 
     async countFailing() {
-      const [row] = await db.rows('SELECT COUNT(*) AS failing FROM map_tokens WHERE refresh_error_at IS NOT NULL');
+      const row = await db.one('SELECT COUNT(*) AS failing FROM map_tokens WHERE refresh_error_at IS NOT NULL');
       return num(row.failing);
     },
   };
