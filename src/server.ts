@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     // renewals in flight finish (each bounded by UPSTREAM_TIMEOUT_MS) so that no fetched token is lost
     await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), services.scheduler?.stop()]);
-    await services.broker.idle();
+    await services.drain();
     clearTimeout(forced);
     await store.close();
     logger.info('stopped');

@@ -191,7 +191,7 @@ test('stop() ends the ticks and waits for the renewal in flight', async () => {
   fake.reset();
   moveTo(created.expiresAt - LEAD_MS);
   const release = fake.hold();
-  const own = new RenewalScheduler(instances[1].store, instances[1].services.broker, clock, { debug() {}, error() {} } as never, {
+  const own = new RenewalScheduler(instances[1].store, instances[1].broker, clock, { debug() {}, error() {} } as never, {
     intervalMs: 10,
     concurrency: 1,
     startJitterMs: 0,
