@@ -62,6 +62,11 @@ export class AccessService {
     return { row, key };
   }
 
+  /** The keys of one environment, revoked ones left out (for the command line: never a key, only its hash is stored). */
+  listKeys(environment: string): Promise<KeyRow[]> {
+    return this.store.keys.list(environment);
+  }
+
   async revokeKey(id: number, actor: string): Promise<KeyRow | null> {
     const row = await this.store.keys.revoke(id, { actor, requestId: randomUUID() });
     if (row) this.keys.delete(row.keyHash);

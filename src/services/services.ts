@@ -7,6 +7,7 @@ import { Metrics } from '../metrics';
 import { Store } from '../stores/store';
 import { AccessService } from './access-service';
 import { ClientCredentialsService } from './client-credentials-service';
+import { KeyRotationService } from './key-rotation-service';
 import { MapTokenService } from './map-token-service';
 import { RenewalScheduler } from './renewal-scheduler';
 import { TokenBroker } from './token-broker';
@@ -16,6 +17,7 @@ export interface Services {
   access: AccessService;
   clients: ClientCredentialsService;
   mapTokens: MapTokenService;
+  keyRotation: KeyRotationService;
   /** REFRESH_AHEAD=all: renews unread tokens too; started by server.ts after listen(). null with on-read. */
   scheduler: RenewalScheduler | null;
   /** Stops the scheduler and waits for the renewals and background writes in flight, so no fetched token is lost. */
@@ -74,6 +76,7 @@ export function createServicesAndBroker(config: Config, store: Store, deps: Serv
     clients,
     access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
     mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }),
+    keyRotation: new KeyRotationService(store, box),
     async drain() {
       await scheduler?.stop();
       await broker.idle();
