@@ -7,7 +7,7 @@ import { compose } from './compose';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
-import { Services } from './services/services';
+import type { Services } from './services/services';
 import { migrate } from './stores/mysql/migrate';
 import { Role } from './stores/store';
 

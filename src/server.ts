@@ -9,7 +9,7 @@ import { createHttpServer } from './http/http-server';
 import { createLogger, Logger } from './logger';
 import { createMetrics } from './metrics';
 import { compose } from './compose';
-import { Services } from './services/services';
+import type { Services } from './services/services';
 
 /** How long in-flight requests may take to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { createServicesAndBroker, Services } from '../../src/services/services';
-import { TokenBroker } from '../../src/services/token-broker';
+import type { TokenBroker } from '../../src/services/token-broker';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import { FAKE_ARCGIS_MODES, FakeArcgis, FakeArcgisMode } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';

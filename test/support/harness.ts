@@ -9,8 +9,8 @@ import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import { Role, Store } from '../../src/stores/store';
 import { createServicesAndBroker, Services } from '../../src/services/services';
-import { TokenBroker } from '../../src/services/token-broker';
-import { AuditEvent } from '../../src/stores/store';
+import type { TokenBroker } from '../../src/services/token-broker';
+import type { AuditEvent } from '../../src/stores/store';
 import { readAuditTrail } from './audit-trail';
 import { FakeClock } from './fake-clock';
 
