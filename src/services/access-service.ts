@@ -62,7 +62,7 @@ export class AccessService {
     return { row, key };
   }
 
-  /** The keys of one environment, revoked ones left out (for the command line: never a key, only its hash is stored). */
+  /** The active keys of one environment (rows hold only a hash: a key is shown once, when created). */
   listKeys(environment: string): Promise<KeyRow[]> {
     return this.store.keys.list(environment);
   }
