@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { systemClock } from './clock';
+import { compose } from './compose';
 import { ConfigError, loadConfig } from './config';
-import { SecretBox } from './crypto/secret-box';
-import { AccessService } from './services/access-service';
-import { ClientCredentialsService } from './services/client-credentials-service';
+import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+import type { Services } from './services/services';
 import { migrate } from './stores/mysql/migrate';
-import { createMysqlStore } from './stores/mysql/mysql-store';
-import { Role, Store } from './stores/store';
+import { Role } from './stores/store';
 
 const USAGE = `usage: map-token-proxy <command> [--json]
   migrate
@@ -62,24 +62,11 @@ async function main(argv: string[]): Promise<void> {
     return print({ applied }, applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the schema is up to date');
   }
 
-  // a fresh database works at once: pending migrations first, as the server does at start (same lock)
-  const applied = await migrate(config.mysqlUrl);
+  // the server's graph; a fresh database works at once: pending migrations first, as the server does at start (same lock)
+  const { store, services, applied } = await compose(config, { clock: systemClock, logger: createLogger('silent'), metrics: createMetrics(), connectionLimit: 2 });
   if (applied.length) process.stderr.write(`map-token-proxy: applied database migrations ${applied.join(', ')}\n`);
-
-  const store = createMysqlStore(config.mysqlUrl, systemClock, { connectionLimit: 2 });
   try {
-    const clients = new ClientCredentialsService(store, systemClock, config.accessTokenSigningKey, {
-      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-      cacheTtlMs: 0,
-      cacheMaxEntries: 1,
-    });
-    const access = new AccessService(store, systemClock, clients, { cacheTtlMs: 0, cacheMaxEntries: 1 });
-    if (command === 'reencrypt') {
-      const box = new SecretBox(config.encryptionKeys);
-      const resealed = await store.mapTokens.resealAll((sealed) => (box.needsRotation(sealed) ? box.encrypt(box.decrypt(sealed)) : null));
-      return print({ resealed }, `re-sealed ${resealed} value(s) with the first ENCRYPTION_KEY`);
-    }
-    await run(command, values, store, access, clients, print);
+    await run(command, values, services, print);
   } finally {
     await store.close();
   }
@@ -88,8 +75,12 @@ async function main(argv: string[]): Promise<void> {
 type Values = { environment?: string; role?: string; organization?: string; description?: string; id?: string };
 type Print = (json: unknown, text: string) => void;
 
-async function run(command: string, values: Values, store: Store, access: AccessService, clients: ClientCredentialsService, print: Print): Promise<void> {
+async function run(command: string, values: Values, { access, clients, keyRotation }: Services, print: Print): Promise<void> {
   switch (command) {
+    case 'reencrypt': {
+      const resealed = await keyRotation.reencryptAll();
+      return print({ resealed }, `re-sealed ${resealed} value(s) with the first ENCRYPTION_KEY`);
+    }
     case 'keys create': {
       const input = identity(values);
       const { row, key } = await access.createKey(input, ACTOR);
@@ -99,7 +90,7 @@ async function run(command: string, values: Values, store: Store, access: Access
       );
     }
     case 'keys list': {
-      const rows = await store.keys.list(environment(values));
+      const rows = await access.listKeys(environment(values));
       const keys = rows.map((row) => ({ id: row.id, environment: row.environment, role: row.role, organization_ID: row.organizationId, description: row.description, createdAt: new Date(row.createdAt).toISOString() }));
       return print(keys, keys.map((k) => `${k.id}\t${k.role}\t${k.organization_ID ?? '-'}\t${k.createdAt}\t${k.description ?? ''}`).join('\n') || 'no keys');
     }
@@ -118,13 +109,13 @@ async function run(command: string, values: Values, store: Store, access: Access
       );
     }
     case 'clients list': {
-      const rows = await store.clients.list(environment(values));
+      const rows = await clients.listClients(environment(values));
       const list = rows.map((row) => ({ client_id: row.clientId, environment: row.environment, role: row.role, organization_ID: row.organizationId, description: row.description, createdAt: new Date(row.createdAt).toISOString() }));
       return print(list, list.map((c) => `${c.client_id}\t${c.role}\t${c.organization_ID ?? '-'}\t${c.createdAt}\t${c.description ?? ''}`).join('\n') || 'no clients');
     }
     case 'clients delete': {
       if (!values.id) throw new UsageError('--id CLIENT_ID is required');
-      const row = await store.clients.delete(values.id, { actor: ACTOR, requestId: randomUUID() });
+      const row = await clients.deleteClient(values.id, ACTOR);
       if (!row) throw new NotFoundError(`no client ${values.id}`);
       return print({ deleted: values.id }, `deleted client ${values.id} and its secrets`);
     }

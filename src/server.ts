@@ -8,8 +8,8 @@ import { ConfigError, loadConfig } from './config';
 import { createHttpServer } from './http/http-server';
 import { createLogger, Logger } from './logger';
 import { createMetrics } from './metrics';
-import { createServices } from './services/services';
-import { createStore } from './stores/create-store';
+import { compose } from './compose';
+import type { Services } from './services/services';
 
 /** How long in-flight requests may take to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -29,18 +29,17 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 
+  const metrics = createMetrics();
   let created;
   try {
-    created = await createStore(config, systemClock);
+    created = await compose(config, { clock: systemClock, logger, metrics });
   } catch (error) {
     process.stderr.write(`map-token-proxy: cannot start: MYSQL_URL: ${describeStartError(error)}\n`);
     process.exit(1);
   }
-  const { store, applied } = created;
+  const { store, services, applied } = created;
   if (applied.length) logger.info({ applied }, 'database migrations applied');
 
-  const metrics = createMetrics();
-  const services = createServices(config, store, { clock: systemClock, logger, metrics });
   const app = createApp({ config, services, logger, metrics });
   if (store.kind === 'memory') await printLocalKeys(services, logger);
   else if (!(await store.hasCredentials())) logFirstKeyHint(logger);
@@ -65,7 +64,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     // renewals in flight finish (each bounded by UPSTREAM_TIMEOUT_MS) so that no fetched token is lost
     await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), services.scheduler?.stop()]);
-    await services.broker.idle();
+    await services.drain();
     clearTimeout(forced);
     await store.close();
     logger.info('stopped');
@@ -87,7 +86,7 @@ function logFirstKeyHint(logger: Logger): void {
 }
 
 /** The embedded store starts empty: give the operator an admin key, a reader key and an admin client, printed once. */
-async function printLocalKeys(services: ReturnType<typeof createServices>, logger: Logger): Promise<void> {
+async function printLocalKeys(services: Services, logger: Logger): Promise<void> {
   const admin = await services.access.createKey({ environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' }, 'startup');
   const reader = await services.access.createKey({ environment: 'local', role: 'reader', organizationId: null, description: 'generated at start' }, 'startup');
   const demo = await services.clients.createClient({ environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' }, 'startup');

@@ -62,6 +62,11 @@ export class AccessService {
     return { row, key };
   }
 
+  /** The active keys of one environment (rows hold only a hash: a key is shown once, when created). */
+  listKeys(environment: string): Promise<KeyRow[]> {
+    return this.store.keys.list(environment);
+  }
+
   async revokeKey(id: number, actor: string): Promise<KeyRow | null> {
     const row = await this.store.keys.revoke(id, { actor, requestId: randomUUID() });
     if (row) this.keys.delete(row.keyHash);

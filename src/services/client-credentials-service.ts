@@ -65,6 +65,17 @@ export class ClientCredentialsService {
   }
 
   /** Checks a client id and secret; answers an access token or throws OAuthError. */
+  listClients(environment: string): Promise<ClientRow[]> {
+    return this.store.clients.list(environment);
+  }
+
+  /** Deletes a client and its secrets; null when there is no such client. */
+  async deleteClient(clientId: string, actor: string): Promise<ClientRow | null> {
+    const row = await this.store.clients.delete(clientId, { actor, requestId: randomUUID() });
+    this.clients.delete(clientId);
+    return row;
+  }
+
   async issueToken(clientId: string, clientSecret: string, environment: string | null): Promise<AccessTokenAnswer> {
     const client = await this.store.clients.get(clientId);
     const secrets = client ? await this.store.clients.listSecrets(clientId) : [];

@@ -6,7 +6,7 @@ import type { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-t
 import type { RequestContext } from './principal';
 import type { TokenBroker } from './token-broker';
 import type { TokenState } from './token-state';
-import { planWrites, type WritePlanner } from './write-planner';
+import { prepareMapTokenWrites, type MapTokenWriteTools } from './prepare-map-token-writes';
 
 /** The rules of the map token resource: scoped writes, atomic batches, fresh reads. */
 export class MapTokenService {
@@ -14,7 +14,7 @@ export class MapTokenService {
     private readonly store: Store,
     private readonly broker: TokenBroker,
     private readonly clock: Clock,
-    private readonly planner: WritePlanner,
+    private readonly writeTools: MapTokenWriteTools,
   ) {}
 
   async put(principal: Principal, ctx: RequestContext, items: MapTokenWriteItem[]): Promise<MapTokenResource[]> {
@@ -26,11 +26,11 @@ export class MapTokenService {
       }
     });
     const existing = await this.loadExisting(scope, items);
-    const plans = await planWrites(this.planner, items, existing);
-    const writes: MapTokenWrite[] = plans.map((plan) => plan.write);
+    const prepared = await prepareMapTokenWrites(this.writeTools, items, existing);
+    const writes: MapTokenWrite[] = prepared.map((p) => p.write);
     const rows = await this.store.mapTokens.writeBatch(writes, auditOf(ctx));
     // this instance sees its own writes at once; others within CACHE_TTL_SECONDS
-    return rows.map((row, index) => toResource(row, this.broker.prime(row, plans[index]?.plaintextToken)));
+    return rows.map((row, index) => toResource(row, this.broker.prime(row, prepared[index]?.plaintextToken)));
   }
 
   async list(principal: Principal, environment: string, query: ListQuery): Promise<{ items: MapTokenResource[]; total: number }> {

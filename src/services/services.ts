@@ -7,6 +7,7 @@ import { Metrics } from '../metrics';
 import { Store } from '../stores/store';
 import { AccessService } from './access-service';
 import { ClientCredentialsService } from './client-credentials-service';
+import { KeyRotationService } from './key-rotation-service';
 import { MapTokenService } from './map-token-service';
 import { RenewalScheduler } from './renewal-scheduler';
 import { TokenBroker } from './token-broker';
@@ -16,16 +17,31 @@ export interface Services {
   access: AccessService;
   clients: ClientCredentialsService;
   mapTokens: MapTokenService;
-  broker: TokenBroker;
+  keyRotation: KeyRotationService;
   /** REFRESH_AHEAD=all: renews unread tokens too; started by server.ts after listen(). null with on-read. */
   scheduler: RenewalScheduler | null;
+  /** Stops the scheduler and waits for the renewals and background writes in flight, so no fetched token is lost. */
+  drain(): Promise<void>;
 }
 
 /** How the scheduler runs (not configurable: one indexed query a second, a few renewals at once). */
 const SCHEDULER = { intervalMs: 1000, concurrency: 4, startJitterMs: 5000 };
 
-/** The composition root of the rules: one graph per app, nothing global, time and ArcGIS injected. */
-export function createServices(config: Config, store: Store, deps: { clock: Clock; logger: Logger; metrics: Metrics; arcgis?: ArcgisClient; random?: () => number }): Services {
+export interface ServiceDeps {
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  arcgis?: ArcgisClient;
+  random?: () => number;
+}
+
+/** The rules of the app: one graph per app, nothing global, time and ArcGIS injected. */
+export function createServices(config: Config, store: Store, deps: ServiceDeps): Services {
+  return createServicesAndBroker(config, store, deps).services;
+}
+
+/** The same graph, with the broker behind it for a caller that watches the broker itself (the test harness). */
+export function createServicesAndBroker(config: Config, store: Store, deps: ServiceDeps): { services: Services; broker: TokenBroker } {
   const { clock, logger, metrics } = deps;
   metrics.observePool(() => store.poolStats());
   metrics.observeFailing(() => store.mapTokens.countFailing());
@@ -53,12 +69,18 @@ export function createServices(config: Config, store: Store, deps: { clock: Cloc
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
   });
-  return {
+  const scheduler = config.refreshAhead === 'all' ? new RenewalScheduler(store, broker, clock, logger, { ...SCHEDULER, random: deps.random }) : null;
+  const services: Services = {
     store,
-    broker,
-    scheduler: config.refreshAhead === 'all' ? new RenewalScheduler(store, broker, clock, logger, { ...SCHEDULER, random: deps.random }) : null,
+    scheduler,
     clients,
     access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
     mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }),
+    keyRotation: new KeyRotationService(store, box),
+    async drain() {
+      await scheduler?.stop();
+      await broker.idle();
+    },
   };
+  return { services, broker };
 }

@@ -223,7 +223,6 @@ export interface Store {
   mapTokens: MapTokenStore;
   keys: KeyStore;
   clients: ClientStore;
-  auditEvents(environment: string): Promise<AuditEvent[]>;
   /** True when any environment has an active key or a client: someone can call the admin API. */
   hasCredentials(): Promise<boolean>;
   /**

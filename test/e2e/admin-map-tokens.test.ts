@@ -280,7 +280,7 @@ describe('headers, keys and scoping', () => {
   it('reuses a safe incoming x-request-id and records the actor and request id in the audit trail', async () => {
     const res = await put([staticItem()]).set('x-request-id', 'trace-123').set('atr-request-source', 'floor-admin-script');
     expect(res.headers['x-request-id']).toBe('trace-123');
-    const events = await h.store.auditEvents(ENV);
+    const events = await h.auditEvents(ENV);
     expect(events.filter((e) => e.resourceType === 'map_token')).toEqual([
       expect.objectContaining({ action: 'create', actor: 'floor-admin-script', requestId: 'trace-123', environment: ENV }),
     ]);

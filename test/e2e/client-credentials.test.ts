@@ -486,7 +486,7 @@ describe('secret rotation through /api/v1/auth/clientcredentials', () => {
   });
 
   it('records the create and the delete of a client secret with actor and request id', async () => {
-    const events = await h.store.auditEvents(ENV);
+    const events = await h.auditEvents(ENV);
     const create = events.find((e) => e.resourceType === 'client_secret' && e.action === 'create' && e.resourceId === secretBId);
     const remove = events.find((e) => e.resourceType === 'client_secret' && e.action === 'delete' && e.resourceId === client.secretId);
     expect(create).toMatchObject({ environment: ENV, actor: 'rotate-job', requestId: createRequestId });

@@ -330,7 +330,7 @@ describe('refresh ahead for enterprise items', () => {
     fake.mode = 'reject';
 
     const res = await readToken(created.mapTokenID);
-    await h.services.broker.idle();
+    await h.idle();
 
     expect(res.body.token).toBe(created.token);
     const [resource] = (await getOne(created.mapTokenID)).body.result;
@@ -340,7 +340,7 @@ describe('refresh ahead for enterprise items', () => {
     fake.mode = 'ok';
     clock.advance(2000); // the first pause is at most 2 s
     await readToken(created.mapTokenID);
-    await h.services.broker.idle();
+    await h.idle();
     const renewed = await readToken(created.mapTokenID);
     expect(renewed.body.token).not.toBe(created.token);
     expect((await getOne(created.mapTokenID)).body.result[0].lastRefreshError).toBeNull();

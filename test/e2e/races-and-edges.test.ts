@@ -122,7 +122,7 @@ it('records atr-partner-id and, without atr-request-source, the key as the actor
   const partner = '2269623a-af6a-419f-b15b-2c8391b50149';
   const res = await put('env-a', [{ organization_ID: 1, authType: 'static', token: 't' }]).set('atr-partner-id', partner);
   expect(res.status).toBe(200);
-  const [event] = await h.store.auditEvents('env-a').then((events) => events.filter((e) => e.resourceType === 'map_token'));
+  const [event] = await h.auditEvents('env-a').then((events) => events.filter((e) => e.resourceType === 'map_token'));
   expect(event).toMatchObject({ partnerId: partner, actor: expect.stringMatching(/^key:\d+$/) });
   const line = h.logs.find((l) => l.requestId === res.headers['x-request-id']);
   expect(line).toMatchObject({ partnerId: partner, actor: event.actor });

@@ -191,7 +191,7 @@ test('stop() ends the ticks and waits for the renewal in flight', async () => {
   fake.reset();
   moveTo(created.expiresAt - LEAD_MS);
   const release = fake.hold();
-  const own = new RenewalScheduler(instances[1].store, instances[1].services.broker, clock, { debug() {}, error() {} } as never, {
+  const own = new RenewalScheduler(instances[1].store, instances[1].broker, clock, { debug() {}, error() {} } as never, {
     intervalMs: 10,
     concurrency: 1,
     startJitterMs: 0,
@@ -206,5 +206,29 @@ test('stop() ends the ticks and waits for the renewal in flight', async () => {
   release();
   await stopping;
   expect(own.inFlight).toBe(0);
+  expect(fake.calls).toHaveLength(1);
+});
+
+test('services.drain(), what the server awaits on SIGTERM, stops the scheduler and waits for the renewal in flight, whose token is stored', async () => {
+  const [created] = await create();
+  fake.reset();
+  moveTo(created.expiresAt - LEAD_MS);
+  const release = fake.hold();
+  const leaving = open();
+  await scheduler(leaving).tick();
+  await fake.waitForCalls(1);
+
+  let drained = false;
+  const draining = leaving.services.drain().then(() => (drained = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(drained).toBe(false);
+  release();
+  await draining;
+  expect(scheduler(leaving).inFlight).toBe(0);
+  expect(fake.calls).toHaveLength(1);
+
+  const served = await readToken(instances[1], created.id);
+  expect(served.status).toBe(200);
+  expect(served.body.token).not.toBe(created.token);
   expect(fake.calls).toHaveLength(1);
 });

@@ -136,7 +136,7 @@ describe('stale-if-error: a token inside its margin but unexpired', () => {
       const logsBefore = a.logs.length;
 
       const res = await readToken('stale', created.id);
-      await a.services.broker.idle();
+      await a.idle();
 
       expect(res.status).toBe(200);
       expect(res.body.token).toBe(created.token);
@@ -162,7 +162,7 @@ describe('a failed renewal: recorded for every instance, retried after a growing
 
   async function readVia(via: Harness, id: number): Promise<request.Response> {
     const res = await readToken('paced', id, via);
-    await via.services.broker.idle();
+    await via.idle();
     return res;
   }
 
@@ -462,12 +462,12 @@ describe('two instances on one database', () => {
 
     clock.advance(CACHE_TTL_MS / 2 - 1);
     expect((await readToken('multi', created.id, b)).body.token).toBe(created.token);
-    await b.services.broker.idle();
+    await b.idle();
     expect((await readToken('multi', created.id, b)).body.token).toBe(created.token); // no re-read yet
 
     clock.advance(1);
     expect((await readToken('multi', created.id, b)).body.token).toBe(created.token); // answered from the cache
-    await b.services.broker.idle();
+    await b.idle();
     expect((await readToken('multi', created.id, b)).body.token).toBe(newToken); // the background re-read landed
   });
 

@@ -152,7 +152,7 @@ describe('refresh ahead: renewed at 2 x margin before expiry, margin = min(5 min
     moveTo(created.expiresAt - 600 * 1000 - 1);
     const before = await readToken(h, created.id);
     expect(before.body.token).toBe(created.token);
-    await h.services.broker.idle();
+    await h.idle();
     expect(fake.calls).toHaveLength(0);
 
     clock.advance(1); // the refresh point
@@ -160,7 +160,7 @@ describe('refresh ahead: renewed at 2 x margin before expiry, margin = min(5 min
     expect(atPoint.status).toBe(200);
     expect(atPoint.body.token).toBe(created.token);
     expect(atPoint.body.expires_in).toBe(600);
-    await h.services.broker.idle();
+    await h.idle();
     expect(fake.calls).toHaveLength(1);
 
     const renewed = await readToken(h, created.id);
@@ -170,7 +170,7 @@ describe('refresh ahead: renewed at 2 x margin before expiry, margin = min(5 min
     // the new token is good until its own refresh point: more reads cost nothing, and none waited
     const again = await readToken(h, created.id);
     expect(again.body.token).toBe(renewed.body.token);
-    await h.services.broker.idle();
+    await h.idle();
     expect(fake.calls).toHaveLength(1);
     expect(await readWaits(h)).toBe(waits);
   });
@@ -182,12 +182,12 @@ describe('refresh ahead: renewed at 2 x margin before expiry, margin = min(5 min
 
     moveTo(created.expiresAt - 240 * 1000 - 1);
     expect((await readToken(h, created.id)).body.token).toBe(created.token);
-    await h.services.broker.idle();
+    await h.idle();
     expect(fake.calls).toHaveLength(0);
 
     clock.advance(1);
     expect((await readToken(h, created.id)).body.expires_in).toBe(240);
-    await h.services.broker.idle();
+    await h.idle();
     expect(fake.calls).toHaveLength(1);
     expect(fake.calls[0].params.expiration).toBe('10');
     const renewed = await readToken(h, created.id);
@@ -205,7 +205,7 @@ describe('refresh ahead: renewed at 2 x margin before expiry, margin = min(5 min
 
     moveTo(created.expiresAt - 2 * FIVE_MINUTES_MS); // 50 minutes on: still inside the cache TTL
     expect((await readToken(longTtl, created.id)).body.token).toBe(created.token);
-    await longTtl.services.broker.idle();
+    await longTtl.idle();
 
     const res = await readToken(longTtl, created.id);
     expect(res.body.token).not.toBe(created.token);
@@ -227,7 +227,7 @@ describe('refresh ahead: renewed at 2 x margin before expiry, margin = min(5 min
     expect(res.body.expires_in).toBe(60);
     await fake.waitForCalls(1); // the renewal is under way in the background, still unanswered
     expect(await readWaits(h)).toBe(waits);
-    await h.services.broker.idle();
+    await h.idle();
   });
 
   test('a read with no unexpired token waits for ArcGIS and is counted in mtp_token_read_waits_total', async () => {
@@ -286,7 +286,7 @@ describe('admin reads', () => {
     expect(one.body.count).toBe(1);
     expect(one.body.result[0].token).toBe(created.token);
     expect(one.body.result[0]).not.toHaveProperty('authToken');
-    await h.services.broker.idle();
+    await h.idle();
     expect(fake.calls).toHaveLength(1);
 
     const [resource] = (await adminGet(h, `/${created.id}`)).body.result;

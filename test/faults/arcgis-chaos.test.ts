@@ -10,7 +10,8 @@ import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { createServices, Services } from '../../src/services/services';
+import { createServicesAndBroker, Services } from '../../src/services/services';
+import type { TokenBroker } from '../../src/services/token-broker';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import { FAKE_ARCGIS_MODES, FakeArcgis, FakeArcgisMode } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
@@ -46,6 +47,7 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 const logLevels = new Map<string, number>();
 let db: TestDatabase;
 let services: Services;
+let broker: TokenBroker;
 let server: http.Server;
 let base: string;
 let admin: string;
@@ -134,7 +136,7 @@ async function round(n: number): Promise<void> {
 function inFlight(): Record<string, number> {
   const sizes = (object: unknown, name: string) => ((object as Record<string, Map<unknown, unknown>>)[name] as Map<unknown, unknown>).size;
   const keyCache = (services.access as unknown as Record<string, unknown>).keys;
-  return { broker: sizes(services.broker, 'loads') + sizes(services.broker, 'renewals'), keys: sizes(keyCache, 'inFlight') };
+  return { broker: sizes(broker, 'loads') + sizes(broker, 'renewals'), keys: sizes(keyCache, 'inFlight') };
 }
 
 beforeAll(async () => {
@@ -165,7 +167,7 @@ beforeAll(async () => {
   const logger = createLogger('info', sink);
   const metrics = createMetrics();
   const store = createMysqlStore(db.url, clock);
-  services = createServices(config, store, { clock, logger, metrics });
+  ({ services, broker } = createServicesAndBroker(config, store, { clock, logger, metrics }));
   server = http.createServer(createApp({ config, services, logger, metrics }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

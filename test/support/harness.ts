@@ -8,7 +8,10 @@ import { createMetrics, Metrics } from '../../src/metrics';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import { Role, Store } from '../../src/stores/store';
-import { createServices, Services } from '../../src/services/services';
+import { createServicesAndBroker, Services } from '../../src/services/services';
+import type { TokenBroker } from '../../src/services/token-broker';
+import type { AuditEvent } from '../../src/stores/store';
+import { readAuditTrail } from './audit-trail';
 import { FakeClock } from './fake-clock';
 
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -21,6 +24,12 @@ export interface Harness {
   store: Store;
   clock: FakeClock;
   metrics: Metrics;
+  /** The broker behind the services: for tests that watch renewals and background writes. */
+  broker: TokenBroker;
+  /** Resolves when no renewal, load or background write of the broker is in flight. */
+  idle(): Promise<void>;
+  /** The audit trail of one environment, oldest first, read from the store's own table. */
+  auditEvents(environment: string): Promise<AuditEvent[]>;
   /** Every log line the app wrote, as parsed JSON. */
   logs: Record<string, unknown>[];
   logText(): string;
@@ -68,7 +77,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   const logger = createLogger(config.logLevel, sink);
   const store = options.mysqlUrl ? createMysqlStore(options.mysqlUrl, clock as Clock) : createMemoryStore(clock);
   const metrics = createMetrics();
-  const services = createServices(config, store, { clock, logger, metrics, random: options.random });
+  const { services, broker } = createServicesAndBroker(config, store, { clock, logger, metrics, random: options.random });
   const app = createApp({ config, services, logger, metrics });
   return {
     app,
@@ -77,6 +86,9 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     store,
     clock,
     metrics,
+    broker,
+    idle: () => broker.idle(),
+    auditEvents: (environment) => readAuditTrail(store, environment),
     logs,
     logText: () => lines.join('\n'),
     async key(environment, role = 'admin', organizationId = null) {
@@ -84,8 +96,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       return key;
     },
     async close() {
-      await services.scheduler?.stop();
-      await services.broker.idle();
+      await services.drain();
       await store.close();
     },
   };

@@ -30,7 +30,7 @@ const tokenFields = (authType: string, token: StoredToken | null) => ({
  * The embedded store: everything in this process's memory, gone when it exits. It keeps the same
  * contract as the MySQL store (including atomic batches) so that `npm start` works with no database.
  */
-export function createMemoryStore(clock: Clock): Store {
+export function createMemoryStore(clock: Clock): Store & { readonly audit: readonly AuditEvent[] } {
   const mapTokens = new Map<number, MapTokenRow>();
   const keys = new Map<number, KeyRow & { revoked: boolean }>();
   const clients = new Map<string, ClientRow>();
@@ -215,9 +215,7 @@ export function createMemoryStore(clock: Clock): Store {
         return true;
       },
     },
-    async auditEvents(environment) {
-      return audit.filter((event) => event.environment === environment).map(copy);
-    },
+    audit,
     async hasCredentials() {
       return clients.size > 0 || [...keys.values()].some((row) => !row.revoked);
     },

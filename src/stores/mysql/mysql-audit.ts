@@ -1,5 +1,5 @@
 import { PoolConnection } from 'mysql2/promise';
-import { AuditAction, AuditContext, AuditEvent, AuditResource } from '../store';
+import { AuditAction, AuditContext, AuditResource } from '../store';
 import { Database } from './database';
 
 export async function insertAudit(
@@ -16,18 +16,4 @@ export async function insertAudit(
     [audit.environment, audit.actor, audit.requestId, audit.partnerId ?? null, action, resourceType, String(resourceId), at],
     conn,
   );
-}
-
-export async function listAudit(db: Database, environment: string): Promise<AuditEvent[]> {
-  const rows = await db.rows('SELECT * FROM audit_events WHERE environment = ? ORDER BY id', [environment]);
-  return rows.map((row) => ({
-    environment: row.environment,
-    actor: row.actor,
-    requestId: row.request_id,
-    partnerId: row.partner_id,
-    action: row.action,
-    resourceType: row.resource_type,
-    resourceId: row.resource_id,
-    at: Number(row.at),
-  }));
 }

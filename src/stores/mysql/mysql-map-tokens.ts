@@ -16,7 +16,7 @@ const numOrNull = (value: unknown): number | null => (value === null || value ==
 function toMapTokenRow(row: Row): MapTokenRow {
   const token: StoredToken | null =
     row.token_enc === null ? null : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
-  // the columns of each auth type are kept consistent by the writes (services/write-planner.ts)
+  // the columns of each auth type are kept consistent by the writes (services/prepare-map-token-writes.ts)
   const fields = {
     organizationId: num(row.organization_id),
     authType: row.auth_type,

@@ -3,7 +3,6 @@ import { Clock } from '../../clock';
 import { Store } from '../store';
 import { Database, QUERY_TIMEOUT_MS } from './database';
 import { createMysqlClientStore, createMysqlKeyStore } from './mysql-access';
-import { listAudit } from './mysql-audit';
 import { createMysqlMapTokenStore } from './mysql-map-tokens';
 
 const PING_TIMEOUT_MS = 2000;
@@ -18,7 +17,6 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
     mapTokens: createMysqlMapTokenStore(db, clock),
     keys: createMysqlKeyStore(db, clock),
     clients: createMysqlClientStore(db, clock),
-    auditEvents: (environment) => listAudit(db, environment),
     async hasCredentials() {
       const rows = await db.rows('SELECT EXISTS(SELECT 1 FROM api_keys WHERE revoked_at IS NULL) OR EXISTS(SELECT 1 FROM clients) AS found', []);
       return Number(rows[0].found) === 1;

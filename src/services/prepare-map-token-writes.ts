@@ -7,14 +7,15 @@ import type { AgolFields, EnterpriseFields, MapTokenFields, MapTokenRow, MapToke
 import { credentialsWith } from './arcgis-credentials';
 import type { MapTokenWriteItem } from './map-token-types';
 
-export interface WritePlanner {
+/** What preparing a PUT needs: sealing, the allowlist, ArcGIS for the tokens fetched before the commit, time. */
+export interface MapTokenWriteTools {
   box: SecretBox;
   arcgis: ArcgisClient;
   allowlist: AuthUrlAllowlist;
   clock: Clock;
 }
 
-export interface WritePlan {
+export interface PreparedWrite {
   write: MapTokenWrite;
   /** The token written, in plaintext, to prime the cache; undefined when the stored token is kept. */
   plaintextToken: string | null | undefined;
@@ -38,17 +39,17 @@ interface Draft {
  * for every agol or enterprise item whose credentials are new or changed, all before anything is written. Any
  * problem throws, and the caller stores nothing.
  */
-export async function planWrites(planner: WritePlanner, items: MapTokenWriteItem[], existing: Map<number, MapTokenRow>): Promise<WritePlan[]> {
+export async function prepareMapTokenWrites(tools: MapTokenWriteTools, items: MapTokenWriteItem[], existing: Map<number, MapTokenRow>): Promise<PreparedWrite[]> {
   const problems: ErrorDetail[] = [];
   const drafts: Draft[] = [];
   items.forEach((item, index) => {
-    const planned = draft(planner, item, index, item.mapTokenID === undefined ? undefined : existing.get(item.mapTokenID), problems);
+    const planned = draft(tools, item, index, item.mapTokenID === undefined ? undefined : existing.get(item.mapTokenID), problems);
     if (planned) drafts.push(planned);
   });
   // every item without a problem has its draft
   if (problems.length) throw new BadRequestError(`${problems[0].path} ${problems[0].message}; nothing was stored.`, problems);
 
-  await fetchTokens(planner, drafts);
+  await fetchTokens(tools, drafts);
 
   return drafts.map((d) => ({
     write: d.existing ? { kind: 'update', id: d.existing.id, expectedVersion: d.existing.version, fields: d.fields, token: d.token } : { kind: 'create', fields: d.fields, token: d.token ?? null },
@@ -57,8 +58,8 @@ export async function planWrites(planner: WritePlanner, items: MapTokenWriteItem
 }
 
 /** The draft of one item, or undefined when it has a problem (recorded in `problems`). */
-function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, old: MapTokenRow | undefined, problems: ErrorDetail[]): Draft | undefined {
-  const { box, clock } = planner;
+function draft(tools: MapTokenWriteTools, item: MapTokenWriteItem, index: number, old: MapTokenRow | undefined, problems: ErrorDetail[]): Draft | undefined {
+  const { box, clock } = tools;
   if (item.authType === 'static') {
     const token = item.token;
     const expiresAt = item.token_Expire_Date ? Date.parse(item.token_Expire_Date) : null;
@@ -80,8 +81,8 @@ function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, ol
   const authTimeout = item.authTimeout ?? null;
   // the schema admits authReferer only for enterprise items
   const authReferer = item.authType === 'enterprise' ? (item.authReferer ?? null) : null;
-  if (!planner.allowlist.allows(authURL)) {
-    problems.push({ path: `/${index}/authURL`, message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${planner.allowlist.describe()})` });
+  if (!tools.allowlist.allows(authURL)) {
+    problems.push({ path: `/${index}/authURL`, message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${tools.allowlist.describe()})` });
   }
   // a stored secret is kept only within its type: a client secret is no password, nor the reverse
   const same = old !== undefined && old.authType !== 'static' && old.authType === authType ? old : undefined;
@@ -120,7 +121,7 @@ function draft(planner: WritePlanner, item: MapTokenWriteItem, index: number, ol
   };
 }
 
-async function fetchTokens(planner: WritePlanner, drafts: Draft[]): Promise<void> {
+async function fetchTokens(tools: MapTokenWriteTools, drafts: Draft[]): Promise<void> {
   const queue = drafts.flatMap((d) => (d.fetch ? [{ d, credentials: d.fetch }] : []));
   const failures: { index: number; error: unknown }[] = [];
   const worker = async () => {
@@ -128,9 +129,9 @@ async function fetchTokens(planner: WritePlanner, drafts: Draft[]): Promise<void
     for (let next = queue.shift(); next && failures.length === 0; next = queue.shift()) {
       const { d, credentials } = next;
       try {
-        const fetched = await planner.arcgis.fetchToken(credentials);
-        const issuedAt = planner.clock.now();
-        d.token = { tokenEnc: planner.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
+        const fetched = await tools.arcgis.fetchToken(credentials);
+        const issuedAt = tools.clock.now();
+        d.token = { tokenEnc: tools.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
         d.plaintextToken = fetched.accessToken;
       } catch (error) {
         failures.push({ index: d.index, error });
