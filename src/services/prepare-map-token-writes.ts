@@ -47,7 +47,8 @@ export async function prepareMapTokenWrites(tools: MapTokenWriteTools, items: Ma
     if (planned) drafts.push(planned);
   });
   // every item without a problem has its draft
-  if (problems.length) throw new BadRequestError(`${problems[0].path} ${problems[0].message}; nothing was stored.`, problems);
+  const [problem] = problems;
+  if (problem) throw new BadRequestError(`${problem.path} ${problem.message}; nothing was stored.`, problems);
 
   await fetchTokens(tools, drafts);
 
@@ -143,11 +144,13 @@ async function fetchTokens(tools: MapTokenWriteTools, drafts: Draft[]): Promise<
   failures.sort((a, b) => a.index - b.index);
 
   const rejected = failures.filter((f) => f.error instanceof UpstreamRejectedError);
-  if (rejected.length) {
+  const [firstRejected] = rejected;
+  if (firstRejected) {
     const details = rejected.map((f) => ({ path: `/${f.index}`, message: `ArcGIS rejected the credentials: ${(f.error as UpstreamRejectedError).arcgisMessage}` }));
-    throw new BadRequestError(`ArcGIS rejected the credentials of item ${details[0].path}: ${(rejected[0].error as UpstreamRejectedError).arcgisMessage}; nothing was stored.`, details);
+    throw new BadRequestError(`ArcGIS rejected the credentials of item /${firstRejected.index}: ${(firstRejected.error as UpstreamRejectedError).arcgisMessage}; nothing was stored.`, details);
   }
   const first = failures.find((f) => f.error instanceof UpstreamTimeoutError) ?? failures[0];
+  if (!first) return;
   if (first.error instanceof ApiError) {
     const { status, code, message } = first.error;
     throw new ApiError(status, code, `Could not get a token for item /${first.index}: ${message}; nothing was stored.`);

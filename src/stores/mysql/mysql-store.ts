@@ -18,8 +18,8 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
     keys: createMysqlKeyStore(db, clock),
     clients: createMysqlClientStore(db, clock),
     async hasCredentials() {
-      const rows = await db.rows('SELECT EXISTS(SELECT 1 FROM api_keys WHERE revoked_at IS NULL) OR EXISTS(SELECT 1 FROM clients) AS found', []);
-      return Number(rows[0].found) === 1;
+      const row = await db.one('SELECT EXISTS(SELECT 1 FROM api_keys WHERE revoked_at IS NULL) OR EXISTS(SELECT 1 FROM clients) AS found', []);
+      return Number(row.found) === 1;
     },
     poolStats: () => db.poolStats(),
 
@@ -33,7 +33,7 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
       let acquired = false;
       try {
         // the statement waits for the lock: bound it by the lock's own timeout, not the usual one
-        const [row] = await db.rows('SELECT GET_LOCK(?, ?) AS acquired', [lockName, timeoutSeconds], conn, timeoutSeconds * 1000 + QUERY_TIMEOUT_MS);
+        const row = await db.one('SELECT GET_LOCK(?, ?) AS acquired', [lockName, timeoutSeconds], conn, timeoutSeconds * 1000 + QUERY_TIMEOUT_MS);
         acquired = Number(row.acquired) === 1;
         return await fn(acquired);
       } finally {
