@@ -33,7 +33,9 @@ export function busyPercent(from: MachineCpu, to: MachineCpu): number {
 
 /** Connections the kernel dropped because a listen queue was full (TcpExt ListenOverflows). */
 export function listenOverflows(): number {
-  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((line) => line.startsWith('TcpExt:'));
+  const lines = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('TcpExt:'));
   const [header, counts] = lines;
   if (header === undefined || counts === undefined) return NaN;
   const names = header.split(/\s+/);

@@ -34,7 +34,10 @@ export class BenchDatabase {
 
   /** Makes the stored token of map token `id` expired, as if its lifetime had run out a second ago. */
   async expireToken(id: number): Promise<void> {
-    const [result] = await this.conn.execute<mysql.ResultSetHeader>('UPDATE map_tokens SET token_expires_at = ? WHERE id = ?', [Date.now() - 1000, id]);
+    const [result] = await this.conn.execute<mysql.ResultSetHeader>('UPDATE map_tokens SET token_expires_at = ? WHERE id = ?', [
+      Date.now() - 1000,
+      id,
+    ]);
     if (result.affectedRows !== 1) throw new Error(`map token ${id} is not in ${this.name}`);
   }
 

@@ -12,7 +12,12 @@ import express from 'express';
 async function main(): Promise<void> {
   const portal = process.env.BENCH_PORTAL;
   if (!portal) throw new Error('BENCH_PORTAL is not set');
-  const manager = ApplicationCredentialsManager.fromCredentials({ clientId: 'bench-esri-app', clientSecret: 'bench-esri-secret', portal, duration: 120 });
+  const manager = ApplicationCredentialsManager.fromCredentials({
+    clientId: 'bench-esri-app',
+    clientSecret: 'bench-esri-secret',
+    portal,
+    duration: 120,
+  });
   const app = express();
   app.get('/api/v1/map-tokens/:mapTokenID/token', async (req, res) => {
     const token = await manager.getToken(portal);

@@ -124,5 +124,11 @@ export async function storm(baseUrls: string[], path: string, headers: Record<st
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   agent.destroy();
   for (const status of answers) statuses[status] = (statuses[status] ?? 0) + 1;
-  return { requests: total, non200: total - (statuses['200'] ?? 0), statuses, wallMs, listenOverflows: listenOverflows() - overflowsBefore };
+  return {
+    requests: total,
+    non200: total - (statuses['200'] ?? 0),
+    statuses,
+    wallMs,
+    listenOverflows: listenOverflows() - overflowsBefore,
+  };
 }

@@ -111,7 +111,10 @@ export function startChild(options: StartOptions): Promise<Child> {
   return new Promise<Child>((resolvePromise, reject) => {
     let child: Child | undefined;
     let early = '';
-    const timer = setTimeout(() => fail(new Error(`${options.name} did not start listening within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`${options.name} did not start listening within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       proc.kill('SIGKILL');

@@ -25,7 +25,13 @@ export async function profileTokenRead(target: ProfileTarget): Promise<void> {
   const dir = process.env.BENCH_PROFILE_DIR || join(tmpdir(), 'mtp-prof');
   mkdirSync(dir, { recursive: true });
   const startedMs = Date.now() - 1000;
-  const child = await startChild({ name: 'profiled-service', script: 'src/server.js', env: target.env, cwd: target.cwd, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  const child = await startChild({
+    name: 'profiled-service',
+    script: 'src/server.js',
+    env: target.env,
+    cwd: target.cwd,
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  });
   const run = { ...target.load, url: child.url + target.path, headers: target.headers };
   let profiled: LoadResult;
   let window: Window;
@@ -44,9 +50,18 @@ export async function profileTokenRead(target: ProfileTarget): Promise<void> {
   for (const level of ['info', 'warn']) {
     // at warn the service does not log its port: give it one
     const port = level === 'info' ? undefined : await freePort();
-    const service = await startChild({ name: `service-log-${level}`, script: 'src/server.js', env: { ...target.env, LOG_LEVEL: level }, cwd: target.cwd, port });
+    const service = await startChild({
+      name: `service-log-${level}`,
+      script: 'src/server.js',
+      env: { ...target.env, LOG_LEVEL: level },
+      cwd: target.cwd,
+      port,
+    });
     try {
-      levels.push({ level, result: await measure({ ...target.load, url: service.url + target.path, headers: target.headers, serverPid: service.pid }) });
+      levels.push({
+        level,
+        result: await measure({ ...target.load, url: service.url + target.path, headers: target.headers, serverPid: service.pid }),
+      });
     } finally {
       await service.stop();
     }
@@ -67,7 +82,10 @@ export async function profileTokenRead(target: ProfileTarget): Promise<void> {
     '',
     '| LOG_LEVEL | req/s | p50 ms | p99 ms | non-2xx | service CPU µs/req |',
     '|---|---:|---:|---:|---:|---:|',
-    ...levels.map(({ level, result: r }) => `| ${level} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.non2xx} | ${r.serverCpuUsPerRequest.toFixed(0)} |`),
+    ...levels.map(
+      ({ level, result: r }) =>
+        `| ${level} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.non2xx} | ${r.serverCpuUsPerRequest.toFixed(0)} |`,
+    ),
     '',
   ].join('\n');
   writeFileSync(join(PROJECT_ROOT, 'bench', 'profile.md'), text);

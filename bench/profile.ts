@@ -119,9 +119,18 @@ export function summariseProfile(file: string, window?: Window, topN = 25): Prof
     windowed,
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
-    top: [...byFunction.values()].sort((a, b) => b.us - a.us).slice(0, topN).map((e) => row(e.name, e.where, e.us)),
-    byArea: [...byArea.entries()].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([area, us]) => row(area, '', us)),
-    byOwner: [...byOwner.entries()].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([area, us]) => row(area, '', us)),
+    top: [...byFunction.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, topN)
+      .map((e) => row(e.name, e.where, e.us)),
+    byArea: [...byArea.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, topN)
+      .map(([area, us]) => row(area, '', us)),
+    byOwner: [...byOwner.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, topN)
+      .map(([area, us]) => row(area, '', us)),
   };
 }
 
@@ -148,7 +157,9 @@ export function profileMarkdown(summary: ProfileSummary): string {
     '',
     '| # | function | where | self ms | % busy |',
     '|---:|---|---|---:|---:|',
-    ...summary.top.map((r, i) => `| ${i + 1} | \`${r.name}\` | ${r.where ? `\`${r.where}\`` : ''} | ${r.selfMs.toFixed(0)} | ${r.percent.toFixed(1)} |`),
+    ...summary.top.map(
+      (r, i) => `| ${i + 1} | \`${r.name}\` | ${r.where ? `\`${r.where}\`` : ''} | ${r.selfMs.toFixed(0)} | ${r.percent.toFixed(1)} |`,
+    ),
     '',
     'Self time by area (package, project file, Node internals, V8):',
     '',

@@ -150,7 +150,7 @@ export function renderReport(r: Report): string {
     '"machine busy %" is of all cores (load generator, server, database and anything else running).',
     `By CPU cost, the token read costs ${f(cpuRatio, 2)}x the bare Express route and ${f(r.tokenRead.result.serverCpuUsPerRequest / r.bareNode.result.serverCpuUsPerRequest, 2)}x bare node:http`,
     `per request (the throughput ratio an otherwise idle core would give: ${f(1 / cpuRatio, 2)}x the bare Express route).`,
-    "The Esri helper is an Express 5 route calling `ApplicationCredentialsManager.getToken()` of `@esri/arcgis-rest-request`,",
+    'The Esri helper is an Express 5 route calling `ApplicationCredentialsManager.getToken()` of `@esri/arcgis-rest-request`,',
     'its token fetched once from the same ArcGIS stand-in and then held in memory, answering the same fields: what one would',
     'write without this service (no keys, environments, security headers, logs or metrics).',
     '',
@@ -165,7 +165,11 @@ export function renderReport(r: Report): string {
     '|---:|---:|---:|---:|---:|---:|---|',
     ...r.storms.map(
       ({ instances, arcgisCalls, result }) =>
-        `| ${instances} | ${result.requests} | ${arcgisCalls} | ${result.non200} | ${f(result.wallMs)} | ${result.listenOverflows} | ${Object.entries(result.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`,
+        `| ${instances} | ${result.requests} | ${arcgisCalls} | ${result.non200} | ${f(result.wallMs)} | ${result.listenOverflows} | ${Object.entries(
+          result.statuses,
+        )
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')} |`,
     ),
     '',
     '## Rollover: steady reads across token lifetimes, ArcGIS slow',
@@ -192,7 +196,10 @@ export function renderReport(r: Report): string {
     `| growth, last quarter against first | ${sign(trend.growthPct)}${f(trend.growthPct, 1)} % |`,
     `| least-squares slope over the soak | ${sign(trend.slopeMbPerMinute)}${f(trend.slopeMbPerMinute, 1)} MB/min |`,
     '',
-    `RSS during the soak, every 5 s (MB): ${r.memory.samples.filter((_, i) => i % 5 === 4).map((mb) => f(mb)).join(', ')}.`,
+    `RSS during the soak, every 5 s (MB): ${r.memory.samples
+      .filter((_, i) => i % 5 === 4)
+      .map((mb) => f(mb))
+      .join(', ')}.`,
     '',
     'RSS moves with the garbage collector (a sawtooth of tens of MB under load), so two single readings can differ',
     'by chance; the quarter means and the slope over all samples say whether memory grows.',
@@ -217,7 +224,9 @@ export function renderReport(r: Report): string {
     `- Node ${m.node}; database ${m.database}`,
     `- ${m.date}; 1-minute load average ${f(m.loadAtStart, 2)} at the start, ${f(m.loadAtEnd, 2)} at the end`,
     '- the load generator, the service and the database share this machine' +
-      (Math.max(m.loadAtStart, m.loadAtEnd) > m.cores ? '; other work was running on it too (load average above the core count), so absolute numbers are low and vary from run to run; the CPU time per request varies least' : ''),
+      (Math.max(m.loadAtStart, m.loadAtEnd) > m.cores
+        ? '; other work was running on it too (load average above the core count), so absolute numbers are low and vary from run to run; the CPU time per request varies least'
+        : ''),
     '',
   ].join('\n');
 }

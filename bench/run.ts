@@ -23,7 +23,8 @@ function setting(name: string, fallback: number, min: number, max: number): numb
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
@@ -84,8 +85,16 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'info',
     };
     await runCli(['migrate'], serviceEnv, cwd);
-    const admin = (await runCli(['keys', 'create', '--environment', ENVIRONMENT, '--role', 'admin', '--description', 'bench'], serviceEnv, cwd)) as { key: string };
-    const reader = (await runCli(['keys', 'create', '--environment', ENVIRONMENT, '--role', 'reader', '--description', 'bench'], serviceEnv, cwd)) as { key: string };
+    const admin = (await runCli(
+      ['keys', 'create', '--environment', ENVIRONMENT, '--role', 'admin', '--description', 'bench'],
+      serviceEnv,
+      cwd,
+    )) as { key: string };
+    const reader = (await runCli(
+      ['keys', 'create', '--environment', ENVIRONMENT, '--role', 'reader', '--description', 'bench'],
+      serviceEnv,
+      cwd,
+    )) as { key: string };
     const ctx: Context = {
       db,
       arcgis,
@@ -123,14 +132,20 @@ async function main(): Promise<void> {
     const beforeSoakMb = service.rssMb();
     const samples: number[] = [];
     const sampler = setInterval(() => samples.push(service.rssMb()), 1000);
-    const soak = await measure({ ...load(service.url + readPath, ctx.readerHeaders, service.pid), durationSeconds: settings.soakSeconds, warmupSeconds: 0 });
+    const soak = await measure({
+      ...load(service.url + readPath, ctx.readerHeaders, service.pid),
+      durationSeconds: settings.soakSeconds,
+      warmupSeconds: 0,
+    });
     clearInterval(sampler);
     const afterSoakMb = service.rssMb();
     const memory: Memory = { atStartMb, beforeSoakMb, peakMb: Math.max(beforeSoakMb, afterSoakMb, ...samples), afterSoakMb, samples };
     const serviceLogs = { warn: service.warnLines, error: service.errorLines };
     await service.stop();
 
-    log(`rollover: ${settings.rolloverSeconds} s of reads across ${ROLLOVER_LIFETIME_SECONDS} s tokens, ArcGIS answering in ${ROLLOVER_ARCGIS_DELAY_MS} ms`);
+    log(
+      `rollover: ${settings.rolloverSeconds} s of reads across ${ROLLOVER_LIFETIME_SECONDS} s tokens, ArcGIS answering in ${ROLLOVER_ARCGIS_DELAY_MS} ms`,
+    );
     const rolloverResult = await rollover(ctx, admin.key, settings, readPath);
 
     const storms: Storm[] = [];
@@ -169,7 +184,14 @@ async function main(): Promise<void> {
 
 /** PUT agol map tokens pointing at the stand-in: by default one for the read benchmark, one for the storms. */
 async function createMapTokens(baseUrl: string, adminKey: string, tokenUrl: string, names = [1, 2]): Promise<number[]> {
-  const item = (n: number) => ({ organization_ID: 1, authType: 'agol', authKey: `bench-app-${n}`, authToken: `bench-secret-${n}`, authTimeout: 120, authURL: tokenUrl });
+  const item = (n: number) => ({
+    organization_ID: 1,
+    authType: 'agol',
+    authKey: `bench-app-${n}`,
+    authToken: `bench-secret-${n}`,
+    authTimeout: 120,
+    authURL: tokenUrl,
+  });
   const res = await fetch(`${baseUrl}/api/v1/admin/map-tokens`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json', 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': adminKey },
@@ -188,7 +210,12 @@ async function readOnce(url: string, headers: Record<string, string>): Promise<s
 }
 
 async function measureBare(name: string, script: string, body: string, path: string, ctx: Context, load: (url: string) => LoadOptions) {
-  const child = await startChild({ name, script, env: { PATH: ctx.serviceEnv.PATH ?? '', BENCH_BODY: body, PORT: '0', HOST: '127.0.0.1' }, cwd: ctx.cwd });
+  const child = await startChild({
+    name,
+    script,
+    env: { PATH: ctx.serviceEnv.PATH ?? '', BENCH_BODY: body, PORT: '0', HOST: '127.0.0.1' },
+    cwd: ctx.cwd,
+  });
   try {
     const answer = await readOnce(child.url + path, {});
     if (answer !== body) throw new Error(`${name} does not answer the token read's body`);
@@ -208,7 +235,8 @@ async function measureEsriHelper(path: string, ctx: Context, load: (url: string)
   const child = await startChild({ name: 'esri-helper', script: 'bench/esri-express.js', env, cwd: ctx.cwd });
   try {
     const answer = JSON.parse(await readOnce(child.url + path, {})) as { token?: unknown };
-    if (typeof answer.token !== 'string' || !answer.token.startsWith('bench-')) throw new Error('the Esri helper route did not answer a token from the stand-in');
+    if (typeof answer.token !== 'string' || !answer.token.startsWith('bench-'))
+      throw new Error('the Esri helper route did not answer a token from the stand-in');
     return await measure({ ...load(child.url + path), serverPid: child.pid });
   } finally {
     await child.stop();
@@ -224,7 +252,8 @@ async function coldStorm(ctx: Context, instances: number, path: string, id: numb
   const env = { ...ctx.serviceEnv, CACHE_TTL_SECONDS: String(STORM_CACHE_TTL_SECONDS) };
   const children: Child[] = [];
   try {
-    for (let i = 0; i < instances; i += 1) children.push(await startChild({ name: `storm-${instances}-${i + 1}`, script: 'src/server.js', env, cwd: ctx.cwd }));
+    for (let i = 0; i < instances; i += 1)
+      children.push(await startChild({ name: `storm-${instances}-${i + 1}`, script: 'src/server.js', env, cwd: ctx.cwd }));
     for (const child of children) await readOnce(child.url + path, ctx.readerHeaders);
     await ctx.db.expireToken(id);
     await sleep(STORM_CACHE_TTL_SECONDS * 1000 + 500);
@@ -278,7 +307,10 @@ async function rollover(ctx: Context, adminKey: string, settings: Settings, cach
       waits: (await readWaits(child.url)) - waitsBefore,
     };
     // the scheduler of every later instance would go on renewing it (and the storms count ArcGIS calls)
-    const deleted = await fetch(`${child.url}/api/v1/admin/map-tokens/${id}`, { method: 'DELETE', headers: { 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': adminKey } });
+    const deleted = await fetch(`${child.url}/api/v1/admin/map-tokens/${id}`, {
+      method: 'DELETE',
+      headers: { 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': adminKey },
+    });
     if (deleted.status !== 204) throw new Error(`DELETE of the rollover map token answered ${deleted.status}`);
     return rollover;
   } finally {

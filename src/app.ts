@@ -26,7 +26,13 @@ export interface AppDeps {
 }
 
 /** Builds the HTTP app: middleware order, routes, one error handler. Listening is server.ts's job. */
-export function createApp({ config, services, logger, metrics, validator = new SchemaValidator({ maxBatch: config.maxBatch }) }: AppDeps): Express {
+export function createApp({
+  config,
+  services,
+  logger,
+  metrics,
+  validator = new SchemaValidator({ maxBatch: config.maxBatch }),
+}: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -53,7 +59,10 @@ export function createApp({ config, services, logger, metrics, validator = new S
 
   const { mapTokens, access } = services;
   const cors = tokenReadCors(config.corsAllowedOrigins);
-  inFront(app, hotTokenRead({ mapTokens, access, validator, logger, observe, securityHeaders, cors, allowedOrigins: config.corsAllowedOrigins }));
+  inFront(
+    app,
+    hotTokenRead({ mapTokens, access, validator, logger, observe, securityHeaders, cors, allowedOrigins: config.corsAllowedOrigins }),
+  );
   return app;
 }
 

@@ -51,7 +51,8 @@ async function main(argv: string[]): Promise<void> {
   }
   loadDotenv({ quiet: true });
   const config = loadConfig(process.env, () => randomBytes(32));
-  if (config.mysqlUrl === null) throw new ConfigError('MYSQL_URL', 'is required by the command line (the embedded store lives only inside a running server)');
+  if (config.mysqlUrl === null)
+    throw new ConfigError('MYSQL_URL', 'is required by the command line (the embedded store lives only inside a running server)');
   const command = positionals.join(' ');
   const print = (json: unknown, text: string): void => {
     process.stdout.write((values.json ? JSON.stringify(json) : text) + '\n');
@@ -63,7 +64,12 @@ async function main(argv: string[]): Promise<void> {
   }
 
   // the server's graph; a fresh database works at once: pending migrations first, as the server does at start (same lock)
-  const { store, services, applied } = await compose(config, { clock: systemClock, logger: createLogger('silent'), metrics: createMetrics(), connectionLimit: 2 });
+  const { store, services, applied } = await compose(config, {
+    clock: systemClock,
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+    connectionLimit: 2,
+  });
   if (applied.length) process.stderr.write(`map-token-proxy: applied database migrations ${applied.join(', ')}\n`);
   try {
     await run(command, values, services, print);
@@ -91,8 +97,18 @@ async function run(command: string, values: Values, { access, clients, keyRotati
     }
     case 'keys list': {
       const rows = await access.listKeys(environment(values));
-      const keys = rows.map((row) => ({ id: row.id, environment: row.environment, role: row.role, organization_ID: row.organizationId, description: row.description, createdAt: new Date(row.createdAt).toISOString() }));
-      return print(keys, keys.map((k) => `${k.id}\t${k.role}\t${k.organization_ID ?? '-'}\t${k.createdAt}\t${k.description ?? ''}`).join('\n') || 'no keys');
+      const keys = rows.map((row) => ({
+        id: row.id,
+        environment: row.environment,
+        role: row.role,
+        organization_ID: row.organizationId,
+        description: row.description,
+        createdAt: new Date(row.createdAt).toISOString(),
+      }));
+      return print(
+        keys,
+        keys.map((k) => `${k.id}\t${k.role}\t${k.organization_ID ?? '-'}\t${k.createdAt}\t${k.description ?? ''}`).join('\n') || 'no keys',
+      );
     }
     case 'keys revoke': {
       const id = values.id !== undefined && /^\d{1,10}$/.test(values.id) ? Number(values.id) : NaN;
@@ -104,14 +120,32 @@ async function run(command: string, values: Values, { access, clients, keyRotati
     case 'clients create': {
       const { client, secret, secretId } = await clients.createClient(identity(values), ACTOR);
       return print(
-        { client_id: client.clientId, client_secret: secret, secret_id: secretId, environment: client.environment, role: client.role, organization_ID: client.organizationId },
+        {
+          client_id: client.clientId,
+          client_secret: secret,
+          secret_id: secretId,
+          environment: client.environment,
+          role: client.role,
+          organization_ID: client.organizationId,
+        },
         `client_id:     ${client.clientId}\nclient_secret: ${secret}\nsecret id:     ${secretId}\nThe secret is shown once: store it now.`,
       );
     }
     case 'clients list': {
       const rows = await clients.listClients(environment(values));
-      const list = rows.map((row) => ({ client_id: row.clientId, environment: row.environment, role: row.role, organization_ID: row.organizationId, description: row.description, createdAt: new Date(row.createdAt).toISOString() }));
-      return print(list, list.map((c) => `${c.client_id}\t${c.role}\t${c.organization_ID ?? '-'}\t${c.createdAt}\t${c.description ?? ''}`).join('\n') || 'no clients');
+      const list = rows.map((row) => ({
+        client_id: row.clientId,
+        environment: row.environment,
+        role: row.role,
+        organization_ID: row.organizationId,
+        description: row.description,
+        createdAt: new Date(row.createdAt).toISOString(),
+      }));
+      return print(
+        list,
+        list.map((c) => `${c.client_id}\t${c.role}\t${c.organization_ID ?? '-'}\t${c.createdAt}\t${c.description ?? ''}`).join('\n') ||
+          'no clients',
+      );
     }
     case 'clients delete': {
       if (!values.id) throw new UsageError('--id CLIENT_ID is required');
@@ -125,7 +159,8 @@ async function run(command: string, values: Values, { access, clients, keyRotati
 }
 
 function environment(values: Values): string {
-  if (!values.environment || !/^[A-Za-z0-9_-]{1,64}$/.test(values.environment)) throw new UsageError('--environment must be 1-64 of A-Za-z0-9_-');
+  if (!values.environment || !/^[A-Za-z0-9_-]{1,64}$/.test(values.environment))
+    throw new UsageError('--environment must be 1-64 of A-Za-z0-9_-');
   return values.environment;
 }
 
@@ -135,9 +170,11 @@ function identity(values: Values): { environment: string; role: Role; organizati
   let organizationId: number | null = null;
   if (values.organization !== undefined) {
     organizationId = /^\d{1,10}$/.test(values.organization) ? Number(values.organization) : NaN;
-    if (!(organizationId >= 1 && organizationId <= 2147483647)) throw new UsageError('--organization must be a whole number from 1 to 2147483647');
+    if (!(organizationId >= 1 && organizationId <= 2147483647))
+      throw new UsageError('--organization must be a whole number from 1 to 2147483647');
   }
-  if (values.description !== undefined && values.description.length > 256) throw new UsageError('--description must be at most 256 characters');
+  if (values.description !== undefined && values.description.length > 256)
+    throw new UsageError('--description must be at most 256 characters');
   return { environment: env, role: values.role, organizationId, description: values.description ?? null };
 }
 
@@ -147,7 +184,12 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.exit(2);
   }
   const name = (error as Error).name;
-  const text = error instanceof ConfigError ? error.message : name === 'StoreUnavailableError' ? `the database does not answer (MYSQL_URL)` : (error as Error).message;
+  const text =
+    error instanceof ConfigError
+      ? error.message
+      : name === 'StoreUnavailableError'
+        ? `the database does not answer (MYSQL_URL)`
+        : (error as Error).message;
   process.stderr.write(`map-token-proxy: ${text}\n`);
   process.exit(1);
 });

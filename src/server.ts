@@ -48,7 +48,10 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, host: config.host, store: store.kind, refreshAhead: config.refreshAhead }, `map-token-proxy listening on http://${config.host}:${port}`);
+  logger.info(
+    { port, host: config.host, store: store.kind, refreshAhead: config.refreshAhead },
+    `map-token-proxy listening on http://${config.host}:${port}`,
+  );
   services.scheduler?.start();
 
   let stopping = false;
@@ -87,9 +90,18 @@ function logFirstKeyHint(logger: Logger): void {
 
 /** The embedded store starts empty: give the operator an admin key, a reader key and an admin client, printed once. */
 async function printLocalKeys(services: Services, logger: Logger): Promise<void> {
-  const admin = await services.access.createKey({ environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' }, 'startup');
-  const reader = await services.access.createKey({ environment: 'local', role: 'reader', organizationId: null, description: 'generated at start' }, 'startup');
-  const demo = await services.clients.createClient({ environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' }, 'startup');
+  const admin = await services.access.createKey(
+    { environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' },
+    'startup',
+  );
+  const reader = await services.access.createKey(
+    { environment: 'local', role: 'reader', organizationId: null, description: 'generated at start' },
+    'startup',
+  );
+  const demo = await services.clients.createClient(
+    { environment: 'local', role: 'admin', organizationId: null, description: 'generated at start' },
+    'startup',
+  );
   logger.warn('MYSQL_URL is not set: using the embedded in-memory store. Data lives only as long as this process.');
   process.stdout.write(
     [
@@ -114,7 +126,8 @@ async function printLocalKeys(services: Services, logger: Logger): Promise<void>
 function describeStartError(error: unknown): string {
   const code = (error as { code?: string }).code;
   const cause = (error as { cause?: { code?: string } }).cause?.code;
-  if (error instanceof Error && error.name === 'StoreUnavailableError') return `the database does not answer (${cause ?? code ?? 'unreachable'})`;
+  if (error instanceof Error && error.name === 'StoreUnavailableError')
+    return `the database does not answer (${cause ?? code ?? 'unreachable'})`;
   return `${code ?? ''} ${(error as Error).message ?? String(error)}`.trim();
 }
 

@@ -1,12 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import {
-  type ApiError,
-  UpstreamError,
-  UpstreamRejectedError,
-  UpstreamTimeoutError,
-} from '../errors';
+import { type ApiError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
 import type { AuthUrlAllowlist } from './auth-url-allowlist';
 import { type Call, generateTokenCall, oauthCall } from './token-protocols';
 
@@ -59,9 +54,7 @@ export interface ArcgisClientOptions {
 }
 
 /** What one HTTP attempt came to. */
-type Attempt =
-  | { token: ArcgisToken }
-  | { error: ApiError; outcome: Exclude<ArcgisOutcome, 'ok'>; retryable: boolean };
+type Attempt = { token: ArcgisToken } | { error: ApiError; outcome: Exclude<ArcgisOutcome, 'ok'>; retryable: boolean };
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 // One retry covers a keep-alive socket the server had just closed, or a single 5xx; more would
@@ -116,7 +109,8 @@ export class ArcgisClient {
 
   async fetchToken(credentials: ArcgisCredentials): Promise<ArcgisToken> {
     this.options.allowlist.check(credentials.authURL);
-    const call = credentials.authType === 'enterprise' ? generateTokenCall(credentials, this.options.now ?? Date.now) : oauthCall(credentials);
+    const call =
+      credentials.authType === 'enterprise' ? generateTokenCall(credentials, this.options.now ?? Date.now) : oauthCall(credentials);
 
     for (let attempt = 1; ; attempt += 1) {
       const result = await this.attempt(credentials.authURL, call);

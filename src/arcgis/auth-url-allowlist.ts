@@ -58,9 +58,7 @@ export class AuthUrlAllowlist {
     if (scheme !== 'http' && scheme !== 'https') return false;
     const host = parsed.hostname.toLowerCase();
     const port = parsed.port === '' ? DEFAULT_PORTS[scheme] : Number(parsed.port);
-    return this.entries.some(
-      (entry) => entry.scheme === scheme && entry.port === port && hostMatches(entry, host),
-    );
+    return this.entries.some((entry) => entry.scheme === scheme && entry.port === port && hostMatches(entry, host));
   }
 
   /** The one check before a secret is sent: throws AuthUrlNotAllowedError for a URL the list does not allow. */

@@ -47,8 +47,7 @@ function readOauthToken(json: unknown): ArcgisToken | undefined {
   const accessToken = json.access_token;
   const raw = json.expires_in;
   // ArcGIS sends expires_in as a number, some portals as a numeric string.
-  const expiresInSeconds =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  const expiresInSeconds = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
   if (typeof accessToken !== 'string' || accessToken === '') return undefined;
   if (!Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) return undefined;
   return { accessToken, expiresInSeconds };

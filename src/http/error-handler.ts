@@ -21,8 +21,10 @@ function fromFrameworkError(error: unknown): ApiError | null {
   }
   if (typeof status !== 'number' || status < 400 || status > 499) return null;
   if (status === 413) return new ApiError(413, 'PayloadTooLarge', 'The request body is too large.');
-  if (status === 415) return new ApiError(415, 'UnsupportedMediaType', 'The request body has a content type or encoding that is not supported.');
-  if (typeof code === 'string' && code.startsWith('Z_')) return new BadRequestError('The request body could not be decompressed as its Content-Encoding says.');
+  if (status === 415)
+    return new ApiError(415, 'UnsupportedMediaType', 'The request body has a content type or encoding that is not supported.');
+  if (typeof code === 'string' && code.startsWith('Z_'))
+    return new BadRequestError('The request body could not be decompressed as its Content-Encoding says.');
   return new BadRequestError('The request body could not be read.');
 }
 
@@ -50,7 +52,10 @@ export function apiErrorOf(error: unknown, requestId: string, logger: Logger): A
     return new ApiError(500, 'InternalError', 'Something went wrong on our side; the request id identifies it in the logs.');
   }
   if (apiError.status >= 500) {
-    logger.error({ requestId, status: apiError.status, code: apiError.code, msg: apiError.message, cause: causeCode(apiError) }, 'request failed');
+    logger.error(
+      { requestId, status: apiError.status, code: apiError.code, msg: apiError.message, cause: causeCode(apiError) },
+      'request failed',
+    );
   }
   return apiError;
 }

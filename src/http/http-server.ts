@@ -49,9 +49,19 @@ function refusalFor(code: string | undefined): Refusal | null {
       return null;
     case 'HPE_HEADER_OVERFLOW':
       // no SPEC code names headers; PayloadTooLarge is the nearest (the request is too large, in its head)
-      return { status: 431, reason: 'Request Header Fields Too Large', code: 'PayloadTooLarge', msg: 'The request headers are too large (at most 16 KiB in all).' };
+      return {
+        status: 431,
+        reason: 'Request Header Fields Too Large',
+        code: 'PayloadTooLarge',
+        msg: 'The request headers are too large (at most 16 KiB in all).',
+      };
     default:
-      return { status: 400, reason: 'Bad Request', code: 'BadRequest', msg: 'The request is not valid HTTP/1.1 (a malformed request line or header, or contradicting framing headers).' };
+      return {
+        status: 400,
+        reason: 'Bad Request',
+        code: 'BadRequest',
+        msg: 'The request is not valid HTTP/1.1 (a malformed request line or header, or contradicting framing headers).',
+      };
   }
 }
 

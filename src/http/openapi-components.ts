@@ -57,20 +57,33 @@ export function parametersFrom(schema: Json, where: 'header' | 'query'): Json[] 
     .filter(([name]) => !(where === 'header' && SECURITY_HEADERS.has(name)))
     .map(([name, property]) => {
       const { description, ...propertySchema } = property;
-      return { name, in: where, required: required.has(name), ...(description ? { description } : {}), schema: structuredClone(propertySchema) };
+      return {
+        name,
+        in: where,
+        required: required.has(name),
+        ...(description ? { description } : {}),
+        schema: structuredClone(propertySchema),
+      };
     });
 }
 
 export function componentParameters(atrHeaders: Json): Record<string, Json> {
   const parameters: Record<string, Json> = {};
   for (const parameter of parametersFrom(atrHeaders, 'header')) parameters[parameter.name as string] = parameter;
-  parameters.mapTokenID = { name: 'mapTokenID', in: 'path', required: true, description: 'The map token id: a positive int32.', schema: schemaRef('MapTokenID') };
+  parameters.mapTokenID = {
+    name: 'mapTokenID',
+    in: 'path',
+    required: true,
+    description: 'The map token id: a positive int32.',
+    schema: schemaRef('MapTokenID'),
+  };
   parameters['x-request-id'] = {
     name: 'x-request-id',
     in: 'header',
     required: false,
     // any value is accepted: one that is not 1-128 of the safe characters is replaced, never refused
-    description: 'Optional id for this request. A value of 1-128 of A-Za-z0-9._:@/+=- is reused as the answer\'s x-request-id and requestId; any other value is replaced by a generated one (never refused).',
+    description:
+      "Optional id for this request. A value of 1-128 of A-Za-z0-9._:@/+=- is reused as the answer's x-request-id and requestId; any other value is replaced by a generated one (never refused).",
     schema: { type: 'string' },
   };
   return parameters;
@@ -78,11 +91,17 @@ export function componentParameters(atrHeaders: Json): Record<string, Json> {
 
 export const componentHeaders: Record<string, Json> = {
   'x-request-id': { description: 'The request id; error bodies repeat it as requestId.', schema: { type: 'string' } },
-  'Cache-Control': { description: 'no-store: the answer holds a token or secret that no cache may keep.', schema: { type: 'string', const: 'no-store' } },
+  'Cache-Control': {
+    description: 'no-store: the answer holds a token or secret that no cache may keep.',
+    schema: { type: 'string', const: 'no-store' },
+  },
   'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 0 } },
   Allow: { description: 'The methods this path has.', schema: { type: 'string' } },
   'WWW-Authenticate': { description: 'Sent when HTTP Basic credentials were refused.', schema: { type: 'string' } },
-  RateLimit: { description: 'Remaining failed logins allowed and seconds until the window resets (IETF draft 7).', schema: { type: 'string' } },
+  RateLimit: {
+    description: 'Remaining failed logins allowed and seconds until the window resets (IETF draft 7).',
+    schema: { type: 'string' },
+  },
   'RateLimit-Policy': { description: 'The failed-login limit and its window in seconds (IETF draft 7).', schema: { type: 'string' } },
 };
 
@@ -105,18 +124,46 @@ export function componentResponses(): Record<string, Json> {
   for (const key of Object.keys(ERROR_RESPONSES)) {
     const status = Number(key) as ErrorStatus;
     const extra = status === 405 ? ['Allow'] : status === 503 ? ['Retry-After'] : [];
-    responses[errorResponseName(status)] = response(ERROR_RESPONSES[status].description, json(schemaRef('Error'), errorExample(status)), extra);
+    responses[errorResponseName(status)] = response(
+      ERROR_RESPONSES[status].description,
+      json(schemaRef('Error'), errorExample(status)),
+      extra,
+    );
   }
   const oauth = (description: string, status: keyof typeof OAUTH_ERROR_EXAMPLES, headers: string[]) =>
     response(description, json(schemaRef('OAuthError'), OAUTH_ERROR_EXAMPLES[status]), ['Cache-Control', ...headers]);
-  responses.OAuthBadRequest = oauth('invalid_request (malformed or unparsable body, both Basic and body credentials) or unsupported_grant_type.', 400, []);
-  responses.OAuthUnauthorized = oauth('invalid_client: unknown client, wrong secret, or a client of another environment.', 401, ['WWW-Authenticate']);
-  responses.OAuthTooManyRequests = oauth('Too many failed logins from this address (30 a minute), or from this address for this client id (10 a minute).', 429, ['Retry-After', 'RateLimit', 'RateLimit-Policy']);
+  responses.OAuthBadRequest = oauth(
+    'invalid_request (malformed or unparsable body, both Basic and body credentials) or unsupported_grant_type.',
+    400,
+    [],
+  );
+  responses.OAuthUnauthorized = oauth('invalid_client: unknown client, wrong secret, or a client of another environment.', 401, [
+    'WWW-Authenticate',
+  ]);
+  responses.OAuthTooManyRequests = oauth(
+    'Too many failed logins from this address (30 a minute), or from this address for this client id (10 a minute).',
+    429,
+    ['Retry-After', 'RateLimit', 'RateLimit-Policy'],
+  );
   return responses;
 }
 
 export const securitySchemes: Record<string, Json> = {
-  subscriptionKey: { type: 'apiKey', in: 'header', name: 'atr-subscription-key', description: 'A subscription key of this environment (`npm run -s cli -- keys create`).' },
-  bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /api/v1/auth/token, sent with the atr-environment-id of its client.' },
-  clientBasic: { type: 'http', scheme: 'basic', description: 'The token endpoint only: client_id and client_secret as HTTP Basic credentials (RFC 6749 section 2.3.1).' },
+  subscriptionKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'atr-subscription-key',
+    description: 'A subscription key of this environment (`npm run -s cli -- keys create`).',
+  },
+  bearerAuth: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An access token from POST /api/v1/auth/token, sent with the atr-environment-id of its client.',
+  },
+  clientBasic: {
+    type: 'http',
+    scheme: 'basic',
+    description: 'The token endpoint only: client_id and client_secret as HTTP Basic credentials (RFC 6749 section 2.3.1).',
+  },
 };

@@ -25,13 +25,24 @@ const ENTERPRISE_ITEM = {
   authReferer: 'https://maps.example.com',
 } as const;
 
-const resource = (mapTokenID: number) => ({ mapTokenID, ...ATRIUS_ITEM, authReferer: null, token: ARCGIS_TOKEN, token_Expire_Date: EXPIRES, lastRefreshError: null });
+const resource = (mapTokenID: number) => ({
+  mapTokenID,
+  ...ATRIUS_ITEM,
+  authReferer: null,
+  token: ARCGIS_TOKEN,
+  token_Expire_Date: EXPIRES,
+  lastRefreshError: null,
+});
 const enterpriseResource = (mapTokenID: number) => ({
   mapTokenID,
   ...ENTERPRISE_ITEM,
   token: ARCGIS_TOKEN,
   token_Expire_Date: EXPIRES,
-  lastRefreshError: { at: '2017-08-28T13:41:02.118Z', kind: 'rejected', message: 'Unable to generate token. Invalid username or password.' },
+  lastRefreshError: {
+    at: '2017-08-28T13:41:02.118Z',
+    kind: 'rejected',
+    message: 'Unable to generate token. Invalid username or password.',
+  },
 });
 
 export const putRequestExamples = {
@@ -52,7 +63,9 @@ export const putRequestExamples = {
   },
   enterpriseServer: {
     summary: 'Create an enterprise item on a standalone ArcGIS Server, tokens bound to the service address (client=requestip)',
-    value: [{ ...ENTERPRISE_ITEM, authURL: 'https://gis.example.com/arcgis/tokens/generateToken', authReferer: null, authToken: '<password>' }],
+    value: [
+      { ...ENTERPRISE_ITEM, authURL: 'https://gis.example.com/arcgis/tokens/generateToken', authReferer: null, authToken: '<password>' },
+    ],
   },
   static: {
     summary: 'Store a static token',
@@ -76,24 +89,80 @@ export const tokenRejectedExample = { rejected: ARCGIS_TOKEN };
 
 export const authTokenRequestExample = { grant_type: 'client_credentials', client_id: '<client id>', client_secret: CLIENT_SECRET };
 export const authTokenResponseExample = { access_token: '<JWT>', token_type: 'Bearer', expires_in: 3600, scope: 'admin' };
-export const clientSecretCreatedExample = { id: '6f1c2b9e0d4a7c3e5b8f1a2d', description: 'deploy pipeline', createdAt: '2024-05-01T12:00:00.000Z', secret: '<new client secret>' };
-export const clientSecretListExample = [{ id: '6f1c2b9e0d4a7c3e5b8f1a2d', description: 'deploy pipeline', client_id: '<client id>', createdAt: '2024-05-01T12:00:00.000Z' }];
+export const clientSecretCreatedExample = {
+  id: '6f1c2b9e0d4a7c3e5b8f1a2d',
+  description: 'deploy pipeline',
+  createdAt: '2024-05-01T12:00:00.000Z',
+  secret: '<new client secret>',
+};
+export const clientSecretListExample = [
+  { id: '6f1c2b9e0d4a7c3e5b8f1a2d', description: 'deploy pipeline', client_id: '<client id>', createdAt: '2024-05-01T12:00:00.000Z' },
+];
 export const clientSecretDeletedExample = { deleted: '6f1c2b9e0d4a7c3e5b8f1a2d' };
 
 /** What each error code of the envelope means, with a message like the ones the service sends. */
 export const ERROR_RESPONSES = {
-  400: { code: 'BadRequest', description: 'Invalid request: a header, the path, the query or the body does not match its schema; `details` lists each problem.', msg: 'The request body is invalid: /0/authURL is required.' },
-  401: { code: 'Unauthorized', description: 'No valid subscription key or access token for this environment.', msg: 'Unauthorized to access this resource.' },
-  403: { code: 'Forbidden', description: 'The key or client is valid but its role or organization does not allow this.', msg: 'This route needs an admin key or client; yours is a reader.' },
-  404: { code: 'NotFound', description: 'The resource was not found in this environment (or not in the caller\'s organization).', msg: 'Map token 7 was not found.' },
-  409: { code: 'Conflict', description: 'Another request changed a resource of the body while this PUT was being written; nothing was stored. Read it again and retry.', msg: 'Map token 7 was changed by another request while this one was being written; nothing was stored. Read it again and retry.' },
-  405: { code: 'MethodNotAllowed', description: 'The path exists but not with this method; the Allow header lists the methods it has.', msg: 'POST is not allowed here; allowed: GET, PUT.' },
-  413: { code: 'PayloadTooLarge', description: 'The body is larger than MAX_BODY_BYTES.', msg: 'The request body is larger than MAX_BODY_BYTES allows.' },
-  415: { code: 'UnsupportedMediaType', description: 'The body is not application/json.', msg: 'Content-Type text/plain is not supported; send application/json.' },
-  500: { code: 'InternalError', description: 'An unexpected error; the request id identifies it in the logs.', msg: 'Something went wrong on our side; the request id identifies it in the logs.' },
-  502: { code: 'BadGateway', description: 'ArcGIS failed, answered with something other than a token, or refused the stored credentials.', msg: 'ArcGIS rejected the stored credentials: Invalid client_secret' },
-  503: { code: 'ServiceUnavailable', description: 'The database is unavailable; retry after the Retry-After delay.', msg: 'The database is unavailable; try again shortly.' },
-  504: { code: 'GatewayTimeout', description: 'ArcGIS did not answer within UPSTREAM_TIMEOUT_MS.', msg: 'ArcGIS did not answer within 10000 ms' },
+  400: {
+    code: 'BadRequest',
+    description: 'Invalid request: a header, the path, the query or the body does not match its schema; `details` lists each problem.',
+    msg: 'The request body is invalid: /0/authURL is required.',
+  },
+  401: {
+    code: 'Unauthorized',
+    description: 'No valid subscription key or access token for this environment.',
+    msg: 'Unauthorized to access this resource.',
+  },
+  403: {
+    code: 'Forbidden',
+    description: 'The key or client is valid but its role or organization does not allow this.',
+    msg: 'This route needs an admin key or client; yours is a reader.',
+  },
+  404: {
+    code: 'NotFound',
+    description: "The resource was not found in this environment (or not in the caller's organization).",
+    msg: 'Map token 7 was not found.',
+  },
+  409: {
+    code: 'Conflict',
+    description:
+      'Another request changed a resource of the body while this PUT was being written; nothing was stored. Read it again and retry.',
+    msg: 'Map token 7 was changed by another request while this one was being written; nothing was stored. Read it again and retry.',
+  },
+  405: {
+    code: 'MethodNotAllowed',
+    description: 'The path exists but not with this method; the Allow header lists the methods it has.',
+    msg: 'POST is not allowed here; allowed: GET, PUT.',
+  },
+  413: {
+    code: 'PayloadTooLarge',
+    description: 'The body is larger than MAX_BODY_BYTES.',
+    msg: 'The request body is larger than MAX_BODY_BYTES allows.',
+  },
+  415: {
+    code: 'UnsupportedMediaType',
+    description: 'The body is not application/json.',
+    msg: 'Content-Type text/plain is not supported; send application/json.',
+  },
+  500: {
+    code: 'InternalError',
+    description: 'An unexpected error; the request id identifies it in the logs.',
+    msg: 'Something went wrong on our side; the request id identifies it in the logs.',
+  },
+  502: {
+    code: 'BadGateway',
+    description: 'ArcGIS failed, answered with something other than a token, or refused the stored credentials.',
+    msg: 'ArcGIS rejected the stored credentials: Invalid client_secret',
+  },
+  503: {
+    code: 'ServiceUnavailable',
+    description: 'The database is unavailable; retry after the Retry-After delay.',
+    msg: 'The database is unavailable; try again shortly.',
+  },
+  504: {
+    code: 'GatewayTimeout',
+    description: 'ArcGIS did not answer within UPSTREAM_TIMEOUT_MS.',
+    msg: 'ArcGIS did not answer within 10000 ms',
+  },
 } as const;
 
 export type ErrorStatus = keyof typeof ERROR_RESPONSES;
@@ -107,6 +176,9 @@ export function errorExample(status: ErrorStatus): Record<string, unknown> {
 
 export const OAUTH_ERROR_EXAMPLES = {
   400: { error: 'unsupported_grant_type', error_description: 'Only grant_type=client_credentials is supported.' },
-  401: { error: 'invalid_client', error_description: 'Client authentication failed: unknown client, wrong secret, or another environment.' },
+  401: {
+    error: 'invalid_client',
+    error_description: 'Client authentication failed: unknown client, wrong secret, or another environment.',
+  },
   429: { error: 'invalid_request', error_description: 'Too many failed logins; wait before trying again (see Retry-After).' },
 } as const;

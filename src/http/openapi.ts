@@ -72,43 +72,104 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
 
   const paths: Json = {
     '/api/v1/admin/map-tokens': {
-      put: apiOperation(adminTag, 'putMapTokens', 'Create or update map tokens', `Saves a list of 1 to ${options.maxBatch} (MAX_BATCH) new or existing map token resources in one transaction: on any error nothing is stored. An item without mapTokenID creates a resource; with one, it replaces that resource's writable fields (an omitted authToken keeps the stored secret or password while authType stays the same and authURL keeps its origin). For every agol or enterprise item whose credentials are new or changed, a token is fetched from authURL before anything is stored (agol: the OAuth2 client_credentials grant; enterprise: generateToken with client=referer and authReferer, or client=requestip without one): credentials that ArcGIS rejects answer 400 naming the item and quoting ArcGIS; an unreachable, failing or slow ArcGIS answers 502 or 504. Needs the admin role.`, {
-        requestBody: { required: true, description: 'The items, at most MAX_BATCH.', content: json(schemaRef('MapTokenPutRequest'), undefined, ex.putRequestExamples) },
-        responses: {
-          200: response('The written resources, in request order, with their tokens.', json(envelope, ex.putResponseExample), ['Cache-Control']),
-          ...errors(400, 401, 403, 404, 409, 413, 415, 500, 502, 503, 504),
+      put: apiOperation(
+        adminTag,
+        'putMapTokens',
+        'Create or update map tokens',
+        `Saves a list of 1 to ${options.maxBatch} (MAX_BATCH) new or existing map token resources in one transaction: on any error nothing is stored. An item without mapTokenID creates a resource; with one, it replaces that resource's writable fields (an omitted authToken keeps the stored secret or password while authType stays the same and authURL keeps its origin). For every agol or enterprise item whose credentials are new or changed, a token is fetched from authURL before anything is stored (agol: the OAuth2 client_credentials grant; enterprise: generateToken with client=referer and authReferer, or client=requestip without one): credentials that ArcGIS rejects answer 400 naming the item and quoting ArcGIS; an unreachable, failing or slow ArcGIS answers 502 or 504. Needs the admin role.`,
+        {
+          requestBody: {
+            required: true,
+            description: 'The items, at most MAX_BATCH.',
+            content: json(schemaRef('MapTokenPutRequest'), undefined, ex.putRequestExamples),
+          },
+          responses: {
+            200: response('The written resources, in request order, with their tokens.', json(envelope, ex.putResponseExample), [
+              'Cache-Control',
+            ]),
+            ...errors(400, 401, 403, 404, 409, 413, 415, 500, 502, 503, 504),
+          },
         },
-      }),
-      get: apiOperation(adminTag, 'listMapTokens', 'List map tokens', 'The map tokens of this environment (of the caller\'s organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). `failing=true` lists only those whose last renewal failed (lastRefreshError set). Needs the admin role.', {
-        parameters: parametersFrom(file('map-token-list-query.json'), 'query'),
-        responses: { 200: response('A page of map tokens; total counts all that match.', json(envelope, ex.listResponseExample), ['Cache-Control']), ...errors(400, 401, 403, 500, 503) },
-      }),
+      ),
+      get: apiOperation(
+        adminTag,
+        'listMapTokens',
+        'List map tokens',
+        "The map tokens of this environment (of the caller's organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). `failing=true` lists only those whose last renewal failed (lastRefreshError set). Needs the admin role.",
+        {
+          parameters: parametersFrom(file('map-token-list-query.json'), 'query'),
+          responses: {
+            200: response('A page of map tokens; total counts all that match.', json(envelope, ex.listResponseExample), ['Cache-Control']),
+            ...errors(400, 401, 403, 500, 503),
+          },
+        },
+      ),
     },
     '/api/v1/admin/map-tokens/{mapTokenID}': {
-      get: apiOperation(adminTag, 'getMapToken', 'Read one map token', 'One resource with its current token, answered at once while that token is unexpired; a token past its refresh point is renewed in the background. Waits for ArcGIS only when no unexpired token exists. Needs the admin role.', {
-        parameters: [mapTokenID],
-        responses: { 200: response('The resource.', json(envelope, ex.getResponseExample), ['Cache-Control']), ...errors(400, 401, 403, 404, 500, 502, 503, 504) },
-      }),
-      delete: apiOperation(adminTag, 'deleteMapToken', 'Delete a map token', 'Deletes the resource; its secret and cached token are gone from the database at once. Needs the admin role.', {
-        parameters: [mapTokenID],
-        responses: { 204: response('Deleted.'), ...errors(400, 401, 403, 404, 500, 503) },
-      }),
+      get: apiOperation(
+        adminTag,
+        'getMapToken',
+        'Read one map token',
+        'One resource with its current token, answered at once while that token is unexpired; a token past its refresh point is renewed in the background. Waits for ArcGIS only when no unexpired token exists. Needs the admin role.',
+        {
+          parameters: [mapTokenID],
+          responses: {
+            200: response('The resource.', json(envelope, ex.getResponseExample), ['Cache-Control']),
+            ...errors(400, 401, 403, 404, 500, 502, 503, 504),
+          },
+        },
+      ),
+      delete: apiOperation(
+        adminTag,
+        'deleteMapToken',
+        'Delete a map token',
+        'Deletes the resource; its secret and cached token are gone from the database at once. Needs the admin role.',
+        {
+          parameters: [mapTokenID],
+          responses: { 204: response('Deleted.'), ...errors(400, 401, 403, 404, 500, 503) },
+        },
+      ),
     },
     '/api/v1/map-tokens/{mapTokenID}/token': {
-      get: apiOperation('Token read', 'readMapToken', 'Get a token for a floor-rendering client', 'The current ArcGIS token of a map token, in the shape IdentityManager.registerToken() of the ArcGIS Maps SDK takes as is. Tokens are renewed in the background before they are needed (at 2 x min(5 minutes, 20% of the lifetime) before expiry), so while ArcGIS answers a token has at least the margin left; a read waits for ArcGIS only when no unexpired token exists. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.', {
-        parameters: [mapTokenID],
-        responses: { 200: response('The token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']), ...errors(400, 401, 404, 500, 502, 503, 504) },
-      }),
-      post: apiOperation('Token read', 'reportRejectedToken', 'Report a token ArcGIS refused, and get a working one', 'For a client that ArcGIS answered 498 (Invalid token), e.g. after the token was revoked. When `rejected` is the current token, the service fetches a new one (one ArcGIS call however many clients and instances report it; at most one forced renewal per map token per 30 seconds) and answers it; when the current token is already another one, that one is answered at once. The same answer as the GET. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.', {
-        parameters: [mapTokenID],
-        requestBody: { required: true, description: 'The refused token.', content: json(schemaRef('TokenRejected'), ex.tokenRejectedExample) },
-        responses: { 200: response('A token other than the rejected one, or the current token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']), ...errors(400, 401, 404, 413, 415, 500, 502, 503, 504) },
-      }),
+      get: apiOperation(
+        'Token read',
+        'readMapToken',
+        'Get a token for a floor-rendering client',
+        'The current ArcGIS token of a map token, in the shape IdentityManager.registerToken() of the ArcGIS Maps SDK takes as is. Tokens are renewed in the background before they are needed (at 2 x min(5 minutes, 20% of the lifetime) before expiry), so while ArcGIS answers a token has at least the margin left; a read waits for ArcGIS only when no unexpired token exists. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.',
+        {
+          parameters: [mapTokenID],
+          responses: {
+            200: response('The token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']),
+            ...errors(400, 401, 404, 500, 502, 503, 504),
+          },
+        },
+      ),
+      post: apiOperation(
+        'Token read',
+        'reportRejectedToken',
+        'Report a token ArcGIS refused, and get a working one',
+        'For a client that ArcGIS answered 498 (Invalid token), e.g. after the token was revoked. When `rejected` is the current token, the service fetches a new one (one ArcGIS call however many clients and instances report it; at most one forced renewal per map token per 30 seconds) and answers it; when the current token is already another one, that one is answered at once. The same answer as the GET. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.',
+        {
+          parameters: [mapTokenID],
+          requestBody: {
+            required: true,
+            description: 'The refused token.',
+            content: json(schemaRef('TokenRejected'), ex.tokenRejectedExample),
+          },
+          responses: {
+            200: response('A token other than the rejected one, or the current token.', json(schemaRef('TokenRead'), ex.tokenReadExample), [
+              'Cache-Control',
+            ]),
+            ...errors(400, 401, 404, 413, 415, 500, 502, 503, 504),
+          },
+        },
+      ),
       options: {
         tags: ['Token read'],
         operationId: 'preflightMapToken',
         summary: 'CORS preflight',
-        description: 'Answers browsers\' preflight requests; CORS headers are sent only for origins in CORS_ALLOWED_ORIGINS. A path id that is not a positive int32 answers 400, as the read would.',
+        description:
+          "Answers browsers' preflight requests; CORS headers are sent only for origins in CORS_ALLOWED_ORIGINS. A path id that is not a positive int32 answers 400, as the read would.",
         security: [],
         parameters: [mapTokenID],
         responses: { 204: response('Preflight answered.', undefined, ['Allow']), ...errors(400) },
@@ -119,9 +180,13 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         tags: ['Client credentials'],
         operationId: 'issueAccessToken',
         summary: 'Get an access token (OAuth 2.0 client credentials)',
-        description: 'RFC 6749 section 4.4. Send client_id and client_secret in the body or as HTTP Basic credentials (not both). The access token works with the client\'s atr-environment-id until it expires or its secret is deleted. Failed logins are rate limited per address and per (address, client id), never per client id alone.',
+        description:
+          "RFC 6749 section 4.4. Send client_id and client_secret in the body or as HTTP Basic credentials (not both). The access token works with the client's atr-environment-id until it expires or its secret is deleted. Failed logins are rate limited per address and per (address, client id), never per client id alone.",
         security: [{}, { clientBasic: [] }],
-        parameters: [{ ...environmentHeader, required: false, description: 'Optional: when sent, it must be the client\'s environment.' }, parameterRef('x-request-id')],
+        parameters: [
+          { ...environmentHeader, required: false, description: "Optional: when sent, it must be the client's environment." },
+          parameterRef('x-request-id'),
+        ],
         requestBody: {
           required: true,
           content: {
@@ -139,30 +204,61 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       },
     },
     '/api/v1/auth/clientcredentials': {
-      get: apiOperation('Client credentials', 'listClientSecrets', 'List the calling client\'s secrets', 'Never returns a secret. Needs the bearer token of the client.', {
-        security: [{ bearerAuth: [] }],
-        responses: { 200: response('The secrets\' metadata.', json(schemaRef('ClientSecretList'), ex.clientSecretListExample)), ...errors(400, 401, 500, 503) },
-      }),
-      post: apiOperation('Client credentials', 'createClientSecret', 'Create a secret for the calling client', 'The secret is shown once and stored only as a hash. Rotation: log in with the current secret, create a new one, delete the old one. A client holds at most 10 secrets at once; an 11th answers 409. Needs the bearer token of the client.', {
-        security: [{ bearerAuth: [] }],
-        parameters: parametersFrom(file('client-secret-create-query.json'), 'query'),
-        responses: { 200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']), ...errors(400, 401, 409, 500, 503) },
-      }),
-      delete: apiOperation('Client credentials', 'deleteClientSecret', 'Delete one of the calling client\'s secrets', 'Access tokens issued for it stop working within CACHE_TTL_SECONDS. Needs the bearer token of the client.', {
-        security: [{ bearerAuth: [] }],
-        parameters: parametersFrom(file('client-secret-delete-query.json'), 'query'),
-        responses: { 200: response('Deleted.', json(schemaRef('ClientSecretDeleted'), ex.clientSecretDeletedExample)), ...errors(400, 401, 404, 500, 503) },
-      }),
+      get: apiOperation(
+        'Client credentials',
+        'listClientSecrets',
+        "List the calling client's secrets",
+        'Never returns a secret. Needs the bearer token of the client.',
+        {
+          security: [{ bearerAuth: [] }],
+          responses: {
+            200: response("The secrets' metadata.", json(schemaRef('ClientSecretList'), ex.clientSecretListExample)),
+            ...errors(400, 401, 500, 503),
+          },
+        },
+      ),
+      post: apiOperation(
+        'Client credentials',
+        'createClientSecret',
+        'Create a secret for the calling client',
+        'The secret is shown once and stored only as a hash. Rotation: log in with the current secret, create a new one, delete the old one. A client holds at most 10 secrets at once; an 11th answers 409. Needs the bearer token of the client.',
+        {
+          security: [{ bearerAuth: [] }],
+          parameters: parametersFrom(file('client-secret-create-query.json'), 'query'),
+          responses: {
+            200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']),
+            ...errors(400, 401, 409, 500, 503),
+          },
+        },
+      ),
+      delete: apiOperation(
+        'Client credentials',
+        'deleteClientSecret',
+        "Delete one of the calling client's secrets",
+        'Access tokens issued for it stop working within CACHE_TTL_SECONDS. Needs the bearer token of the client.',
+        {
+          security: [{ bearerAuth: [] }],
+          parameters: parametersFrom(file('client-secret-delete-query.json'), 'query'),
+          responses: {
+            200: response('Deleted.', json(schemaRef('ClientSecretDeleted'), ex.clientSecretDeletedExample)),
+            ...errors(400, 401, 404, 500, 503),
+          },
+        },
+      ),
     },
     '/healthz': {
       get: publicOperation('Operations', 'health', 'Liveness: 200 while the process runs', {
-        200: response('Alive.', json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, { status: 'ok' }), ['Cache-Control']),
+        200: response('Alive.', json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, { status: 'ok' }), [
+          'Cache-Control',
+        ]),
       }),
     },
     '/readyz': {
       get: publicOperation('Operations', 'ready', 'Readiness: 200 when the store answers', {
         200: response('Ready.', json(readiness('ready'), { status: 'ready', store: 'mysql' }), ['Cache-Control']),
-        503: response('The store does not answer.', json(readiness('unavailable'), { status: 'unavailable', store: 'mysql' }), ['Cache-Control']),
+        503: response('The store does not answer.', json(readiness('unavailable'), { status: 'unavailable', store: 'mysql' }), [
+          'Cache-Control',
+        ]),
       }),
     },
     '/metrics': {
@@ -171,7 +267,9 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       }),
     },
     '/api/v1/openapi.json': {
-      get: publicOperation('Documentation', 'openapi', 'This OpenAPI 3.1 document', { 200: response('The document.', json({ type: 'object' })) }),
+      get: publicOperation('Documentation', 'openapi', 'This OpenAPI 3.1 document', {
+        200: response('The document.', json({ type: 'object' })),
+      }),
     },
     '/docs': {
       get: publicOperation('Documentation', 'docs', 'An API explorer page for this document (Redoc, served by this service)', {
@@ -191,7 +289,13 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       { name: 'Documentation', description: 'This document and its explorer page.' },
     ],
     paths,
-    components: { schemas, parameters: componentParameters(file('atr-headers.json')), headers: componentHeaders, responses: componentResponses(), securitySchemes },
+    components: {
+      schemas,
+      parameters: componentParameters(file('atr-headers.json')),
+      headers: componentHeaders,
+      responses: componentResponses(),
+      securitySchemes,
+    },
   };
 }
 

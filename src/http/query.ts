@@ -16,7 +16,9 @@ export function checkedQuery<T>(validator: SchemaValidator, req: Request, id: st
   const out: Record<string, unknown> = Object.create(null);
   for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
     if (typeof value !== 'string') {
-      throw new BadRequestError(`Query parameter ${name} must be given once, as plain text.`, [{ path: `query/${name}`, message: 'must be given once' }]);
+      throw new BadRequestError(`Query parameter ${name} must be given once, as plain text.`, [
+        { path: `query/${name}`, message: 'must be given once' },
+      ]);
     }
     out[name] = numeric(name) && INTEGER.test(value) ? Number(value) : value;
   }

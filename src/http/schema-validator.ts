@@ -22,7 +22,9 @@ export class SchemaValidator {
   constructor(options: { maxBatch: number }) {
     const dir = join(projectRoot(), 'schemas');
     this.schemas = {};
-    for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .sort()) {
       this.schemas[file] = JSON.parse(readFileSync(join(dir, file), 'utf8'));
     }
     // MAX_BATCH is configuration; the schema file documents the default.
@@ -50,7 +52,14 @@ export class SchemaValidator {
     const fn = this.compile(id);
     if (fn(data)) return data as T;
     const details = toDetails(fn.errors ?? [], where);
-    const noun = where === 'body' ? 'The request body' : where === 'query' ? 'The query string' : where === 'header' ? 'The request headers' : 'The path';
+    const noun =
+      where === 'body'
+        ? 'The request body'
+        : where === 'query'
+          ? 'The query string'
+          : where === 'header'
+            ? 'The request headers'
+            : 'The path';
     // toDetails always names at least one problem
     const [first = { path: '', message: 'is invalid' }] = details;
     const message =

@@ -35,7 +35,13 @@ export class AccessService {
     this.keys = new TtlCache(clock, options.cacheTtlMs, options.cacheMaxEntries, async (hash) => {
       const row = await store.keys.findByHash(hash);
       if (!row) return null;
-      const principal: Principal = Object.freeze({ kind: 'key', id: String(row.id), environment: row.environment, role: row.role, organizationId: row.organizationId });
+      const principal: Principal = Object.freeze({
+        kind: 'key',
+        id: String(row.id),
+        environment: row.environment,
+        role: row.role,
+        organizationId: row.organizationId,
+      });
       return { row, principal };
     });
   }
@@ -48,7 +54,8 @@ export class AccessService {
       return this.clients.verifyAccessToken(environment, match[1]);
     }
     const key = credentials.subscriptionKey;
-    if (key === undefined || key === '') throw new UnauthorizedError('Send atr-subscription-key, or Authorization: Bearer with an access token.');
+    if (key === undefined || key === '')
+      throw new UnauthorizedError('Send atr-subscription-key, or Authorization: Bearer with an access token.');
     if (key.length > 512) throw new UnauthorizedError();
     const hash = hashSecret(key);
     const known = await this.keys.get(hash);
@@ -58,7 +65,10 @@ export class AccessService {
 
   async createKey(input: { environment: string; role: Role; organizationId: number | null; description: string | null }, actor: string) {
     const key = newSubscriptionKey();
-    const row = await this.store.keys.create({ ...input, keyHash: hashSecret(key) }, { environment: input.environment, actor, requestId: randomUUID() });
+    const row = await this.store.keys.create(
+      { ...input, keyHash: hashSecret(key) },
+      { environment: input.environment, actor, requestId: randomUUID() },
+    );
     return { row, key };
   }
 
@@ -75,5 +85,6 @@ export class AccessService {
 }
 
 export function requireRole(principal: Principal, role: Role): void {
-  if (role === 'admin' && principal.role !== 'admin') throw new ForbiddenError('This route needs an admin key or client; yours is a reader.');
+  if (role === 'admin' && principal.role !== 'admin')
+    throw new ForbiddenError('This route needs an admin key or client; yours is a reader.');
 }

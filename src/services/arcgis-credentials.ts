@@ -20,5 +20,11 @@ export function credentialsWith(fields: AgolFields | EnterpriseFields, secret: s
       expirationMinutes: fields.authTimeout,
     };
   }
-  return { authType: 'agol', authURL: fields.authUrl, clientId: fields.authKey, clientSecret: secret, expirationMinutes: fields.authTimeout };
+  return {
+    authType: 'agol',
+    authURL: fields.authUrl,
+    clientId: fields.authKey,
+    clientSecret: secret,
+    expirationMinutes: fields.authTimeout,
+  };
 }

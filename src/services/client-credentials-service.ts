@@ -110,15 +110,18 @@ export class ClientCredentialsService {
       });
       claims = verified.payload as Record<string, unknown>;
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('The access token has expired; log in again at /api/v1/auth/token.');
+      if (error instanceof joseErrors.JWTExpired)
+        throw new UnauthorizedError('The access token has expired; log in again at /api/v1/auth/token.');
       throw new UnauthorizedError('The access token is not valid.');
     }
     const { sub, env, role, org, sid } = claims;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || (role !== 'admin' && role !== 'reader')) throw new UnauthorizedError('The access token is not valid.');
+    if (typeof sub !== 'string' || typeof sid !== 'string' || (role !== 'admin' && role !== 'reader'))
+      throw new UnauthorizedError('The access token is not valid.');
     if (env !== environment) throw new UnauthorizedError();
     const secret = await this.secrets.get(sid);
     const client = await this.clients.get(sub);
-    if (!secret || secret.clientId !== sub || !client) throw new UnauthorizedError('The secret this access token was issued for has been deleted.');
+    if (!secret || secret.clientId !== sub || !client)
+      throw new UnauthorizedError('The secret this access token was issued for has been deleted.');
     return { kind: 'client', id: sub, environment, role, organizationId: typeof org === 'number' ? org : null, secretId: sid };
   }
 
@@ -137,25 +140,38 @@ export class ClientCredentialsService {
   async listSecrets(principal: Principal) {
     const clientId = this.ownClient(principal);
     const rows = await this.store.clients.listSecrets(clientId);
-    return rows.map((row) => ({ id: row.id, description: row.description, client_id: row.clientId, createdAt: new Date(row.createdAt).toISOString() }));
+    return rows.map((row) => ({
+      id: row.id,
+      description: row.description,
+      client_id: row.clientId,
+      createdAt: new Date(row.createdAt).toISOString(),
+    }));
   }
 
   async deleteSecret(principal: Principal, ctx: RequestContext, id: string, customerId: string | undefined): Promise<void> {
     const clientId = this.ownClient(principal);
     checkCustomer(customerId, ctx.environment);
-    const deleted = await this.store.clients.deleteSecret(clientId, id, { environment: ctx.environment, actor: ctx.actor ?? clientId, requestId: ctx.requestId, partnerId: ctx.partnerId });
+    const deleted = await this.store.clients.deleteSecret(clientId, id, {
+      environment: ctx.environment,
+      actor: ctx.actor ?? clientId,
+      requestId: ctx.requestId,
+      partnerId: ctx.partnerId,
+    });
     this.secrets.delete(id);
     if (!deleted) throw new NotFoundError(`Secret ${id} was not found among your client's secrets.`);
   }
 
   private ownClient(principal: Principal): string {
-    if (principal.kind !== 'client') throw new UnauthorizedError('Secret management needs a bearer access token of the client whose secrets these are.');
+    if (principal.kind !== 'client')
+      throw new UnauthorizedError('Secret management needs a bearer access token of the client whose secrets these are.');
     return principal.id;
   }
 }
 
 function checkCustomer(customerId: string | undefined, environment: string): void {
   if (customerId !== undefined && customerId !== environment) {
-    throw new BadRequestError('customerId must equal atr-environment-id.', [{ path: 'query/customerId', message: 'must equal atr-environment-id' }]);
+    throw new BadRequestError('customerId must equal atr-environment-id.', [
+      { path: 'query/customerId', message: 'must equal atr-environment-id' },
+    ]);
   }
 }

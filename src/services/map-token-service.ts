@@ -22,7 +22,9 @@ export class MapTokenService {
     const scope = scopeOf(principal, ctx.environment);
     items.forEach((item, index) => {
       if (!organizationAllowed(scope, item.organization_ID)) {
-        throw new ForbiddenError(`Item /${index} names organization ${item.organization_ID}; your key or client may only write organization ${principal.organizationId}.`);
+        throw new ForbiddenError(
+          `Item /${index} names organization ${item.organization_ID}; your key or client may only write organization ${principal.organizationId}.`,
+        );
       }
     });
     const existing = await this.loadExisting(scope, items);
@@ -87,7 +89,10 @@ export class MapTokenService {
       }
     }
     if (missing.length) {
-      throw new NotFoundError(`${missing.length === 1 ? 'A map token' : `${missing.length} map tokens`} of the body ${missing.length === 1 ? 'was' : 'were'} not found in this environment; nothing was stored.`, missing);
+      throw new NotFoundError(
+        `${missing.length === 1 ? 'A map token' : `${missing.length} map tokens`} of the body ${missing.length === 1 ? 'was' : 'were'} not found in this environment; nothing was stored.`,
+        missing,
+      );
     }
     return existing;
   }

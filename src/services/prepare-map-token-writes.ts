@@ -39,7 +39,11 @@ interface Draft {
  * for every agol or enterprise item whose credentials are new or changed, all before anything is written. Any
  * problem throws, and the caller stores nothing.
  */
-export async function prepareMapTokenWrites(tools: MapTokenWriteTools, items: MapTokenWriteItem[], existing: Map<number, MapTokenRow>): Promise<PreparedWrite[]> {
+export async function prepareMapTokenWrites(
+  tools: MapTokenWriteTools,
+  items: MapTokenWriteItem[],
+  existing: Map<number, MapTokenRow>,
+): Promise<PreparedWrite[]> {
   const problems: ErrorDetail[] = [];
   const drafts: Draft[] = [];
   items.forEach((item, index) => {
@@ -53,24 +57,42 @@ export async function prepareMapTokenWrites(tools: MapTokenWriteTools, items: Ma
   await fetchTokens(tools, drafts);
 
   return drafts.map((d) => ({
-    write: d.existing ? { kind: 'update', id: d.existing.id, expectedVersion: d.existing.version, fields: d.fields, token: d.token } : { kind: 'create', fields: d.fields, token: d.token ?? null },
+    write: d.existing
+      ? { kind: 'update', id: d.existing.id, expectedVersion: d.existing.version, fields: d.fields, token: d.token }
+      : { kind: 'create', fields: d.fields, token: d.token ?? null },
     plaintextToken: d.plaintextToken,
   }));
 }
 
 /** The draft of one item, or undefined when it has a problem (recorded in `problems`). */
-function draft(tools: MapTokenWriteTools, item: MapTokenWriteItem, index: number, old: MapTokenRow | undefined, problems: ErrorDetail[]): Draft | undefined {
+function draft(
+  tools: MapTokenWriteTools,
+  item: MapTokenWriteItem,
+  index: number,
+  old: MapTokenRow | undefined,
+  problems: ErrorDetail[],
+): Draft | undefined {
   const { box, clock } = tools;
   if (item.authType === 'static') {
     const token = item.token;
     const expiresAt = item.token_Expire_Date ? Date.parse(item.token_Expire_Date) : null;
     // the schema's date-time admits what Date cannot hold (a leap second, 23:59:60)
-    if (expiresAt !== null && Number.isNaN(expiresAt)) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is not a date this service can store' });
-    else if (expiresAt !== null && expiresAt <= clock.now()) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is in the past' });
+    if (expiresAt !== null && Number.isNaN(expiresAt))
+      problems.push({ path: `/${index}/token_Expire_Date`, message: 'is not a date this service can store' });
+    else if (expiresAt !== null && expiresAt <= clock.now())
+      problems.push({ path: `/${index}/token_Expire_Date`, message: 'is in the past' });
     return {
       index,
       existing: old,
-      fields: { organizationId: item.organization_ID, authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null, authReferer: null },
+      fields: {
+        organizationId: item.organization_ID,
+        authType: 'static',
+        authKey: null,
+        authSecretEnc: null,
+        authTimeout: null,
+        authUrl: null,
+        authReferer: null,
+      },
       token: { tokenEnc: box.encrypt(token), issuedAt: clock.now(), expiresAt },
       plaintextToken: token,
     };
@@ -83,7 +105,10 @@ function draft(tools: MapTokenWriteTools, item: MapTokenWriteItem, index: number
   // the schema admits authReferer only for enterprise items
   const authReferer = item.authType === 'enterprise' ? (item.authReferer ?? null) : null;
   if (!tools.allowlist.allows(authURL)) {
-    problems.push({ path: `/${index}/authURL`, message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${tools.allowlist.describe()})` });
+    problems.push({
+      path: `/${index}/authURL`,
+      message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${tools.allowlist.describe()})`,
+    });
   }
   // a stored secret is kept only within its type: a client secret is no password, nor the reverse
   const same = old !== undefined && old.authType !== 'static' && old.authType === authType ? old : undefined;
@@ -91,11 +116,17 @@ function draft(tools: MapTokenWriteTools, item: MapTokenWriteItem, index: number
   const secret = item.authToken ?? oldSecret;
   const what = authType === 'enterprise' ? 'password' : 'secret';
   if (secret === undefined) {
-    problems.push({ path: `/${index}/authToken`, message: `is required when an item becomes ${authType} (there is no stored ${what} to keep)` });
+    problems.push({
+      path: `/${index}/authToken`,
+      message: `is required when an item becomes ${authType} (there is no stored ${what} to keep)`,
+    });
     return undefined;
   } else if (item.authToken === undefined && old?.authUrl && originOf(old.authUrl) !== originOf(authURL)) {
     // the stored secret goes only where it went before: moving it to another origin takes the caller sending it
-    problems.push({ path: `/${index}/authToken`, message: `is required when authURL moves to another origin (the stored ${what} is not sent elsewhere)` });
+    problems.push({
+      path: `/${index}/authToken`,
+      message: `is required when authURL moves to another origin (the stored ${what} is not sent elsewhere)`,
+    });
   }
   const unchanged =
     same !== undefined &&
@@ -111,7 +142,8 @@ function draft(tools: MapTokenWriteTools, item: MapTokenWriteItem, index: number
     authTimeout,
     authUrl: authURL,
   };
-  const fields: AgolFields | EnterpriseFields = authType === 'enterprise' ? { ...common, authType, authReferer } : { ...common, authType, authReferer: null };
+  const fields: AgolFields | EnterpriseFields =
+    authType === 'enterprise' ? { ...common, authType, authReferer } : { ...common, authType, authReferer: null };
   return {
     index,
     existing: old,
@@ -146,8 +178,14 @@ async function fetchTokens(tools: MapTokenWriteTools, drafts: Draft[]): Promise<
   const rejected = failures.filter((f) => f.error instanceof UpstreamRejectedError);
   const [firstRejected] = rejected;
   if (firstRejected) {
-    const details = rejected.map((f) => ({ path: `/${f.index}`, message: `ArcGIS rejected the credentials: ${(f.error as UpstreamRejectedError).arcgisMessage}` }));
-    throw new BadRequestError(`ArcGIS rejected the credentials of item /${firstRejected.index}: ${(firstRejected.error as UpstreamRejectedError).arcgisMessage}; nothing was stored.`, details);
+    const details = rejected.map((f) => ({
+      path: `/${f.index}`,
+      message: `ArcGIS rejected the credentials: ${(f.error as UpstreamRejectedError).arcgisMessage}`,
+    }));
+    throw new BadRequestError(
+      `ArcGIS rejected the credentials of item /${firstRejected.index}: ${(firstRejected.error as UpstreamRejectedError).arcgisMessage}; nothing was stored.`,
+      details,
+    );
   }
   const first = failures.find((f) => f.error instanceof UpstreamTimeoutError) ?? failures[0];
   if (!first) return;

@@ -82,7 +82,8 @@ export class RenewalScheduler {
         .renewAhead(environment, id)
         .catch((error: unknown) => {
           // the broker logged and recorded an ArcGIS failure; what is left here is a row gone or a store away
-          if (!(error instanceof NotFoundError)) this.logger.debug({ mapTokenID: id, environment, err: error }, 'scheduled renewal did not run');
+          if (!(error instanceof NotFoundError))
+            this.logger.debug({ mapTokenID: id, environment, err: error }, 'scheduled renewal did not run');
         })
         .finally(() => this.running.delete(key));
       this.running.set(key, renewal);

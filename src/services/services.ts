@@ -69,7 +69,8 @@ export function createServicesAndBroker(config: Config, store: Store, deps: Serv
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
   });
-  const scheduler = config.refreshAhead === 'all' ? new RenewalScheduler(store, broker, clock, logger, { ...SCHEDULER, random: deps.random }) : null;
+  const scheduler =
+    config.refreshAhead === 'all' ? new RenewalScheduler(store, broker, clock, logger, { ...SCHEDULER, random: deps.random }) : null;
   const services: Services = {
     store,
     scheduler,

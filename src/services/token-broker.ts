@@ -242,4 +242,3 @@ function visibleTo(state: TokenState, scope: Scope): TokenState {
   if (!inScope(scope, state)) throw new NotFoundError(`Map token ${state.id} was not found.`);
   return state;
 }
-

@@ -85,18 +85,22 @@ export class TokenRenewer {
   private async underLock(state: TokenState, mode: Mode, rejected: string | undefined): Promise<Renewed> {
     try {
       // ahead: another instance holding the lock is renewing this token already; leave it to them
-      return await this.store.withLock(`mtp:token:${state.id}`, mode === 'ahead' ? 0 : this.options.lockTimeoutSeconds, async (acquired) => {
-        if (!acquired && mode === 'ahead') return { state: this.steppedAside(state) };
-        // re-read under the lock: another instance may have renewed while we waited for it
-        const current = await this.store.mapTokens.get(environmentScope(state.environment), state.id);
-        if (!current) throw new NotFoundError(`Map token ${state.id} was not found.`);
-        const known = this.state(current, state);
-        if (!this.stillNeeded(known, mode, rejected)) {
-          this.metrics.refreshes.inc({ outcome: 'reused' });
-          return { state: known };
-        }
-        return this.fetchAndSave(current, mode === 'forced');
-      });
+      return await this.store.withLock(
+        `mtp:token:${state.id}`,
+        mode === 'ahead' ? 0 : this.options.lockTimeoutSeconds,
+        async (acquired) => {
+          if (!acquired && mode === 'ahead') return { state: this.steppedAside(state) };
+          // re-read under the lock: another instance may have renewed while we waited for it
+          const current = await this.store.mapTokens.get(environmentScope(state.environment), state.id);
+          if (!current) throw new NotFoundError(`Map token ${state.id} was not found.`);
+          const known = this.state(current, state);
+          if (!this.stillNeeded(known, mode, rejected)) {
+            this.metrics.refreshes.inc({ outcome: 'reused' });
+            return { state: known };
+          }
+          return this.fetchAndSave(current, mode === 'forced');
+        },
+      );
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       // MySQL is away: renew from the credentials this process holds; the token lives here until it is back
@@ -138,10 +142,20 @@ export class TokenRenewer {
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       this.metrics.storeErrors.inc();
-      this.logger.warn({ mapTokenID: row.id, environment: row.environment }, 'token renewed while the database is unavailable; kept in this process');
+      this.logger.warn(
+        { mapTokenID: row.id, environment: row.environment },
+        'token renewed while the database is unavailable; kept in this process',
+      );
     }
     this.metrics.refreshes.inc({ outcome: 'fetched' });
-    const renewed = { ...row, token, renewAt: renewAtOf(row.authType, token), refreshFailures: 0, lastRefreshError: null, forcedRenewalAt: forcedAt ?? row.forcedRenewalAt };
+    const renewed = {
+      ...row,
+      token,
+      renewAt: renewAtOf(row.authType, token),
+      refreshFailures: 0,
+      lastRefreshError: null,
+      forcedRenewalAt: forcedAt ?? row.forcedRenewalAt,
+    };
     return { state: this.state(renewed, undefined, fetched.accessToken) };
   }
 
@@ -149,7 +163,6 @@ export class TokenRenewer {
     // a URL taken off the allowlist since the row was written comes back as the client's own 502
     return this.arcgis.fetchToken(credentialsOf(row, this.box));
   }
-
 
   /** Records the failure (on the row, for every instance) and when to try again; logs it. */
   private async failed(state: TokenState, row: MapTokenRow, error: unknown, mode: Mode): Promise<RenewResult> {
@@ -163,7 +176,14 @@ export class TokenRenewer {
     const next = this.state({ ...row, renewAt: retryAt, refreshFailures: failures, lastRefreshError: failure }, state);
     // the token a client reported rejected, which could not be replaced, is not handed out again
     if (mode === 'forced') next.rejected = true;
-    const fields = { mapTokenID: row.id, environment: row.environment, kind: failure.kind, reason: failure.message, failures, retryInMs: retryAt - now };
+    const fields = {
+      mapTokenID: row.id,
+      environment: row.environment,
+      kind: failure.kind,
+      reason: failure.message,
+      failures,
+      retryInMs: retryAt - now,
+    };
     if (usable(next, now)) {
       this.metrics.staleServed.inc();
       this.logger.warn(fields, 'token renewal failed; serving the unexpired token (stale-if-error)');

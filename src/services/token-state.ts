@@ -66,7 +66,13 @@ export function serverOf(authUrl: string | null): string | null {
  * The cached state of a row. The plaintext token is taken from `plaintext` (just fetched or written), from
  * `previous` when it holds the same sealed token, or else decrypted.
  */
-export function toTokenState(row: MapTokenRow, previous: TokenState | undefined, box: SecretBox, now: number, plaintext?: string | null): TokenState {
+export function toTokenState(
+  row: MapTokenRow,
+  previous: TokenState | undefined,
+  box: SecretBox,
+  now: number,
+  plaintext?: string | null,
+): TokenState {
   const tokenEnc = row.token?.tokenEnc ?? null;
   const same = previous !== undefined && previous.tokenEnc === tokenEnc && plaintext === undefined;
   let token: string | null;

@@ -56,7 +56,9 @@ interface StaticFields {
 }
 
 /** The fields as stored: authReferer always present. */
-type StoredFields<F extends MapTokenFields> = F extends unknown ? Omit<F, 'authReferer'> & { authReferer: Exclude<F['authReferer'], undefined> } : never;
+type StoredFields<F extends MapTokenFields> = F extends unknown
+  ? Omit<F, 'authReferer'> & { authReferer: Exclude<F['authReferer'], undefined> }
+  : never;
 export type StoredMapTokenFields = StoredFields<MapTokenFields>;
 
 /** The fields of a write as a store keeps them (an absent authReferer is null). */

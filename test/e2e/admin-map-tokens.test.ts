@@ -23,11 +23,21 @@ const agolItem = (extra: Record<string, unknown> = {}) => ({
   authURL: setup.fake.tokenUrl,
   ...extra,
 });
-const staticItem = (extra: Record<string, unknown> = {}) => ({ organization_ID: 1, authType: 'static', token: 'static-token-value', ...extra });
+const staticItem = (extra: Record<string, unknown> = {}) => ({
+  organization_ID: 1,
+  authType: 'static',
+  token: 'static-token-value',
+  ...extra,
+});
 
 const put = (body: unknown, key = admin, env = ENV) =>
-  request(h.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', env).set('atr-subscription-key', key).send(body as object);
-const get = (path: string, key = admin, env = ENV) => request(h.app).get(path).set('atr-environment-id', env).set('atr-subscription-key', key);
+  request(h.app)
+    .put('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', env)
+    .set('atr-subscription-key', key)
+    .send(body as object);
+const get = (path: string, key = admin, env = ENV) =>
+  request(h.app).get(path).set('atr-environment-id', env).set('atr-subscription-key', key);
 
 function expectError(res: request.Response, status: number, code: string) {
   expect(res.status).toBe(status);
@@ -58,10 +68,22 @@ describe('PUT /api/v1/admin/map-tokens', () => {
     expect(envelope(res.body)).toBe(true);
     expect(res.body).toMatchObject({ count: 2, limit: null, offset: null });
     const [agol, stat] = res.body.result;
-    expect(agol).toMatchObject({ organization_ID: 1, authType: 'agol', authKey: agolItem().authKey, authTimeout: 60, authURL: setup.fake.tokenUrl });
+    expect(agol).toMatchObject({
+      organization_ID: 1,
+      authType: 'agol',
+      authKey: agolItem().authKey,
+      authTimeout: 60,
+      authURL: setup.fake.tokenUrl,
+    });
     expect(agol.token).toMatch(/^fake-/);
     expect(agol.token_Expire_Date).toBe(new Date(h.clock.now() + 3600_000).toISOString());
-    expect(stat).toMatchObject({ organization_ID: 2, authType: 'static', token: 'static-token-value', token_Expire_Date: null, authKey: null });
+    expect(stat).toMatchObject({
+      organization_ID: 2,
+      authType: 'static',
+      token: 'static-token-value',
+      token_Expire_Date: null,
+      authKey: null,
+    });
     expect(JSON.stringify(res.body)).not.toContain(secret);
     expect(res.body.result.every((r: object) => !('authToken' in r))).toBe(true);
     expect(setup.fake.calls).toHaveLength(1);
@@ -94,7 +116,11 @@ describe('PUT /api/v1/admin/map-tokens', () => {
   });
 
   it('refuses unknown properties, wrong types and missing fields with 400 listing every path, storing nothing', async () => {
-    const res = await put([{ ...agolItem(), colour: 'red' }, { organization_ID: 'one', authType: 'agol' }, staticItem({ token: undefined })]);
+    const res = await put([
+      { ...agolItem(), colour: 'red' },
+      { organization_ID: 'one', authType: 'agol' },
+      staticItem({ token: undefined }),
+    ]);
     expectError(res, 400, 'BadRequest');
     const paths = res.body.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['/0/colour', '/1/organization_ID', '/1/authKey', '/1/authURL', '/2/token']));
@@ -149,7 +175,13 @@ describe('PUT /api/v1/admin/map-tokens', () => {
     expectError(await base().set('Content-Type', 'application/x-www-form-urlencoded').send('a=b'), 415, 'UnsupportedMediaType');
     expectError(await base().set('Content-Type', 'application/json').send('[{"organization_ID":'), 400, 'BadRequest');
     expectError(await base().set('Content-Type', 'application/json').send('"just a string"'), 400, 'BadRequest');
-    expectError(await base().set('Content-Type', 'application/json').send(JSON.stringify([staticItem({ token: 'x'.repeat(5000) })])), 413, 'PayloadTooLarge');
+    expectError(
+      await base()
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([staticItem({ token: 'x'.repeat(5000) })])),
+      413,
+      'PayloadTooLarge',
+    );
     expect(await countRows()).toBe(0);
   });
 });
@@ -180,12 +212,17 @@ describe('GET, list and DELETE', () => {
     expect(one.status).toBe(200);
     expect(one.body).toEqual({ result: [created], count: 1, limit: null, offset: null });
     expectError(await get('/api/v1/admin/map-tokens/424242'), 404, 'NotFound');
-    for (const bad of ['abc', '0', '-1', '1.5', '2147483648', '1e3']) expectError(await get(`/api/v1/admin/map-tokens/${bad}`), 400, 'BadRequest');
+    for (const bad of ['abc', '0', '-1', '1.5', '2147483648', '1e3'])
+      expectError(await get(`/api/v1/admin/map-tokens/${bad}`), 400, 'BadRequest');
   });
 
   it('deletes a resource: 204, then 404, and its secret and token are gone from the database', async () => {
     const created = (await put([agolItem()])).body.result[0];
-    const del = () => request(h.app).delete(`/api/v1/admin/map-tokens/${created.mapTokenID}`).set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+    const del = () =>
+      request(h.app)
+        .delete(`/api/v1/admin/map-tokens/${created.mapTokenID}`)
+        .set('atr-environment-id', ENV)
+        .set('atr-subscription-key', admin);
     const first = await del();
     expect(first.status).toBe(204);
     expect(first.text).toBe('');
@@ -195,7 +232,11 @@ describe('GET, list and DELETE', () => {
   });
 
   it('answers 405 with Allow for a method a route lacks, and 404 for an unknown route', async () => {
-    const res = await request(h.app).post('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', admin).send([]);
+    const res = await request(h.app)
+      .post('/api/v1/admin/map-tokens')
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', admin)
+      .send([]);
     expectError(res, 405, 'MethodNotAllowed');
     expect(res.headers.allow).toBe('GET, PUT');
     expectError(await request(h.app).patch('/api/v1/admin/map-tokens/1'), 405, 'MethodNotAllowed');
@@ -217,7 +258,10 @@ describe('headers, keys and scoping', () => {
 
   it('gives the same 401 for a missing, unknown, revoked or other-environment key', async () => {
     const other = await h.key('other-env', 'admin');
-    const { row, key: revokedKey } = await h.services.access.createKey({ environment: ENV, role: 'admin', organizationId: null, description: null }, 't');
+    const { row, key: revokedKey } = await h.services.access.createKey(
+      { environment: ENV, role: 'admin', organizationId: null, description: null },
+      't',
+    );
     expect((await get('/api/v1/admin/map-tokens', revokedKey)).status).toBe(200);
     expect(await h.services.access.revokeKey(row.id, 't')).not.toBeNull();
     const answers = await Promise.all([
@@ -235,7 +279,14 @@ describe('headers, keys and scoping', () => {
     expectError(await put([staticItem()], reader), 403, 'Forbidden');
     expectError(await get('/api/v1/admin/map-tokens', reader), 403, 'Forbidden');
     expectError(await get(`/api/v1/admin/map-tokens/${created.mapTokenID}`, reader), 403, 'Forbidden');
-    expectError(await request(h.app).delete(`/api/v1/admin/map-tokens/${created.mapTokenID}`).set('atr-environment-id', ENV).set('atr-subscription-key', reader), 403, 'Forbidden');
+    expectError(
+      await request(h.app)
+        .delete(`/api/v1/admin/map-tokens/${created.mapTokenID}`)
+        .set('atr-environment-id', ENV)
+        .set('atr-subscription-key', reader),
+      403,
+      'Forbidden',
+    );
     const token = await get(`/api/v1/map-tokens/${created.mapTokenID}/token`, reader);
     expect(token.status).toBe(200);
     expect(token.body).toEqual({
@@ -255,7 +306,14 @@ describe('headers, keys and scoping', () => {
     const theirs = (await put([staticItem({ token: 'theirs' })], otherAdmin, 'env-b')).body.result[0];
     expectError(await get(`/api/v1/admin/map-tokens/${theirs.mapTokenID}`), 404, 'NotFound');
     expectError(await put([staticItem({ mapTokenID: theirs.mapTokenID })]), 404, 'NotFound');
-    expectError(await request(h.app).delete(`/api/v1/admin/map-tokens/${theirs.mapTokenID}`).set('atr-environment-id', ENV).set('atr-subscription-key', admin), 404, 'NotFound');
+    expectError(
+      await request(h.app)
+        .delete(`/api/v1/admin/map-tokens/${theirs.mapTokenID}`)
+        .set('atr-environment-id', ENV)
+        .set('atr-subscription-key', admin),
+      404,
+      'NotFound',
+    );
     const list = await get('/api/v1/admin/map-tokens');
     expect(list.body.result.map((r: { mapTokenID: number }) => r.mapTokenID)).toEqual([mine.mapTokenID]);
     expect((await get(`/api/v1/admin/map-tokens/${theirs.mapTokenID}`, otherAdmin, 'env-b')).body.result[0].token).toBe('theirs');
@@ -273,7 +331,14 @@ describe('headers, keys and scoping', () => {
     expect((await get(`/api/v1/map-tokens/${own.mapTokenID}/token`, org7reader)).status).toBe(200);
     expectError(await put([staticItem({ organization_ID: 8 })], org7), 403, 'Forbidden');
     expectError(await put([staticItem({ organization_ID: 7, mapTokenID: foreign.mapTokenID })], org7), 404, 'NotFound');
-    expectError(await request(h.app).delete(`/api/v1/admin/map-tokens/${foreign.mapTokenID}`).set('atr-environment-id', ENV).set('atr-subscription-key', org7), 404, 'NotFound');
+    expectError(
+      await request(h.app)
+        .delete(`/api/v1/admin/map-tokens/${foreign.mapTokenID}`)
+        .set('atr-environment-id', ENV)
+        .set('atr-subscription-key', org7),
+      404,
+      'NotFound',
+    );
     expect(await countRows()).toBe(2);
   });
 

@@ -27,7 +27,9 @@ const exampleBody = () => {
 
 function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) =>
-    execFile(file, args, { timeout: 15000 }, (error, stdout, stderr) => (error ? reject(Object.assign(error, { stderr })) : resolve({ stdout, stderr }))),
+    execFile(file, args, { timeout: 15000 }, (error, stdout, stderr) =>
+      error ? reject(Object.assign(error, { stderr })) : resolve({ stdout, stderr }),
+    ),
   );
 }
 
@@ -57,13 +59,21 @@ afterAll(async () => {
 it('the curl sample of the Atrius page stores both items and answers the envelope', async () => {
   const { stdout } = await run('curl', [
     '-s',
-    '-X', 'PUT', `${base}/api/v1/admin/map-tokens/`,
-    '-H', 'atr-environment-id: atrdemo01us',
-    '-H', 'atr-partner-id: ',
-    '-H', 'atr-request-source: ',
-    '-H', 'Content-Type: application/json',
-    '-H', `atr-subscription-key: ${key}`,
-    '--data-ascii', exampleBody(),
+    '-X',
+    'PUT',
+    `${base}/api/v1/admin/map-tokens/`,
+    '-H',
+    'atr-environment-id: atrdemo01us',
+    '-H',
+    'atr-partner-id: ',
+    '-H',
+    'atr-request-source: ',
+    '-H',
+    'Content-Type: application/json',
+    '-H',
+    `atr-subscription-key: ${key}`,
+    '--data-ascii',
+    exampleBody(),
   ]);
   const body = JSON.parse(stdout);
   expect(body).toMatchObject({ count: 2, limit: null, offset: null });

@@ -50,7 +50,14 @@ function send({ method, path, headers = {}, body }: Sent): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
     const req = http.request(
-      { host: '127.0.0.1', port, method, path, agent, headers: { ...headers, ...(payload ? { 'content-length': String(payload.length) } : {}) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: { ...headers, ...(payload ? { 'content-length': String(payload.length) } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -67,7 +74,9 @@ function send({ method, path, headers = {}, body }: Sent): Promise<Answer> {
 function checkAnswer(request: Sent, answer: Answer): void {
   const fail: (why: string) => never = (why) => {
     const body = request.body === undefined ? '' : String(request.body).slice(0, 300);
-    throw new Error(`${why}\n${request.method} ${request.path.slice(0, 300)}\nheaders ${JSON.stringify(request.headers ?? {}).slice(0, 500)}\nbody ${body}\n-> ${answer.status} ${answer.text.slice(0, 300)}`);
+    throw new Error(
+      `${why}\n${request.method} ${request.path.slice(0, 300)}\nheaders ${JSON.stringify(request.headers ?? {}).slice(0, 500)}\nbody ${body}\n-> ${answer.status} ${answer.text.slice(0, 300)}`,
+    );
   };
   if (answer.status >= 500) fail('a 5xx');
   if (answer.status < 400 || request.method === 'HEAD') return;
@@ -100,7 +109,9 @@ async function exchange(request: Sent): Promise<Answer> {
   if (answer.status >= 400) {
     const after = await stored();
     if (after.total !== before.total || after.audited !== before.audited) {
-      throw new Error(`a refused ${request.method} ${request.path} (${answer.status}) stored something: ${JSON.stringify({ before, after })}`);
+      throw new Error(
+        `a refused ${request.method} ${request.path} (${answer.status}) stored something: ${JSON.stringify({ before, after })}`,
+      );
     }
   }
   return answer;
@@ -118,7 +129,10 @@ const run = <T>(arbitrary: fc.Arbitrary<T>, numRuns: number, predicate: (value: 
 
 /** Header values can only carry bytes 0x20-0xFF (and tab): send unicode as its UTF-8 bytes, drop control characters. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
-const headerSafe = (value: string) => Buffer.from(value, 'utf8').toString('latin1').replace(/[\x00-\x1f\x7f]/g, '');
+const headerSafe = (value: string) =>
+  Buffer.from(value, 'utf8')
+    .toString('latin1')
+    .replace(/[\x00-\x1f\x7f]/g, '');
 
 const text = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -139,7 +153,11 @@ const value = fc.oneof(
   { arbitrary: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -1, 2 ** 31, 2 ** 53, 1.5, -0)), weight: 2 },
   { arbitrary: fc.constantFrom(null, true, false, [], {}), weight: 1 },
 );
-const int32ish = fc.oneof(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(0, -1, 2 ** 31, 1.5, '1'));
+const int32ish = fc.oneof(
+  fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  fc.integer({ min: 1, max: 40 }),
+  fc.constantFrom(0, -1, 2 ** 31, 1.5, '1'),
+);
 const future = new Date(Date.parse('2026-01-15T10:00:00.000Z') + 86_400_000).toISOString();
 
 /** Each field of map-token-write.json: sometimes right, often wrong in type, range or form. */
@@ -152,7 +170,13 @@ const fieldValues: Record<string, fc.Arbitrary<unknown>> = {
   authTimeout: fc.oneof(fc.integer({ min: -5, max: 20200 }), fc.constant(null), value),
   authURL: fc.oneof(
     fc.constant(null),
-    fc.constantFrom('https://www.arcgis.com/sharing/rest/oauth2/token/', 'http://127.0.0.1:1/token', 'not a url', 'javascript:alert(1)', 'https://evil.example/arcgis.com'),
+    fc.constantFrom(
+      'https://www.arcgis.com/sharing/rest/oauth2/token/',
+      'http://127.0.0.1:1/token',
+      'not a url',
+      'javascript:alert(1)',
+      'https://evil.example/arcgis.com',
+    ),
     value,
   ),
   token: fc.oneof(text, longText, fc.constant(null), value),
@@ -166,20 +190,38 @@ const item = fc
   .tuple(fc.record(fieldValues, { requiredKeys: [] }), fc.option(fc.dictionary(text, value, { maxKeys: 2 }), { freq: 4 }))
   .map(([known, extra]) => (extra ? { ...extra, ...known } : known));
 /** A static item that is valid: some bodies must get through, so that "nothing stored" means something. */
-const validStatic = fc.string({ minLength: 1, maxLength: 30 }).map((token) => ({ organization_ID: 1, authType: 'static', token, token_Expire_Date: future }));
+const validStatic = fc
+  .string({ minLength: 1, maxLength: 30 })
+  .map((token) => ({ organization_ID: 1, authType: 'static', token, token_Expire_Date: future }));
 
 const putBody = fc.oneof(
   { arbitrary: fc.anything(), weight: 2 },
   { arbitrary: fc.array(item, { minLength: 0, maxLength: 4 }), weight: 6 },
-  { arbitrary: fc.array(fc.oneof({ arbitrary: validStatic, weight: 3 }, { arbitrary: item, weight: 1 }), { minLength: 1, maxLength: 3 }), weight: 3 },
+  {
+    arbitrary: fc.array(fc.oneof({ arbitrary: validStatic, weight: 3 }, { arbitrary: item, weight: 1 }), { minLength: 1, maxLength: 3 }),
+    weight: 3,
+  },
   // MAX_BATCH and one past it (few: every accepted one adds 100 rows that each later check counts)
-  { arbitrary: fc.oneof({ arbitrary: fc.constant(100), weight: 1 }, { arbitrary: fc.constant(101), weight: 3 }).chain((n) => fc.array(validStatic, { minLength: n, maxLength: n })), weight: 1 },
+  {
+    arbitrary: fc
+      .oneof({ arbitrary: fc.constant(100), weight: 1 }, { arbitrary: fc.constant(101), weight: 3 })
+      .chain((n) => fc.array(validStatic, { minLength: n, maxLength: n })),
+    weight: 1,
+  },
   { arbitrary: fc.integer({ min: 10, max: 3000 }).map((n) => JSON.parse('['.repeat(n) + ']'.repeat(n)) as unknown), weight: 1 },
 );
 const rawPutBody = fc.oneof(
   { arbitrary: putBody.map((body) => JSON.stringify(body) ?? ''), weight: 8 },
-  { arbitrary: fc.oneof(text, fc.constantFrom('', '[', '[{]', '{"a":1}{', 'null', '"x"', '[1,]', '\uFEFF[]', '[' + '{"a":'.repeat(50))), weight: 2 },
-  { arbitrary: fc.constantFrom(MAX_BODY_BYTES - 20, MAX_BODY_BYTES + 1, MAX_BODY_BYTES * 2).map((n) => `[{"organization_ID":1,"authType":"static","token":"${'t'.repeat(n)}"}]`), weight: 1 },
+  {
+    arbitrary: fc.oneof(text, fc.constantFrom('', '[', '[{]', '{"a":1}{', 'null', '"x"', '[1,]', '\uFEFF[]', '[' + '{"a":'.repeat(50))),
+    weight: 2,
+  },
+  {
+    arbitrary: fc
+      .constantFrom(MAX_BODY_BYTES - 20, MAX_BODY_BYTES + 1, MAX_BODY_BYTES * 2)
+      .map((n) => `[{"organization_ID":1,"authType":"static","token":"${'t'.repeat(n)}"}]`),
+    weight: 1,
+  },
 );
 const contentType = fc.oneof(
   {
@@ -203,23 +245,71 @@ const contentType = fc.oneof(
   { arbitrary: text.map(headerSafe), weight: 1 },
 );
 const contentEncoding = fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-unknown', 'gzip, gzip');
-const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND', 'MKCOL', 'LOCK', 'SEARCH', 'PURGE', 'REPORT', 'COPY', 'MOVE');
+const method = fc.constantFrom(
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'OPTIONS',
+  'TRACE',
+  'PROPFIND',
+  'MKCOL',
+  'LOCK',
+  'SEARCH',
+  'PURGE',
+  'REPORT',
+  'COPY',
+  'MOVE',
+);
 const headerValue = fc.oneof(
   fc.constant(''),
   fc.string({ maxLength: 80 }),
   fc.string({ unit: 'grapheme', maxLength: 30 }).map(headerSafe),
   fc.string({ unit: 'binary-ascii', maxLength: 30 }).map(headerSafe),
   fc.integer({ min: 60, max: 1200 }).map((n) => 'k'.repeat(n)),
-  fc.constantFrom(' prop ', 'PROP', 'prop,prop', '00000000-0000-0000-0000-000000000000', '{00000000-0000-0000-0000-000000000000}', 'Bearer ', 'Bearer a.b.c', 'Basic Og=='),
+  fc.constantFrom(
+    ' prop ',
+    'PROP',
+    'prop,prop',
+    '00000000-0000-0000-0000-000000000000',
+    '{00000000-0000-0000-0000-000000000000}',
+    'Bearer ',
+    'Bearer a.b.c',
+    'Basic Og==',
+  ),
 );
 /** A path segment: anything a client could put there, percent-encoded or raw. */
 const pathId = fc.oneof(
   fc.oneof(text, fc.integer().map(String), fc.double().map(String), fc.bigInt().map(String), longUrlText).map((s) => encodeURIComponent(s)),
-  fc.constantFrom('0', '-1', '1', '2147483647', '2147483648', '99999999999', '1.0', '1e3', '0x10', '%ZZ', '%', '%E0%A4%A', '%00', '1%20', '%2e%2e', '..', '1;x', 'ab%C3'),
+  fc.constantFrom(
+    '0',
+    '-1',
+    '1',
+    '2147483647',
+    '2147483648',
+    '99999999999',
+    '1.0',
+    '1e3',
+    '0x10',
+    '%ZZ',
+    '%',
+    '%E0%A4%A',
+    '%00',
+    '1%20',
+    '%2e%2e',
+    '..',
+    '1;x',
+    'ab%C3',
+  ),
 );
 /** As typed by a careless client: '%', '&', '=', '+' and brackets stay raw; what HTTP forbids in a request line is encoded. */
 const rawQueryPart = (s: string) => s.replace(/[^\x21-\x7e]|#/gu, (c) => encodeURIComponent(c));
-const queryKey = fc.oneof(fc.constantFrom('limit', 'offset', 'organization_ID', 'description', 'customerId', 'id', 'limit[]', 'offset[a]', '__proto__'), text);
+const queryKey = fc.oneof(
+  fc.constantFrom('limit', 'offset', 'organization_ID', 'description', 'customerId', 'id', 'limit[]', 'offset[a]', '__proto__'),
+  text,
+);
 const queryValue = fc.oneof(
   fc.integer({ min: -10, max: 2000 }).map(String),
   fc.constantFrom('', '1.5', '1e3', '0x10', '99999999999999999999', '-0', ' 1', 'null', '%ZZ', '%'),
@@ -227,9 +317,13 @@ const queryValue = fc.oneof(
   longUrlText,
 );
 const queryString = fc.oneof(
-  fc.array(fc.tuple(queryKey, queryValue, fc.boolean()), { maxLength: 5 }).map((pairs) =>
-    pairs.map(([k, v, raw]) => (raw ? `${rawQueryPart(k)}=${rawQueryPart(v)}` : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&'),
-  ),
+  fc
+    .array(fc.tuple(queryKey, queryValue, fc.boolean()), { maxLength: 5 })
+    .map((pairs) =>
+      pairs
+        .map(([k, v, raw]) => (raw ? `${rawQueryPart(k)}=${rawQueryPart(v)}` : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`))
+        .join('&'),
+    ),
   fc.constantFrom('', '&&&', '=', '==1', 'limit', 'limit=1&limit=2', 'a[b][c]=1', 'limit=%ZZ', 'id=%', 'description=' + 'd'.repeat(300)),
 );
 
@@ -241,14 +335,23 @@ beforeAll(async () => {
   h = createHarness({
     // TRUST_PROXY: each token request comes from an address of its own (x-forwarded-for) and mostly names a
     // client of its own, so that the login limits (10 failures a minute) do not answer most of them with 429
-    env: { AUTH_URL_ALLOWLIST: fake.url, UPSTREAM_TIMEOUT_MS: '10000', MAX_BODY_BYTES: String(MAX_BODY_BYTES), LOG_LEVEL: 'warn', TRUST_PROXY: 'loopback' },
+    env: {
+      AUTH_URL_ALLOWLIST: fake.url,
+      UPSTREAM_TIMEOUT_MS: '10000',
+      MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      LOG_LEVEL: 'warn',
+      TRUST_PROXY: 'loopback',
+    },
   });
   server = http.createServer(h.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
   admin = await h.key(ENV, 'admin');
   reader = await h.key(ENV, 'reader');
-  const client = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'property test' }, 'test');
+  const client = await h.services.clients.createClient(
+    { environment: ENV, role: 'admin', organizationId: null, description: 'property test' },
+    'test',
+  );
   bearer = (await h.services.clients.issueToken(client.client.clientId, client.secret, ENV)).access_token;
   // a few resources for the ids to hit
   const res = await send({
@@ -277,7 +380,6 @@ afterEach(() => {
   expect(unexpected).toEqual([]);
 });
 
-
 test('random PUT bodies, content types and encodings: a 2xx, or a 4xx envelope that stored nothing', async () => {
   const arbitrary = fc.record({
     body: rawPutBody,
@@ -287,7 +389,10 @@ test('random PUT bodies, content types and encodings: a 2xx, or a 4xx envelope t
       { arbitrary: fc.constant(null), weight: 1 },
     ),
     encoding: fc.oneof({ arbitrary: fc.constant(null), weight: 8 }, { arbitrary: contentEncoding, weight: 1 }),
-    gzip: fc.boolean().chain((maybe) => (maybe ? fc.boolean() : fc.constant(false))).chain((maybe) => (maybe ? fc.boolean() : fc.constant(false))),
+    gzip: fc
+      .boolean()
+      .chain((maybe) => (maybe ? fc.boolean() : fc.constant(false)))
+      .chain((maybe) => (maybe ? fc.boolean() : fc.constant(false))),
   });
   await run(arbitrary, 600, async ({ body, type, encoding, gzip }) => {
     const headers: Record<string, string> = adminHeaders();
@@ -307,7 +412,15 @@ test('random PUT bodies, content types and encodings: a 2xx, or a 4xx envelope t
 });
 
 test('random atr-*, authorization, content-type and x-request-id headers on the API routes', async () => {
-  const names = ['atr-environment-id', 'atr-partner-id', 'atr-request-source', 'atr-subscription-key', 'authorization', 'content-type', 'x-request-id'];
+  const names = [
+    'atr-environment-id',
+    'atr-partner-id',
+    'atr-request-source',
+    'atr-subscription-key',
+    'authorization',
+    'content-type',
+    'x-request-id',
+  ];
   const arbitrary = fc.record({
     route: fc.constantFrom('token', 'list', 'one', 'put', 'secrets'),
     headers: fc.record(Object.fromEntries(names.map((name) => [name, headerValue])), { requiredKeys: [] }),
@@ -327,7 +440,12 @@ test('random atr-*, authorization, content-type and x-request-id headers on the 
             ? { method: 'GET', path: '/api/v1/admin/map-tokens/1', headers: sentHeaders }
             : route === 'secrets'
               ? { method: 'POST', path: '/api/v1/auth/clientcredentials?description=x', headers: sentHeaders }
-              : { method: 'PUT', path: '/api/v1/admin/map-tokens', headers: sentHeaders, body: JSON.stringify([{ organization_ID: 1, authType: 'static', token: 'via-headers' }]) };
+              : {
+                  method: 'PUT',
+                  path: '/api/v1/admin/map-tokens',
+                  headers: sentHeaders,
+                  body: JSON.stringify([{ organization_ID: 1, authType: 'static', token: 'via-headers' }]),
+                };
     await exchange(request);
   });
 });
@@ -341,8 +459,16 @@ test('random path ids on every route that takes one', async () => {
         : route === 'DELETE one'
           ? { method: 'DELETE', path: `/api/v1/admin/map-tokens/${id}`, headers: adminHeaders() }
           : route === 'token read'
-            ? { method: 'GET', path: `/api/v1/map-tokens/${id}/token`, headers: { 'atr-environment-id': ENV, 'atr-subscription-key': reader } }
-            : { method: 'OPTIONS', path: `/api/v1/map-tokens/${id}/token`, headers: { origin: 'https://maps.example', 'access-control-request-method': 'GET' } };
+            ? {
+                method: 'GET',
+                path: `/api/v1/map-tokens/${id}/token`,
+                headers: { 'atr-environment-id': ENV, 'atr-subscription-key': reader },
+              }
+            : {
+                method: 'OPTIONS',
+                path: `/api/v1/map-tokens/${id}/token`,
+                headers: { origin: 'https://maps.example', 'access-control-request-method': 'GET' },
+              };
     await exchange(request);
   });
 });
@@ -361,24 +487,48 @@ test('random query strings on the list route and the client secret routes', asyn
 
 test('random form and JSON bodies on the OAuth token endpoint', async () => {
   const field = fc.oneof(fc.constantFrom('grant_type', 'client_id', 'client_secret', 'scope'), text);
-  const fieldValue: fc.Arbitrary<string | string[]> = fc.oneof(fc.constantFrom('client_credentials', 'password', '', 'client_credentials '), text, longText, fc.constant<string[]>(['a', 'b']));
+  const fieldValue: fc.Arbitrary<string | string[]> = fc.oneof(
+    fc.constantFrom('client_credentials', 'password', '', 'client_credentials '),
+    text,
+    longText,
+    fc.constant<string[]>(['a', 'b']),
+  );
   const arbitrary = fc.record({
     fields: fc
       .tuple(fc.array(fc.tuple(field, fieldValue), { maxLength: 6 }), fc.option(fc.string({ minLength: 1, maxLength: 20 }), { freq: 8 }))
       .map(([fields, clientId]) =>
-        clientId === null ? fields : [['client_id', `${clientId}-${sent}`], ['client_secret', clientId], ...fields] as [string, string | string[]][],
+        clientId === null
+          ? fields
+          : ([['client_id', `${clientId}-${sent}`], ['client_secret', clientId], ...fields] as [string, string | string[]][]),
       ),
-    shape: fc.oneof({ arbitrary: fc.constant('form'), weight: 4 }, { arbitrary: fc.constant('json'), weight: 2 }, { arbitrary: fc.constant('raw'), weight: 1 }),
+    shape: fc.oneof(
+      { arbitrary: fc.constant('form'), weight: 4 },
+      { arbitrary: fc.constant('json'), weight: 2 },
+      { arbitrary: fc.constant('raw'), weight: 1 },
+    ),
     raw: fc.oneof(text, fc.constantFrom('a=%', '%%%', '=&=', 'grant_type', '{"grant_type":', 'a='.repeat(30))),
     type: fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: contentType, weight: 1 }),
-    basic: fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.oneof(text.map((s) => `Basic ${Buffer.from(s).toString('base64')}`), headerValue), weight: 1 }),
+    basic: fc.oneof(
+      { arbitrary: fc.constant(null), weight: 4 },
+      {
+        arbitrary: fc.oneof(
+          text.map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
+          headerValue,
+        ),
+        weight: 1,
+      },
+    ),
     environment: fc.option(headerValue, { freq: 2 }),
   });
   await run(arbitrary, 500, async ({ fields, shape, raw, type, basic, environment }) => {
     const headers: Record<string, string> = { 'x-forwarded-for': `10.${(sent >> 16) & 255}.${(sent >> 8) & 255}.${sent & 255}` };
     let body: string;
     if (shape === 'form') {
-      body = fields.map(([k, v]) => (Array.isArray(v) ? v.map((x) => `${encodeURIComponent(k)}=${x}`).join('&') : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)).join('&');
+      body = fields
+        .map(([k, v]) =>
+          Array.isArray(v) ? v.map((x) => `${encodeURIComponent(k)}=${x}`).join('&') : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`,
+        )
+        .join('&');
       headers['content-type'] = 'application/x-www-form-urlencoded';
     } else if (shape === 'json') {
       body = JSON.stringify(Object.fromEntries(fields));

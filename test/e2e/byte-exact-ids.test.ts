@@ -25,7 +25,10 @@ let secretId: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   h = createHarness({ mysqlUrl: db.url, env: { TRUST_PROXY: 'loopback' } });
-  const created = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'bytes' }, 'test');
+  const created = await h.services.clients.createClient(
+    { environment: ENV, role: 'admin', organizationId: null, description: 'bytes' },
+    'test',
+  );
   ({ secret, secretId } = created);
   clientId = created.client.clientId;
 });
@@ -36,7 +39,11 @@ afterAll(async () => {
 });
 
 function login(id: string, clientSecret: string, address: string) {
-  return request(h.app).post('/api/v1/auth/token').set('X-Forwarded-For', address).type('form').send({ grant_type: 'client_credentials', client_id: id, client_secret: clientSecret });
+  return request(h.app)
+    .post('/api/v1/auth/token')
+    .set('X-Forwarded-For', address)
+    .type('form')
+    .send({ grant_type: 'client_credentials', client_id: id, client_secret: clientSecret });
 }
 
 it('the client id columns are binary, so that no collation pads them', async () => {
@@ -67,19 +74,25 @@ it('DELETE of a secret id with trailing spaces is 404, audits nothing, and keeps
   const token = await login(clientId, secret, '10.4.2.1');
   expect(token.status).toBe(200);
   const auth = { 'atr-environment-id': ENV, authorization: `Bearer ${token.body.access_token}` };
-  const res = await request(h.app).delete(`/api/v1/auth/clientcredentials?id=${encodeURIComponent(`${secretId} `)}`).set(auth);
+  const res = await request(h.app)
+    .delete(`/api/v1/auth/clientcredentials?id=${encodeURIComponent(`${secretId} `)}`)
+    .set(auth);
   expect(res.status).toBe(404);
   expect(res.body.code).toBe('NotFound');
 
   const list = await request(h.app).get('/api/v1/auth/clientcredentials').set(auth);
   expect(list.body.map((row: { id: string }) => row.id)).toEqual([secretId]);
-  const audits = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM audit_events WHERE resource_type = 'client_secret' AND action = 'delete'");
+  const audits = await db.query<{ n: number }[]>(
+    "SELECT COUNT(*) AS n FROM audit_events WHERE resource_type = 'client_secret' AND action = 'delete'",
+  );
   expect(Number(audits[0].n)).toBe(0);
 });
 
 it('ids still read back as text: the listed secret id and client id are the ones issued', async () => {
   const token = await login(clientId, secret, '10.4.3.1');
-  const list = await request(h.app).get('/api/v1/auth/clientcredentials').set({ 'atr-environment-id': ENV, authorization: `Bearer ${token.body.access_token}` });
+  const list = await request(h.app)
+    .get('/api/v1/auth/clientcredentials')
+    .set({ 'atr-environment-id': ENV, authorization: `Bearer ${token.body.access_token}` });
   expect(list.status).toBe(200);
   expect(list.body).toEqual([{ id: secretId, description: 'initial secret', client_id: clientId, createdAt: expect.any(String) }]);
 });
@@ -100,7 +113,12 @@ describe.each([
       for (const padded of ['mtpc_bytes ', 'MTPC_BYTES']) {
         expect(await store.clients.get(padded)).toBeNull();
         expect(await store.clients.listSecrets(padded)).toEqual([]);
-        await expect(store.clients.addSecret({ id: `x${padded.length}${padded[0]}`, clientId: padded, description: null, secretHash: 'c'.repeat(64) }, ctx)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(
+          store.clients.addSecret(
+            { id: `x${padded.length}${padded[0]}`, clientId: padded, description: null, secretHash: 'c'.repeat(64) },
+            ctx,
+          ),
+        ).rejects.toBeInstanceOf(NotFoundError);
       }
       expect(await store.clients.getSecret('secretbytes ')).toBeNull();
       expect(await store.clients.deleteSecret('mtpc_bytes', 'secretbytes ', ctx)).toBe(false);
@@ -118,16 +136,23 @@ it('migration 004 keeps the clients and secrets a database already holds, and th
   const older = await createTestDatabase({ migrate: false });
   const dir = mkdtempSync(join(tmpdir(), 'mtp-sql-'));
   try {
-    for (const name of readdirSync(join(__dirname, '..', '..', 'sql')).filter((file) => file < '004')) copyFileSync(join(__dirname, '..', '..', 'sql', name), join(dir, name));
+    for (const name of readdirSync(join(__dirname, '..', '..', 'sql')).filter((file) => file < '004'))
+      copyFileSync(join(__dirname, '..', '..', 'sql', name), join(dir, name));
     await migrate(older.url, dir);
     const before = createHarness({ mysqlUrl: older.url });
-    const created = await before.services.clients.createClient({ environment: ENV, role: 'reader', organizationId: 3, description: 'from before' }, 'test');
+    const created = await before.services.clients.createClient(
+      { environment: ENV, role: 'reader', organizationId: 3, description: 'from before' },
+      'test',
+    );
     await before.close();
 
     expect(await migrate(older.url)).toContain('004_byte_exact_ids.sql');
     const after = createHarness({ mysqlUrl: older.url });
     try {
-      const res = await request(after.app).post('/api/v1/auth/token').type('form').send({ grant_type: 'client_credentials', client_id: created.client.clientId, client_secret: created.secret });
+      const res = await request(after.app)
+        .post('/api/v1/auth/token')
+        .type('form')
+        .send({ grant_type: 'client_credentials', client_id: created.client.clientId, client_secret: created.secret });
       expect(res.status).toBe(200);
       expect(res.body.scope).toBe('reader');
       expect((await after.store.clients.listSecrets(created.client.clientId)).map((row) => row.id)).toEqual([created.secretId]);

@@ -45,7 +45,11 @@ async function newClient(h: Harness, role: Role = 'admin', organizationId: numbe
 }
 
 function login(h: Harness, clientId: string, secret: string, headers: Record<string, string> = {}) {
-  return request(h.app).post(TOKEN_URL).set(headers).type('form').send({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
+  return request(h.app)
+    .post(TOKEN_URL)
+    .set(headers)
+    .type('form')
+    .send({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
 }
 
 async function tokenFor(h: Harness, clientId: string, secret: string): Promise<string> {
@@ -102,7 +106,11 @@ describe('POST /api/v1/auth/token', () => {
   it('accepts the client id and secret with HTTP Basic', async () => {
     const { clientId, secret } = await newClient(h);
     const basic = Buffer.from(`${clientId}:${secret}`).toString('base64');
-    const res = await request(h.app).post(TOKEN_URL).set('Authorization', `Basic ${basic}`).type('form').send({ grant_type: 'client_credentials' });
+    const res = await request(h.app)
+      .post(TOKEN_URL)
+      .set('Authorization', `Basic ${basic}`)
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     expect(res.status).toBe(200);
     expect(tokenResponse(res.body)).toBe(true);
     expect(res.headers['cache-control']).toBe('no-store');
@@ -149,7 +157,11 @@ describe('POST /api/v1/auth/token errors (RFC 6749 section 5.2)', () => {
 
   it('answers a wrong secret sent with HTTP Basic with 401 invalid_client and WWW-Authenticate', async () => {
     const basic = Buffer.from(`${client.clientId}:wrong`).toString('base64');
-    const res = await request(h.app).post(TOKEN_URL).set('Authorization', `Basic ${basic}`).type('form').send({ grant_type: 'client_credentials' });
+    const res = await request(h.app)
+      .post(TOKEN_URL)
+      .set('Authorization', `Basic ${basic}`)
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
     expectOAuthError(res, 401, 'invalid_client');
     expect(res.headers['www-authenticate']).toMatch(/^Basic /);
   });
@@ -223,7 +235,7 @@ describe('login rate limit', () => {
     seenTokens.push(ok.body.access_token);
   });
 
-  it("failed logins from one address cannot lock the client out elsewhere: the right secret from another address logs in", async () => {
+  it('failed logins from one address cannot lock the client out elsewhere: the right secret from another address logs in', async () => {
     const target = await newClient(h);
     const attacker = from();
     for (let i = 0; i < 10; i++) expectOAuthError(await login(h, target.clientId, 'wrong', attacker), 401, 'invalid_client');
@@ -277,7 +289,9 @@ describe('Bearer access tokens on the admin API', () => {
     expect(list.body.total).toBe(0);
     expect((await request(h.app).get(`${ADMIN_URL}/${mine}`).set(bearer(theirs, OTHER_ENV))).status).toBe(404);
     expect((await request(h.app).delete(`${SECRETS_URL}?id=${own.secretId}`).set(bearer(theirs, OTHER_ENV))).status).toBe(404);
-    expect((await request(h.app).get(SECRETS_URL).set(bearer(theirs, OTHER_ENV))).body.map((s: { id: string }) => s.id)).toEqual([stranger.secretId]);
+    expect((await request(h.app).get(SECRETS_URL).set(bearer(theirs, OTHER_ENV))).body.map((s: { id: string }) => s.id)).toEqual([
+      stranger.secretId,
+    ]);
   });
 
   it('with another environment in atr-environment-id, answers 401', async () => {
@@ -305,12 +319,22 @@ describe('Bearer access tokens on the admin API', () => {
     const bound = await newClient(h, 'admin', 7);
     const token = await tokenFor(h, bound.clientId, bound.secret);
 
-    const own = await request(h.app).put(ADMIN_URL).set(bearer(token)).send([{ ...STATIC_ITEM, organization_ID: 7 }]);
+    const own = await request(h.app)
+      .put(ADMIN_URL)
+      .set(bearer(token))
+      .send([{ ...STATIC_ITEM, organization_ID: 7 }]);
     expect(own.status).toBe(200);
     const ownId = own.body.result[0].mapTokenID;
     expect((await request(h.app).get(`${ADMIN_URL}/${ownId}`).set(bearer(token))).status).toBe(200);
     expect((await request(h.app).get(`${ADMIN_URL}/${otherId}`).set(bearer(token))).status).toBe(404);
-    expect((await request(h.app).put(ADMIN_URL).set(bearer(token)).send([{ ...STATIC_ITEM, organization_ID: 8 }])).status).toBe(403);
+    expect(
+      (
+        await request(h.app)
+          .put(ADMIN_URL)
+          .set(bearer(token))
+          .send([{ ...STATIC_ITEM, organization_ID: 8 }])
+      ).status,
+    ).toBe(403);
     const list = await request(h.app).get(ADMIN_URL).set(bearer(token));
     expect(list.status).toBe(200);
     expect(list.body.result.map((row: { organization_ID: number }) => row.organization_ID)).toEqual([7]);
@@ -330,7 +354,8 @@ describe('tampered and expired access tokens', () => {
     reader = await tokenFor(h, r.clientId, r.secret);
   });
 
-  const adminGet = (authorization: string) => request(h.app).get(ADMIN_URL).set({ Authorization: authorization, 'atr-environment-id': ENV });
+  const adminGet = (authorization: string) =>
+    request(h.app).get(ADMIN_URL).set({ Authorization: authorization, 'atr-environment-id': ENV });
 
   async function expectRefused(authorization: string): Promise<void> {
     const res = await adminGet(authorization);
@@ -406,7 +431,12 @@ describe('secret rotation through /api/v1/auth/clientcredentials', () => {
     const created = await request(h.app).post(`${SECRETS_URL}?description=B`).set(bearer(tokenA)).set('atr-request-source', 'rotate-job');
     expect(created.status).toBe(200);
     expect(secretCreated(created.body)).toBe(true);
-    expect(created.body).toEqual({ id: expect.any(String), description: 'B', createdAt: new Date(clock.now()).toISOString(), secret: expect.any(String) });
+    expect(created.body).toEqual({
+      id: expect.any(String),
+      description: 'B',
+      createdAt: new Date(clock.now()).toISOString(),
+      secret: expect.any(String),
+    });
     expect(created.headers['cache-control']).toBe('no-store');
     createRequestId = created.headers['x-request-id'];
     secretB = created.body.secret;
@@ -452,7 +482,13 @@ describe('secret rotation through /api/v1/auth/clientcredentials', () => {
     const strangers = await request(h.app).delete(`${SECRETS_URL}?id=${stranger.secretId}`).set(bearer(tokenB));
     expect(strangers.status).toBe(404);
     expect(errorEnvelope(strangers.body)).toBe(true);
-    expect((await request(h.app).delete(`${SECRETS_URL}?id=${randomBytes(12).toString('hex')}`).set(bearer(tokenB))).status).toBe(404);
+    expect(
+      (
+        await request(h.app)
+          .delete(`${SECRETS_URL}?id=${randomBytes(12).toString('hex')}`)
+          .set(bearer(tokenB))
+      ).status,
+    ).toBe(404);
     // an id of digits only is still an id (text), not a number the schema would refuse
     expect((await request(h.app).delete(`${SECRETS_URL}?id=123456789012`).set(bearer(tokenB))).status).toBe(404);
     expect((await login(h, stranger.clientId, stranger.secret)).status).toBe(200);

@@ -11,7 +11,17 @@ import { createHarness, Harness } from '../support/harness';
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 // docs.test is this machine too: a host name that, unlike 127.0.0.1, the browser treats as plain insecure HTTP
 const PLAIN_HTTP_HOST = 'docs.test';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1`];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1`,
+];
 
 // unpacking the npm browser and its first start take seconds, more on a busy machine
 jest.setTimeout(120_000);
@@ -19,7 +29,6 @@ jest.setTimeout(120_000);
 async function chromiumPath(): Promise<string> {
   return existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : NpmChromium.executablePath();
 }
-
 
 describe('the /docs API explorer page', () => {
   let harness: Harness;
@@ -59,9 +68,11 @@ describe('the /docs API explorer page', () => {
     await page.locator('[data-section-id^="operation/"]').first().waitFor({ timeout: 60_000 });
 
     // each operation as "METHOD /path", from its verb badge and the path beside it
-    const operations = await page.locator('[data-section-id^="operation/"] .http-verb').evaluateAll((verbs) =>
-      verbs.map((verb) => `${verb.textContent?.trim().toUpperCase()} ${verb.nextElementSibling?.textContent?.trim()}`),
-    );
+    const operations = await page
+      .locator('[data-section-id^="operation/"] .http-verb')
+      .evaluateAll((verbs) =>
+        verbs.map((verb) => `${verb.textContent?.trim().toUpperCase()} ${verb.nextElementSibling?.textContent?.trim()}`),
+      );
     expect(operations).toEqual(
       expect.arrayContaining([
         'PUT /api/v1/admin/map-tokens',
@@ -78,8 +89,12 @@ describe('the /docs API explorer page', () => {
 
     // Redoc's script and the document came from here; nothing went to another host (no CDN, no logo, no telemetry);
     // blob: is the search worker Redoc builds from its own bundle
-    expect(requested).toEqual(expect.arrayContaining([`${origin}/docs/assets/redoc.standalone.js`, `${origin}/docs/init.js`, `${origin}/api/v1/openapi.json`]));
-    expect(requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(`blob:${origin}/`) && !url.startsWith('data:'))).toEqual([]);
+    expect(requested).toEqual(
+      expect.arrayContaining([`${origin}/docs/assets/redoc.standalone.js`, `${origin}/docs/init.js`, `${origin}/api/v1/openapi.json`]),
+    );
+    expect(
+      requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(`blob:${origin}/`) && !url.startsWith('data:')),
+    ).toEqual([]);
     // a Content-Security-Policy violation or a script error shows up here
     expect(problems).toEqual([]);
     await page.close();
@@ -96,27 +111,45 @@ describe('the /docs API explorer page', () => {
     await page.close();
   });
 
-  it('is served with helmet\'s Content-Security-Policy, which allows no inline script', async () => {
-    const page = await request(harness.app).get('/docs').expect(200).expect('Content-Type', /text\/html/);
+  it("is served with helmet's Content-Security-Policy, which allows no inline script", async () => {
+    const page = await request(harness.app)
+      .get('/docs')
+      .expect(200)
+      .expect('Content-Type', /text\/html/);
     const csp = page.headers['content-security-policy'];
     // helmet's defaults, less upgrade-insecure-requests on the page alone
     const api = (await request(harness.app).get('/healthz').expect(200)).headers['content-security-policy'];
     expect(api).toContain('upgrade-insecure-requests');
-    expect(csp).toBe([...api.split(';').filter((directive: string) => directive !== 'upgrade-insecure-requests'), "worker-src 'self' blob:"].join(';'));
+    expect(csp).toBe(
+      [...api.split(';').filter((directive: string) => directive !== 'upgrade-insecure-requests'), "worker-src 'self' blob:"].join(';'),
+    );
     expect(csp).toMatch(/(^|;)script-src 'self';/);
     expect(csp).toMatch(/(^|;)script-src-attr 'none'/);
     // every script of the page is a file
     expect(page.text.match(/<script\b(?![^>]*\ssrc=)[^>]*>/g)).toBeNull();
-    await request(harness.app).get('/docs/init.js').expect(200).expect('Content-Type', /javascript/);
+    await request(harness.app)
+      .get('/docs/init.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
     await request(harness.app).post('/docs').expect(405).expect('Allow', 'GET');
   });
 
   it('serves the one file of the Redoc package the page needs, without its logo from a CDN, and nothing else of the package', async () => {
-    const bundle = await request(harness.app).get('/docs/assets/redoc.standalone.js').expect(200).expect('Content-Type', /javascript/);
+    const bundle = await request(harness.app)
+      .get('/docs/assets/redoc.standalone.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
     expect(bundle.text.length).toBeGreaterThan(100_000);
     expect(bundle.text).toContain('Redoc');
     expect(bundle.text).not.toContain('cdn.redoc.ly');
-    for (const path of ['/docs/assets/package.json', '/docs/assets/README.md', '/docs/assets/redoc.standalone.js.map', '/docs/assets/', '/docs/assets/../package.json', '/docs/assets/%2e%2e/package.json']) {
+    for (const path of [
+      '/docs/assets/package.json',
+      '/docs/assets/README.md',
+      '/docs/assets/redoc.standalone.js.map',
+      '/docs/assets/',
+      '/docs/assets/../package.json',
+      '/docs/assets/%2e%2e/package.json',
+    ]) {
       const res = await request(harness.app).get(path);
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
       expect(res.body.code).toBe('NotFound');

@@ -27,7 +27,10 @@ async function put(h: Harness, token: string): Promise<number> {
 }
 
 async function read(h: Harness, id: number) {
-  return request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', await h.key(ENV, 'reader'));
+  return request(h.app)
+    .get(`/api/v1/map-tokens/${id}/token`)
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', await h.key(ENV, 'reader'));
 }
 
 async function sealedToken(id: number): Promise<string> {
@@ -54,7 +57,9 @@ test('ENCRYPTION_KEY=new,old serves what the old key sealed, seals new values wi
   expect(onlyNew.needsRotation(await sealedToken(before))).toBe(true);
 
   const box = new SecretBox([Buffer.from(NEW, 'base64'), Buffer.from(OLD, 'base64')]);
-  expect(await rotated.store.mapTokens.resealAll((sealed) => (box.needsRotation(sealed) ? box.encrypt(box.decrypt(sealed)) : null))).toBe(1);
+  expect(await rotated.store.mapTokens.resealAll((sealed) => (box.needsRotation(sealed) ? box.encrypt(box.decrypt(sealed)) : null))).toBe(
+    1,
+  );
 
   const newOnly = instance(NEW);
   expect((await read(newOnly, before)).body.token).toBe('sealed-under-old');

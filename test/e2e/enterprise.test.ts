@@ -59,9 +59,15 @@ const staticItem = (extra: Record<string, unknown> = {}) => ({ organization_ID: 
 const without = (item: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(item).filter(([k]) => k !== key));
 
 const put = (body: unknown, app = h) =>
-  request(app.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', admin).send(body as object);
-const readToken = (id: number) => request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
-const getOne = (id: number) => request(h.app).get(`/api/v1/admin/map-tokens/${id}`).set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+  request(app.app)
+    .put('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', admin)
+    .send(body as object);
+const readToken = (id: number) =>
+  request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
+const getOne = (id: number) =>
+  request(h.app).get(`/api/v1/admin/map-tokens/${id}`).set('atr-environment-id', ENV).set('atr-subscription-key', admin);
 
 async function countRows(): Promise<number> {
   const [row] = await db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens');
@@ -99,8 +105,20 @@ describe('creating enterprise items', () => {
     expect(res.status).toBe(200);
     expect(envelope(res.body)).toBe(true);
     const [portal, server] = res.body.result;
-    expect(portal).toMatchObject({ authType: 'enterprise', authKey: USER, authTimeout: 60, authURL: fake.portalTokenUrl, authReferer: REFERER });
-    expect(server).toMatchObject({ authType: 'enterprise', authKey: USER, authTimeout: null, authURL: fake.serverTokenUrl, authReferer: null });
+    expect(portal).toMatchObject({
+      authType: 'enterprise',
+      authKey: USER,
+      authTimeout: 60,
+      authURL: fake.portalTokenUrl,
+      authReferer: REFERER,
+    });
+    expect(server).toMatchObject({
+      authType: 'enterprise',
+      authKey: USER,
+      authTimeout: null,
+      authURL: fake.serverTokenUrl,
+      authReferer: null,
+    });
     expect(portal.token).toMatch(/^fake-/);
     // expires is epoch milliseconds: 60 minutes asked, 60 minutes granted; ArcGIS's default (here 2 hours) without
     expect(portal.token_Expire_Date).toBe(new Date(clock.now() + 3_600_000).toISOString());
@@ -118,7 +136,12 @@ describe('creating enterprise items', () => {
       expiration: '60',
       f: 'json',
     });
-    expect(byPath.get(FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH)?.params).toEqual({ username: USER, password: PASSWORD, client: 'requestip', f: 'json' });
+    expect(byPath.get(FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH)?.params).toEqual({
+      username: USER,
+      password: PASSWORD,
+      client: 'requestip',
+      f: 'json',
+    });
     expect(fake.calls.every((call) => call.query === '' && call.contentType === 'application/x-www-form-urlencoded')).toBe(true);
   });
 
@@ -127,8 +150,12 @@ describe('creating enterprise items', () => {
 
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('BadRequest');
-    expect(res.body.msg).toBe('ArcGIS rejected the credentials of item /1: Unable to generate token. Invalid username or password.; nothing was stored.');
-    expect(res.body.details).toEqual([{ path: '/1', message: 'ArcGIS rejected the credentials: Unable to generate token. Invalid username or password.' }]);
+    expect(res.body.msg).toBe(
+      'ArcGIS rejected the credentials of item /1: Unable to generate token. Invalid username or password.; nothing was stored.',
+    );
+    expect(res.body.details).toEqual([
+      { path: '/1', message: 'ArcGIS rejected the credentials: Unable to generate token. Invalid username or password.' },
+    ]);
     expect(JSON.stringify(res.body)).not.toContain('wrong-password-1');
     expect(h.logText()).not.toContain('wrong-password-1');
     expect(await countRows()).toBe(0);
@@ -169,7 +196,9 @@ describe('creating enterprise items', () => {
     const res = await put([without(enterprise(), 'authToken'), without(enterprise(), 'authKey'), without(enterprise(), 'authURL')]);
 
     expect(res.status).toBe(400);
-    expect(res.body.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['/0/authToken', '/1/authKey', '/2/authURL']));
+    expect(res.body.details.map((d: { path: string }) => d.path)).toEqual(
+      expect.arrayContaining(['/0/authToken', '/1/authKey', '/2/authURL']),
+    );
     expect(fake.calls).toHaveLength(0);
   });
 });
@@ -199,7 +228,9 @@ describe('updating enterprise items', () => {
 
     const moved = await put([{ ...created, authURL: other.portalTokenUrl }]);
     expect(moved.status).toBe(400);
-    expect(moved.body.details).toEqual([{ path: '/0/authToken', message: 'is required when authURL moves to another origin (the stored password is not sent elsewhere)' }]);
+    expect(moved.body.details).toEqual([
+      { path: '/0/authToken', message: 'is required when authURL moves to another origin (the stored password is not sent elsewhere)' },
+    ]);
     expect(other.calls).toHaveLength(0);
 
     const sameOrigin = await put([{ ...created, authURL: fake.serverTokenUrl }]);
@@ -217,15 +248,26 @@ describe('updating enterprise items', () => {
     // a client secret is no password: becoming enterprise needs one
     const noPassword = await put([without(enterprise({ mapTokenID: id }), 'authToken')]);
     expect(noPassword.status).toBe(400);
-    expect(noPassword.body.details).toEqual([{ path: '/0/authToken', message: 'is required when an item becomes enterprise (there is no stored password to keep)' }]);
+    expect(noPassword.body.details).toEqual([
+      { path: '/0/authToken', message: 'is required when an item becomes enterprise (there is no stored password to keep)' },
+    ]);
 
     const asEnterprise = await put([enterprise({ mapTokenID: id })]);
     expect(asEnterprise.body.result[0]).toMatchObject({ mapTokenID: id, authType: 'enterprise', authKey: USER, authReferer: REFERER });
     expect(fake.calls.map((call) => call.path)).toEqual([FAKE_ARCGIS_TOKEN_PATH, FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH]);
 
     const asStatic = await put([staticItem({ mapTokenID: id })]);
-    expect(asStatic.body.result[0]).toMatchObject({ authType: 'static', authKey: null, authURL: null, authReferer: null, authTimeout: null, token: 'static-token' });
-    const [row] = await db.query<{ auth_secret_enc: string | null; auth_referer: string | null; auth_key: string | null }[]>('SELECT auth_secret_enc, auth_referer, auth_key FROM map_tokens');
+    expect(asStatic.body.result[0]).toMatchObject({
+      authType: 'static',
+      authKey: null,
+      authURL: null,
+      authReferer: null,
+      authTimeout: null,
+      token: 'static-token',
+    });
+    const [row] = await db.query<{ auth_secret_enc: string | null; auth_referer: string | null; auth_key: string | null }[]>(
+      'SELECT auth_secret_enc, auth_referer, auth_key FROM map_tokens',
+    );
     expect(row).toEqual({ auth_secret_enc: null, auth_referer: null, auth_key: null });
 
     expect((await put([without(enterprise({ mapTokenID: id }), 'authToken')])).status).toBe(400);
@@ -235,10 +277,15 @@ describe('updating enterprise items', () => {
     // a password is no client secret either
     const noSecret = await put([without(agol({ mapTokenID: id }), 'authToken')]);
     expect(noSecret.status).toBe(400);
-    expect(noSecret.body.details).toEqual([{ path: '/0/authToken', message: 'is required when an item becomes agol (there is no stored secret to keep)' }]);
+    expect(noSecret.body.details).toEqual([
+      { path: '/0/authToken', message: 'is required when an item becomes agol (there is no stored secret to keep)' },
+    ]);
     const asAgol = await put([agol({ mapTokenID: id })]);
     expect(asAgol.body.result[0]).toMatchObject({ authType: 'agol', authKey: CLIENT_ID, authReferer: null });
-    expect(fake.calls.at(-1)).toMatchObject({ path: FAKE_ARCGIS_TOKEN_PATH, params: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET } });
+    expect(fake.calls.at(-1)).toMatchObject({
+      path: FAKE_ARCGIS_TOKEN_PATH,
+      params: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET },
+    });
     const [last] = await db.query<{ auth_type: string; auth_referer: string | null }[]>('SELECT auth_type, auth_referer FROM map_tokens');
     expect(last).toEqual({ auth_type: 'agol', auth_referer: null });
   });
@@ -252,11 +299,22 @@ describe('reading the token of an enterprise item', () => {
     const res = await readToken(created.mapTokenID);
 
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ mapTokenID: created.mapTokenID, token_Expire_Date: new Date(clock.now() + 3_600_000).toISOString(), expires_in: 3600 });
+    expect(res.body).toMatchObject({
+      mapTokenID: created.mapTokenID,
+      token_Expire_Date: new Date(clock.now() + 3_600_000).toISOString(),
+      expires_in: 3600,
+    });
     expect(res.body.token).toMatch(/^fake-/);
     expect(res.body.token).not.toBe(created.token);
     expect(fake.calls).toHaveLength(2);
-    expect(fake.calls[1].params).toEqual({ username: USER, password: PASSWORD, client: 'referer', referer: REFERER, expiration: '60', f: 'json' });
+    expect(fake.calls[1].params).toEqual({
+      username: USER,
+      password: PASSWORD,
+      client: 'referer',
+      referer: REFERER,
+      expiration: '60',
+      f: 'json',
+    });
     // the renewed token is the one an admin GET shows too
     expect((await getOne(created.mapTokenID)).body.result[0].token).toBe(res.body.token);
     expect(fake.calls).toHaveLength(2);
@@ -286,7 +344,10 @@ describe('reading the token of an enterprise item', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ token: created.token, expires_in: 120 });
     await fake.waitForCalls(2);
-    expect(fake.calls[1]).toMatchObject({ path: FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH, params: { username: USER, password: PASSWORD, referer: REFERER } });
+    expect(fake.calls[1]).toMatchObject({
+      path: FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH,
+      params: { username: USER, password: PASSWORD, referer: REFERER },
+    });
     expectNoPasswordAnywhere(JSON.stringify(res.body));
   });
 
@@ -334,7 +395,11 @@ describe('refresh ahead for enterprise items', () => {
 
     expect(res.body.token).toBe(created.token);
     const [resource] = (await getOne(created.mapTokenID)).body.result;
-    expect(resource.lastRefreshError).toEqual({ at: new Date(clock.now()).toISOString(), kind: 'rejected', message: expect.stringContaining('Invalid username or password.') });
+    expect(resource.lastRefreshError).toEqual({
+      at: new Date(clock.now()).toISOString(),
+      kind: 'rejected',
+      message: expect.stringContaining('Invalid username or password.'),
+    });
     expectNoPasswordAnywhere(JSON.stringify(resource), await db.dump());
 
     fake.mode = 'ok';
@@ -355,7 +420,14 @@ describe('refresh ahead for enterprise items', () => {
     await h.services.scheduler!.idle();
 
     expect(fake.calls).toHaveLength(1);
-    expect(fake.calls[0].params).toEqual({ username: USER, password: PASSWORD, client: 'referer', referer: REFERER, expiration: '60', f: 'json' });
+    expect(fake.calls[0].params).toEqual({
+      username: USER,
+      password: PASSWORD,
+      client: 'referer',
+      referer: REFERER,
+      expiration: '60',
+      f: 'json',
+    });
     expect((await readToken(created.mapTokenID)).body.token).not.toBe(created.token);
   });
 
@@ -377,7 +449,10 @@ describe('refresh ahead for enterprise items', () => {
 describe('the database', () => {
   it('knows the three auth types and refuses any other', async () => {
     const insert = (authType: string) =>
-      db.query('INSERT INTO map_tokens (environment, organization_id, auth_type, auth_referer, created_at, updated_at) VALUES (?, 1, ?, ?, 0, 0)', [ENV, authType, null]);
+      db.query(
+        'INSERT INTO map_tokens (environment, organization_id, auth_type, auth_referer, created_at, updated_at) VALUES (?, 1, ?, ?, 0, 0)',
+        [ENV, authType, null],
+      );
     for (const authType of ['agol', 'enterprise', 'static']) await expect(insert(authType)).resolves.toBeDefined();
     await expect(insert('oauth')).rejects.toThrow(/map_tokens_auth_type/);
   });
@@ -386,7 +461,12 @@ describe('the database', () => {
 describe('the log configuration', () => {
   it('censors a password field, should one ever be logged', () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } });
+    const sink = new Writable({
+      write: (chunk, _encoding, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    });
     createLogger('info', sink).warn({ password: PASSWORD, body: { password: PASSWORD } }, 'test line');
     expect(lines.join('')).toContain('"password":"[redacted]"');
     expect(lines.join('')).not.toContain(PASSWORD);
@@ -398,10 +478,17 @@ describe('on the embedded store', () => {
     const embedded = createHarness({ clock, arcgisOrigin: fake.url });
     try {
       const key = await embedded.key(ENV, 'admin');
-      const created = await request(embedded.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', key).send([enterprise()]);
+      const created = await request(embedded.app)
+        .put('/api/v1/admin/map-tokens')
+        .set('atr-environment-id', ENV)
+        .set('atr-subscription-key', key)
+        .send([enterprise()]);
       expect(created.status).toBe(200);
       expect(created.body.result[0]).toMatchObject({ authType: 'enterprise', authReferer: REFERER });
-      const read = await request(embedded.app).get(`/api/v1/map-tokens/${created.body.result[0].mapTokenID}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', key);
+      const read = await request(embedded.app)
+        .get(`/api/v1/map-tokens/${created.body.result[0].mapTokenID}/token`)
+        .set('atr-environment-id', ENV)
+        .set('atr-subscription-key', key);
       expect(read.body).toMatchObject({ token: created.body.result[0].token, expires_in: 3600 });
     } finally {
       await embedded.close();

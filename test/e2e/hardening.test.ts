@@ -35,8 +35,14 @@ function expectError(res: request.Response, status: number, code: string): void 
 }
 
 async function accessToken(h: Harness): Promise<{ token: string; clientId: string }> {
-  const { client, secret } = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'hardening' }, 'test');
-  const res = await request(h.app).post('/api/v1/auth/token').type('form').send({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret });
+  const { client, secret } = await h.services.clients.createClient(
+    { environment: ENV, role: 'admin', organizationId: null, description: 'hardening' },
+    'test',
+  );
+  const res = await request(h.app)
+    .post('/api/v1/auth/token')
+    .type('form')
+    .send({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret });
   expect(res.status).toBe(200);
   return { token: res.body.access_token, clientId: client.clientId };
 }
@@ -49,11 +55,14 @@ describe('a CORS preflight checks the path id like the read it precedes', () => 
   const preflight = (id: string) =>
     request(h.app).options(`/api/v1/map-tokens/${id}/token`).set('Origin', ALLOWED).set('Access-Control-Request-Method', 'GET');
 
-  it.each(['2147483648', 'AAA', '0.5', '0', '-1'])('OPTIONS /api/v1/map-tokens/%s/token from an allowed origin answers 400 without CORS headers', async (id) => {
-    const res = await preflight(id);
-    expectError(res, 400, 'BadRequest');
-    expect(res.headers).not.toHaveProperty('access-control-allow-origin');
-  });
+  it.each(['2147483648', 'AAA', '0.5', '0', '-1'])(
+    'OPTIONS /api/v1/map-tokens/%s/token from an allowed origin answers 400 without CORS headers',
+    async (id) => {
+      const res = await preflight(id);
+      expectError(res, 400, 'BadRequest');
+      expect(res.headers).not.toHaveProperty('access-control-allow-origin');
+    },
+  );
 
   it('a preflight for a valid id from an allowed origin still answers 204 with CORS headers', async () => {
     const res = await preflight('2147483647');
@@ -71,12 +80,16 @@ describe('the Authorization scheme is case-insensitive (RFC 6750, RFC 9110 secti
   });
 
   it.each(['bearer', 'BEARER', 'bEaReR', 'Bearer'])('"%s <jwt>" is accepted on the admin API', async (scheme) => {
-    const res = await request(h.app).get('/api/v1/admin/map-tokens').set({ 'atr-environment-id': ENV, authorization: `${scheme} ${token}` });
+    const res = await request(h.app)
+      .get('/api/v1/admin/map-tokens')
+      .set({ 'atr-environment-id': ENV, authorization: `${scheme} ${token}` });
     expect(res.status).toBe(200);
   });
 
   it('another scheme is still refused with 401', async () => {
-    const res = await request(h.app).get('/api/v1/admin/map-tokens').set({ 'atr-environment-id': ENV, authorization: `Bearerx ${token}` });
+    const res = await request(h.app)
+      .get('/api/v1/admin/map-tokens')
+      .set({ 'atr-environment-id': ENV, authorization: `Bearerx ${token}` });
     expectError(res, 401, 'Unauthorized');
   });
 });
@@ -90,14 +103,18 @@ describe('query parameters that name Object.prototype members', () => {
   });
 
   it.each(['__proto__', 'constructor', 'hasOwnProperty', '__proto__[x]'])('?%s=1 on the list route answers 400 naming it', async (name) => {
-    const res = await request(h.app).get(`/api/v1/admin/map-tokens?${encodeURIComponent(name)}=1`).set({ 'atr-environment-id': ENV, 'atr-subscription-key': admin });
+    const res = await request(h.app)
+      .get(`/api/v1/admin/map-tokens?${encodeURIComponent(name)}=1`)
+      .set({ 'atr-environment-id': ENV, 'atr-subscription-key': admin });
     expectError(res, 400, 'BadRequest');
     expect(JSON.stringify(res.body.details)).toContain(name);
   });
 
   it('?__proto__=1 on the secret routes answers 400 too', async () => {
     const { token } = await accessToken(h);
-    const res = await request(h.app).post('/api/v1/auth/clientcredentials?__proto__=1').set({ 'atr-environment-id': ENV, authorization: `Bearer ${token}` });
+    const res = await request(h.app)
+      .post('/api/v1/auth/clientcredentials?__proto__=1')
+      .set({ 'atr-environment-id': ENV, authorization: `Bearer ${token}` });
     expectError(res, 400, 'BadRequest');
   });
 });
@@ -135,7 +152,9 @@ describe.each([
   it(`concurrent creates never leave a client with more than ${MAX_SECRETS_PER_CLIENT} secrets`, async () => {
     const { token } = await accessToken(h);
     const auth = { 'atr-environment-id': ENV, authorization: `Bearer ${token}` };
-    const answers = await Promise.all(Array.from({ length: MAX_SECRETS_PER_CLIENT + 5 }, () => request(h.app).post('/api/v1/auth/clientcredentials').set(auth)));
+    const answers = await Promise.all(
+      Array.from({ length: MAX_SECRETS_PER_CLIENT + 5 }, () => request(h.app).post('/api/v1/auth/clientcredentials').set(auth)),
+    );
     expect(answers.filter((res) => res.status === 200)).toHaveLength(MAX_SECRETS_PER_CLIENT - 1);
     expect(answers.filter((res) => res.status === 409)).toHaveLength(6);
     expect((await request(h.app).get('/api/v1/auth/clientcredentials').set(auth)).body).toHaveLength(MAX_SECRETS_PER_CLIENT);

@@ -94,7 +94,8 @@ describe('requests the HTTP parser refuses get the JSON error envelope', () => {
   });
 
   it('Transfer-Encoding together with Content-Length: 400 BadRequest', async () => {
-    const head = 'PUT /api/v1/admin/map-tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n';
+    const head =
+      'PUT /api/v1/admin/map-tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n';
     expectEnvelope(await raw([`${head}2\r\n[]\r\n0\r\n\r\n`]), 400, 'BadRequest');
   });
 
@@ -116,7 +117,9 @@ describe('requests the HTTP parser refuses get the JSON error envelope', () => {
     await once(other, 'listening');
     try {
       const answer = await new Promise<string>((resolve) => {
-        const socket = net.connect((other.address() as net.AddressInfo).port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\natr-subscription-key: mtp_very-secret-key\x01\r\n\r\n'));
+        const socket = net.connect((other.address() as net.AddressInfo).port, '127.0.0.1', () =>
+          socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\natr-subscription-key: mtp_very-secret-key\x01\r\n\r\n'),
+        );
         const parts: Buffer[] = [];
         socket.on('data', (chunk) => parts.push(chunk));
         socket.on('close', () => resolve(Buffer.concat(parts).toString()));
@@ -145,13 +148,14 @@ describe('slow clients are cut off', () => {
   });
 
   it('a client sending its body a byte at a time is closed once the request limit has passed', async () => {
-    const head = 'PUT /api/v1/admin/map-tokens HTTP/1.1\r\nHost: x\r\natr-environment-id: e\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n';
+    const head =
+      'PUT /api/v1/admin/map-tokens HTTP/1.1\r\nHost: x\r\natr-environment-id: e\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n';
     const answer = await raw([head], { dripMs: 50, drip: ' ' });
     expect(answer.closedAfterMs).toBeGreaterThanOrEqual(REQUEST_MS - 50);
     expect(answer.closedAfterMs).toBeLessThan(BOUND_MS);
   });
 
-  it('the limits the service runs with are SPEC\'s: 10 s for the headers, 30 s for the whole request', () => {
+  it("the limits the service runs with are SPEC's: 10 s for the headers, 30 s for the whole request", () => {
     expect(SLOW_CLIENT_LIMITS).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
     const production = createHttpServer(h.app, createLogger('silent'));
     expect(production.headersTimeout).toBe(10_000);

@@ -38,7 +38,10 @@ describe.each([
     await new Promise((done) => server.once('listening', done));
     const adminKey = await h.key(ENV);
     const readerKey = await h.key(ENV, 'reader');
-    const { client, secret } = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'fuzz' }, 'test');
+    const { client, secret } = await h.services.clients.createClient(
+      { environment: ENV, role: 'admin', organizationId: null, description: 'fuzz' },
+      'test',
+    );
     const bearer = (await h.services.clients.issueToken(client.clientId, secret, ENV)).access_token;
     const principal = await h.services.access.authenticate(ENV, { authorization: `Bearer ${bearer}` });
     const ctx = { environment: ENV, requestId: 'fuzz-setup', actor: 'test', partnerId: null };
@@ -88,9 +91,15 @@ describe.each([
     for (const op of operations) {
       const statuses = [...(fuzzer.seen.get(`${op.method} ${op.path}`) ?? [])];
       const documented = Object.keys(op.op.responses).map(Number);
-      expect({ op: `${op.method} ${op.path}`, success: statuses.some((status) => status < 300) }).toEqual({ op: `${op.method} ${op.path}`, success: true });
+      expect({ op: `${op.method} ${op.path}`, success: statuses.some((status) => status < 300) }).toEqual({
+        op: `${op.method} ${op.path}`,
+        success: true,
+      });
       if (documented.some((status) => status >= 400 && status < 500)) {
-        expect({ op: `${op.method} ${op.path}`, refused: statuses.some((status) => status >= 400) }).toEqual({ op: `${op.method} ${op.path}`, refused: true });
+        expect({ op: `${op.method} ${op.path}`, refused: statuses.some((status) => status >= 400) }).toEqual({
+          op: `${op.method} ${op.path}`,
+          refused: true,
+        });
       }
     }
     expect(fuzzer.sent).toBe(operations.length * RUNS_PER_OPERATION * 2);
@@ -110,7 +119,10 @@ describe('what the fuzz step cannot see from answers alone', () => {
     const fuzzer = new Fuzzer(document, 0, {} as never);
     for (const op of fuzzer.operations()) {
       const names = op.parameters.map((parameter) => String(parameter.name).toLowerCase());
-      expect({ op: `${op.method} ${op.path}`, names }).toEqual({ op: `${op.method} ${op.path}`, names: expect.not.arrayContaining(['atr-subscription-key', 'authorization']) });
+      expect({ op: `${op.method} ${op.path}`, names }).toEqual({
+        op: `${op.method} ${op.path}`,
+        names: expect.not.arrayContaining(['atr-subscription-key', 'authorization']),
+      });
     }
     const schemes = document.components.securitySchemes as Json;
     expect(schemes.subscriptionKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'atr-subscription-key' });
@@ -121,7 +133,9 @@ describe('what the fuzz step cannot see from answers alone', () => {
     const parameter = document.components.parameters['x-request-id'] as Json;
     expect(parameter.schema).toEqual({ type: 'string' });
     for (const value of ['has space', 'x'.repeat(129), '', 'ünï']) {
-      const res = await request(h.app).get('/healthz').set('x-request-id', headerSafe(value) === value ? value : 'a,b');
+      const res = await request(h.app)
+        .get('/healthz')
+        .set('x-request-id', headerSafe(value) === value ? value : 'a,b');
       expect(res.status).toBe(200);
       expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     }

@@ -27,7 +27,8 @@ function servedRoutes(stack: Layer[], prefix = ''): string[] {
         .map((method) => `${method.toUpperCase()} ${path}`);
     }
     if (!layer.handle.stack) return [];
-    if (typeof layer.rawPath !== 'string') throw new Error(`a router is mounted on a non-string path (${String(layer.rawPath)}); extend this walk`);
+    if (typeof layer.rawPath !== 'string')
+      throw new Error(`a router is mounted on a non-string path (${String(layer.rawPath)}); extend this walk`);
     return servedRoutes(layer.handle.stack, joinPath(prefix, layer.rawPath));
   });
 }
@@ -56,7 +57,12 @@ describe('the OpenAPI document', () => {
 
   beforeAll(async () => {
     harness = createHarness();
-    document = (await request(harness.app).get('/api/v1/openapi.json').expect(200).expect('Content-Type', /application\/json/)).body;
+    document = (
+      await request(harness.app)
+        .get('/api/v1/openapi.json')
+        .expect(200)
+        .expect('Content-Type', /application\/json/)
+    ).body;
   });
   afterAll(() => harness.close());
 
@@ -70,7 +76,7 @@ describe('the OpenAPI document', () => {
     expect(info.description).toMatch(/minutes/);
   });
 
-  it('is the document buildOpenApi assembles from the validator\'s schemas', () => {
+  it("is the document buildOpenApi assembles from the validator's schemas", () => {
     const validator = new SchemaValidator({ maxBatch: harness.config.maxBatch });
     expect(document).toEqual(JSON.parse(JSON.stringify(buildOpenApi(validator, { maxBatch: harness.config.maxBatch }))));
   });
@@ -78,7 +84,11 @@ describe('the OpenAPI document', () => {
   it('holds every file of schemas/ under its title, without $schema or $id, and every $ref resolves', () => {
     const validator = new SchemaValidator({ maxBatch: 100 });
     const schemas = (document.components as Json).schemas as Record<string, Json>;
-    expect(Object.keys(schemas).sort()).toEqual(Object.values(validator.schemas).map((schema) => schema.title as string).sort());
+    expect(Object.keys(schemas).sort()).toEqual(
+      Object.values(validator.schemas)
+        .map((schema) => schema.title as string)
+        .sort(),
+    );
     for (const schema of Object.values(schemas)) {
       expect(schema.$schema).toBeUndefined();
       expect(schema.$id).toBeUndefined();
@@ -133,24 +143,56 @@ describe('the OpenAPI document', () => {
       const operation = paths[path][method.toLowerCase()];
       for (const [status, value] of Object.entries(operation.responses as Json)) {
         const response = deref(value);
-        expect({ route, status, requestId: Boolean((response.headers as Json | undefined)?.['x-request-id']) }).toEqual({ route, status, requestId: true });
+        expect({ route, status, requestId: Boolean((response.headers as Json | undefined)?.['x-request-id']) }).toEqual({
+          route,
+          status,
+          requestId: true,
+        });
         if (Number(status) >= 400 && path.startsWith('/api/v1/')) {
           const schema = ((response.content as Json)['application/json'] as Json).schema as Json;
-          expect({ route, status, schema: schema.$ref }).toEqual({ route, status, schema: path === '/api/v1/auth/token' && Number(status) < 500 ? '#/components/schemas/OAuthError' : '#/components/schemas/Error' });
+          expect({ route, status, schema: schema.$ref }).toEqual({
+            route,
+            status,
+            schema:
+              path === '/api/v1/auth/token' && Number(status) < 500 ? '#/components/schemas/OAuthError' : '#/components/schemas/Error',
+          });
         }
       }
-      if (!path.startsWith('/api/v1/') || path === '/api/v1/openapi.json' || path === '/api/v1/auth/token' || method === 'OPTIONS') continue;
+      if (!path.startsWith('/api/v1/') || path === '/api/v1/openapi.json' || path === '/api/v1/auth/token' || method === 'OPTIONS')
+        continue;
       const names = (operation.parameters as Json[]).map((parameter) => deref(parameter));
       expect(names.find((parameter) => parameter.name === 'atr-environment-id')).toMatchObject({ in: 'header', required: true });
       expect(names.map((parameter) => parameter.name)).toEqual(expect.arrayContaining(['atr-partner-id', 'atr-request-source']));
       expect(operation.security).toEqual(expect.arrayContaining([{ bearerAuth: [] }]));
     }
     const schemes = (document.components as Json).securitySchemes as Json;
-    expect(schemes).toMatchObject({ subscriptionKey: { type: 'apiKey', in: 'header', name: 'atr-subscription-key' }, bearerAuth: { type: 'http', scheme: 'bearer' }, clientBasic: { type: 'http', scheme: 'basic' } });
+    expect(schemes).toMatchObject({
+      subscriptionKey: { type: 'apiKey', in: 'header', name: 'atr-subscription-key' },
+      bearerAuth: { type: 'http', scheme: 'bearer' },
+      clientBasic: { type: 'http', scheme: 'basic' },
+    });
     expect(paths['/api/v1/admin/map-tokens'].put.security).toEqual([{ subscriptionKey: [] }, { bearerAuth: [] }]);
-    expect(Object.keys((paths['/api/v1/auth/token'].post.requestBody as Json).content as Json).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded']);
+    expect(Object.keys((paths['/api/v1/auth/token'].post.requestBody as Json).content as Json).sort()).toEqual([
+      'application/json',
+      'application/x-www-form-urlencoded',
+    ]);
     const responses = Object.keys((document.components as Json).responses as Json);
-    expect(responses).toEqual(expect.arrayContaining(['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'MethodNotAllowed', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'BadGateway', 'ServiceUnavailable', 'GatewayTimeout', 'OAuthTooManyRequests']));
+    expect(responses).toEqual(
+      expect.arrayContaining([
+        'BadRequest',
+        'Unauthorized',
+        'Forbidden',
+        'NotFound',
+        'MethodNotAllowed',
+        'PayloadTooLarge',
+        'UnsupportedMediaType',
+        'InternalError',
+        'BadGateway',
+        'ServiceUnavailable',
+        'GatewayTimeout',
+        'OAuthTooManyRequests',
+      ]),
+    );
   });
 
   it('takes its query and path parameters from schemas/ and its batch limit from MAX_BATCH', () => {
@@ -158,11 +200,22 @@ describe('the OpenAPI document', () => {
     const built = buildOpenApi(validator, { maxBatch: 7 }) as Json;
     const paths = built.paths as Record<string, Record<string, Json>>;
     const list = (paths['/api/v1/admin/map-tokens'].get.parameters as Json[]).filter((parameter) => parameter.in === 'query');
-    expect(list.map((parameter) => parameter.name)).toEqual(Object.keys((validator.schemas['map-token-list-query.json'].properties as Json)));
-    expect(list.find((parameter) => parameter.name === 'limit')).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } });
-    expect((paths['/api/v1/auth/clientcredentials'].delete.parameters as Json[]).find((parameter) => parameter.name === 'id')).toMatchObject({ in: 'query', required: true });
-    expect(((built.components as Json).schemas as Json).MapTokenPutRequest).toMatchObject({ type: 'array', maxItems: 7, items: { $ref: '#/components/schemas/MapTokenWrite' } });
-    expect((built.components as Json).parameters).toMatchObject({ mapTokenID: { in: 'path', required: true, schema: { $ref: '#/components/schemas/MapTokenID' } } });
+    expect(list.map((parameter) => parameter.name)).toEqual(Object.keys(validator.schemas['map-token-list-query.json'].properties as Json));
+    expect(list.find((parameter) => parameter.name === 'limit')).toMatchObject({
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: 1000 },
+    });
+    expect(
+      (paths['/api/v1/auth/clientcredentials'].delete.parameters as Json[]).find((parameter) => parameter.name === 'id'),
+    ).toMatchObject({ in: 'query', required: true });
+    expect(((built.components as Json).schemas as Json).MapTokenPutRequest).toMatchObject({
+      type: 'array',
+      maxItems: 7,
+      items: { $ref: '#/components/schemas/MapTokenWrite' },
+    });
+    expect((built.components as Json).parameters).toMatchObject({
+      mapTokenID: { in: 'path', required: true, schema: { $ref: '#/components/schemas/MapTokenID' } },
+    });
   });
 
   it('never shows a client secret in an answer: no authToken in any response example', () => {

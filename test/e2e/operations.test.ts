@@ -21,7 +21,12 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const put = (body: unknown) =>
-  request(h.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', admin).set('atr-request-source', 'ops-script').send(body as object);
+  request(h.app)
+    .put('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', admin)
+    .set('atr-request-source', 'ops-script')
+    .send(body as object);
 
 describe('request logs', () => {
   it('writes one JSON line per request with method, route, status, duration, environment, actor and the request id, and no secret', async () => {
@@ -52,11 +57,30 @@ describe('request logs', () => {
     const created = await put([staticItem]).expect(200);
     const id = created.body.result[0].mapTokenID;
     const reader = await h.key(ENV, 'reader');
-    await request(h.app).get(`/api/v1/map-tokens/${id}/token?x=1`).set('atr-environment-id', ENV).set('atr-subscription-key', reader).set('x-request-id', 'path-ok').expect(200);
-    await request(h.app).get('/api/v1/map-tokens/99999/token').set('atr-environment-id', ENV).set('atr-subscription-key', reader).set('x-request-id', 'path-404').expect(404);
-    await request(h.app).get('/api/v1/admin/map-tokens?limit=2').set('atr-environment-id', ENV).set('atr-subscription-key', admin).set('x-request-id', 'path-list').expect(200);
+    await request(h.app)
+      .get(`/api/v1/map-tokens/${id}/token?x=1`)
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', reader)
+      .set('x-request-id', 'path-ok')
+      .expect(200);
+    await request(h.app)
+      .get('/api/v1/map-tokens/99999/token')
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', reader)
+      .set('x-request-id', 'path-404')
+      .expect(404);
+    await request(h.app)
+      .get('/api/v1/admin/map-tokens?limit=2')
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', admin)
+      .set('x-request-id', 'path-list')
+      .expect(200);
     const logged = (requestId: string) => h.logs.find((line) => line.requestId === requestId)!;
-    expect(logged('path-ok')).toMatchObject({ path: `/api/v1/map-tokens/${id}/token`, route: '/api/v1/map-tokens/:mapTokenID/token', status: 200 });
+    expect(logged('path-ok')).toMatchObject({
+      path: `/api/v1/map-tokens/${id}/token`,
+      route: '/api/v1/map-tokens/:mapTokenID/token',
+      status: 200,
+    });
     expect(logged('path-404')).toMatchObject({ path: '/api/v1/map-tokens/99999/token', status: 404 });
     expect(logged('path-list')).toMatchObject({ path: '/api/v1/admin/map-tokens', status: 200 });
   });
@@ -107,12 +131,19 @@ describe('health, readiness and metrics', () => {
     const created = await put([staticItem]);
     const id = created.body.result[0].mapTokenID;
     const reader = await h.key(ENV, 'reader');
-    for (let i = 0; i < 3; i++) await request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
+    for (let i = 0; i < 3; i++)
+      await request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
     const text = (await request(h.app).get('/metrics')).text;
     expect(text).toMatch(/mtp_http_requests_total\{route="\/api\/v1\/map-tokens\/:mapTokenID\/token",method="GET",status="200"\} 3/);
     expect(text).toMatch(/mtp_http_request_duration_seconds_bucket\{le="0.005",route="\/api\/v1\/admin\/map-tokens",method="PUT"\}/);
     expect(text).toMatch(/mtp_token_cache_total\{result="hit"\} [1-9]/);
-    for (const name of ['mtp_arcgis_calls_total', 'mtp_token_refreshes_total', 'mtp_stale_tokens_served_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of [
+      'mtp_arcgis_calls_total',
+      'mtp_token_refreshes_total',
+      'mtp_stale_tokens_served_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
       expect(text).toContain(name);
     }
     expect(text).not.toContain(`/${id}/`);
@@ -151,7 +182,10 @@ describe('methods a route lacks', () => {
     ['POST', '/api/v1/openapi.json', 'GET'],
     ['POST', '/docs', 'GET'],
   ])('%s %s answers 405 with Allow: %s', async (method, path, allow) => {
-    const res = await request(h.app)[method.toLowerCase() as 'post'](path).set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+    const res = await request(h.app)
+      [method.toLowerCase() as 'post'](path)
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', admin);
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe(allow);
     expect(res.body).toMatchObject({ code: 'MethodNotAllowed', requestId: res.headers['x-request-id'] });

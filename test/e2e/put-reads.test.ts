@@ -4,7 +4,11 @@ import { createHarness, type Harness } from '../support/harness';
 let h: Harness;
 let admin: string;
 const put = (body: unknown, key = admin) =>
-  request(h.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', 'env-a').set('atr-subscription-key', key).send(body as object);
+  request(h.app)
+    .put('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', 'env-a')
+    .set('atr-subscription-key', key)
+    .send(body as object);
 
 beforeEach(async () => {
   h = createHarness();
@@ -36,7 +40,13 @@ it('a PUT of 100 updates reads the rows it replaces in one store call, within th
   // a key bound to organization 1: the rows of organization 2 are not found, and nothing is stored
   reads.length = 0;
   const bound = await h.key('env-a', 'admin', 1);
-  const mixed = await put([{ mapTokenID: ids[0], organization_ID: 1, authType: 'static', token: 'x' }, { mapTokenID: ids[1], organization_ID: 1, authType: 'static', token: 'y' }], bound);
+  const mixed = await put(
+    [
+      { mapTokenID: ids[0], organization_ID: 1, authType: 'static', token: 'x' },
+      { mapTokenID: ids[1], organization_ID: 1, authType: 'static', token: 'y' },
+    ],
+    bound,
+  );
   expect(mixed.status).toBe(404);
   expect(mixed.body.details).toEqual([{ path: '/1/mapTokenID', message: `map token ${ids[1]} was not found` }]);
   expect(reads).toEqual(['getMany env-a 1 2']);

@@ -16,7 +16,11 @@ const agol = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const put = (env: string, body: unknown) =>
-  request(h.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', env).set('atr-subscription-key', keys[env].admin).send(body as object);
+  request(h.app)
+    .put('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', env)
+    .set('atr-subscription-key', keys[env].admin)
+    .send(body as object);
 const read = (env: string, id: number, key = keys[env].reader) =>
   request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', env).set('atr-subscription-key', key);
 const rows = async () => Number((await setup.db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens'))[0].n);
@@ -70,7 +74,10 @@ it('answers a large PUT against a hanging ArcGIS within about one timeout, not o
   setup.fake.mode = 'hang';
   const started = Date.now();
   // 100 items, 8 at a time, 300 ms each: one timeout per wave would be 13 waves, about 3.9 s
-  const res = await put('env-a', Array.from({ length: 100 }, (_, i) => agol({ authKey: `app-${i}` })));
+  const res = await put(
+    'env-a',
+    Array.from({ length: 100 }, (_, i) => agol({ authKey: `app-${i}` })),
+  );
   expect(res.status).toBe(504);
   expect(Date.now() - started).toBeLessThan(2000);
   expect(setup.fake.calls.length).toBeLessThanOrEqual(8);
@@ -89,7 +96,12 @@ it('refuses with 409, storing nothing, a PUT whose resource another PUT changed 
   const late = await slow;
   expect(late.status).toBe(409);
   expect(late.body.code).toBe('Conflict');
-  const stored = (await request(h.app).get(`/api/v1/admin/map-tokens/${created.mapTokenID}`).set('atr-environment-id', 'env-a').set('atr-subscription-key', keys['env-a'].admin)).body.result[0];
+  const stored = (
+    await request(h.app)
+      .get(`/api/v1/admin/map-tokens/${created.mapTokenID}`)
+      .set('atr-environment-id', 'env-a')
+      .set('atr-subscription-key', keys['env-a'].admin)
+  ).body.result[0];
   expect(stored.organization_ID).toBe(2);
   // the stored secret is still the first one: the next refresh sends it
   h.clock.advance(7300_000);
@@ -104,7 +116,12 @@ it('does not send the stored secret to another origin: moving authURL elsewhere 
   const h2 = createHarness({ mysqlUrl: setup.db.url, env: { AUTH_URL_ALLOWLIST: `${setup.fake.url},${other.url}` } });
   try {
     const admin = await h2.key('env-c', 'admin');
-    const send = (body: unknown) => request(h2.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', 'env-c').set('atr-subscription-key', admin).send(body as object);
+    const send = (body: unknown) =>
+      request(h2.app)
+        .put('/api/v1/admin/map-tokens')
+        .set('atr-environment-id', 'env-c')
+        .set('atr-subscription-key', admin)
+        .send(body as object);
     const created = (await send([agol()])).body.result[0];
     const moved = await send([{ ...agol({ authURL: other.tokenUrl }), authToken: undefined, mapTokenID: created.mapTokenID }]);
     expect(moved.status).toBe(400);
@@ -136,6 +153,9 @@ it('answers 401, like any unknown key, to a very long subscription key', async (
 it('marks admin answers, which carry live tokens, as not to be stored', async () => {
   const res = await put('env-a', [{ organization_ID: 1, authType: 'static', token: 't' }]);
   expect(res.headers['cache-control']).toBe('no-store');
-  const list = await request(h.app).get('/api/v1/admin/map-tokens').set('atr-environment-id', 'env-a').set('atr-subscription-key', keys['env-a'].admin);
+  const list = await request(h.app)
+    .get('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', 'env-a')
+    .set('atr-subscription-key', keys['env-a'].admin);
   expect(list.headers['cache-control']).toBe('no-store');
 });

@@ -40,10 +40,25 @@ async function tickAll(of: Harness[] = instances): Promise<void> {
 }
 
 async function create(count = 1): Promise<{ id: number; token: string; expiresAt: number }[]> {
-  const items = Array.from({ length: count }, (_, i) => ({ organization_ID: 1, authType: 'agol', authKey: `app-${i}`, authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl }));
-  const res = await request(instances[0].app).put('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', admin).send(items);
+  const items = Array.from({ length: count }, (_, i) => ({
+    organization_ID: 1,
+    authType: 'agol',
+    authKey: `app-${i}`,
+    authToken: SECRET,
+    authTimeout: 120,
+    authURL: fake.tokenUrl,
+  }));
+  const res = await request(instances[0].app)
+    .put('/api/v1/admin/map-tokens')
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', admin)
+    .send(items);
   expect(res.status).toBe(200);
-  return res.body.result.map((r: { mapTokenID: number; token: string; token_Expire_Date: string }) => ({ id: r.mapTokenID, token: r.token, expiresAt: Date.parse(r.token_Expire_Date) }));
+  return res.body.result.map((r: { mapTokenID: number; token: string; token_Expire_Date: string }) => ({
+    id: r.mapTokenID,
+    token: r.token,
+    expiresAt: Date.parse(r.token_Expire_Date),
+  }));
 }
 
 function readToken(harness: Harness, id: number) {
@@ -144,13 +159,19 @@ test('after a failed renewal every instance waits out the pause (1.5 s here) bef
   clock.advance(1);
   await tickAll();
   expect(fake.calls).toHaveLength(failedCalls + 1);
-  const [row] = await db.query<{ refresh_error_at: unknown; refresh_failures: number }[]>('SELECT refresh_error_at, refresh_failures FROM map_tokens WHERE id = ?', [created.id]);
+  const [row] = await db.query<{ refresh_error_at: unknown; refresh_failures: number }[]>(
+    'SELECT refresh_error_at, refresh_failures FROM map_tokens WHERE id = ?',
+    [created.id],
+  );
   expect(row).toEqual({ refresh_error_at: null, refresh_failures: 0 });
 });
 
 test('finds what is due with one query on the renew_at index', async () => {
   await create(50);
-  const [plan] = await db.query<{ key: string | null }[]>('EXPLAIN SELECT id, environment FROM map_tokens WHERE renew_at <= ? ORDER BY renew_at LIMIT 8', [clock.now()]);
+  const [plan] = await db.query<{ key: string | null }[]>(
+    'EXPLAIN SELECT id, environment FROM map_tokens WHERE renew_at <= ? ORDER BY renew_at LIMIT 8',
+    [clock.now()],
+  );
   expect(plan.key).toBe('map_tokens_renew_at');
 });
 

@@ -41,18 +41,27 @@ function rotate(clientId: string, clientSecret: string) {
 }
 
 function login(clientId: string, secret: string) {
-  return request(h.app).post('/api/v1/auth/token').type('form').send({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
+  return request(h.app)
+    .post('/api/v1/auth/token')
+    .type('form')
+    .send({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
 }
 
 async function secretIds(clientId: string, secret: string): Promise<string[]> {
   const token = (await login(clientId, secret)).body.access_token;
-  const res = await request(h.app).get('/api/v1/auth/clientcredentials').set({ Authorization: `Bearer ${token}`, 'atr-environment-id': ENV });
+  const res = await request(h.app)
+    .get('/api/v1/auth/clientcredentials')
+    .set({ Authorization: `Bearer ${token}`, 'atr-environment-id': ENV });
   expect(res.status).toBe(200);
   return res.body.map((row: { id: string }) => row.id);
 }
 
 it('rotate-secret.sh prints only a new secret that logs in, and the old secret is refused afterwards', async () => {
-  const { client, secret: oldSecret, secretId: oldId } = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'nightly job' }, 'test');
+  const {
+    client,
+    secret: oldSecret,
+    secretId: oldId,
+  } = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'nightly job' }, 'test');
 
   const { stdout, stderr } = await rotate(client.clientId, oldSecret);
   expect(stderr).toBe('');
@@ -68,7 +77,10 @@ it('rotate-secret.sh prints only a new secret that logs in, and the old secret i
 });
 
 it('run again with the secret it printed, it rotates once more (a secret per run)', async () => {
-  const { client, secret: first } = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'per-run job' }, 'test');
+  const { client, secret: first } = await h.services.clients.createClient(
+    { environment: ENV, role: 'admin', organizationId: null, description: 'per-run job' },
+    'test',
+  );
   const second = (await rotate(client.clientId, first)).stdout.trim();
   const third = (await rotate(client.clientId, second)).stdout.trim();
   expect(new Set([first, second, third]).size).toBe(3);
@@ -79,7 +91,10 @@ it('run again with the secret it printed, it rotates once more (a secret per run
 });
 
 it('with a wrong secret, it exits non-zero, prints nothing on stdout and changes nothing', async () => {
-  const { client, secret } = await h.services.clients.createClient({ environment: ENV, role: 'admin', organizationId: null, description: 'typo job' }, 'test');
+  const { client, secret } = await h.services.clients.createClient(
+    { environment: ENV, role: 'admin', organizationId: null, description: 'typo job' },
+    'test',
+  );
   const failure = await rotate(client.clientId, 'not-the-secret').then(
     () => null,
     (error: { code: number; stdout: string }) => error,

@@ -22,7 +22,10 @@ function untilOutput(pattern: RegExp, ms: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {
-      const match = server.output().split('\n').find((line) => pattern.test(line));
+      const match = server
+        .output()
+        .split('\n')
+        .find((line) => pattern.test(line));
       if (match) {
         clearInterval(poll);
         resolve(match);

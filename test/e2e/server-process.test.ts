@@ -30,7 +30,11 @@ describe('npm start', () => {
       expect(out).toMatch(/LOST when this process stops/);
       const admin = /Admin key: +(\S+)/.exec(out)![1];
       const reader = /Reader key: +(\S+)/.exec(out)![1];
-      const put = await fetch(`${server.url}/api/v1/admin/map-tokens`, { method: 'PUT', headers: headers(admin), body: JSON.stringify(staticItem) });
+      const put = await fetch(`${server.url}/api/v1/admin/map-tokens`, {
+        method: 'PUT',
+        headers: headers(admin),
+        body: JSON.stringify(staticItem),
+      });
       expect(put.status).toBe(200);
       const id = (await envelope(put)).result[0].mapTokenID;
       const got = await fetch(`${server.url}/api/v1/admin/map-tokens/${id}`, { headers: headers(admin) });
@@ -50,7 +54,9 @@ describe('npm start', () => {
       expect(login.status).toBe(200);
       const { access_token: accessToken, scope } = (await login.json()) as { access_token: string; scope: string };
       expect(scope).toBe('admin');
-      const listed = await fetch(`${server.url}/api/v1/admin/map-tokens`, { headers: { 'atr-environment-id': 'local', Authorization: `Bearer ${accessToken}` } });
+      const listed = await fetch(`${server.url}/api/v1/admin/map-tokens`, {
+        headers: { 'atr-environment-id': 'local', Authorization: `Bearer ${accessToken}` },
+      });
       expect(listed.status).toBe(200);
       expect(((await listed.json()) as { total: number }).total).toBe(1);
 
@@ -78,9 +84,15 @@ describe('npm start', () => {
     it('migrates at start, says once how to create the first admin key while none exists, and keeps data across a restart', async () => {
       const env = { MYSQL_URL: db.url, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY };
       const first = await startServer(env);
-      const hint = first.output().split('\n').filter((line) => line.includes('no key or client exists yet'));
+      const hint = first
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('no key or client exists yet'));
       expect(hint).toHaveLength(1);
-      expect(JSON.parse(hint[0])).toMatchObject({ level: 'warn', command: 'npm run -s cli -- keys create --environment <atr-environment-id> --role admin' });
+      expect(JSON.parse(hint[0])).toMatchObject({
+        level: 'warn',
+        command: 'npm run -s cli -- keys create --environment <atr-environment-id> --role admin',
+      });
       expect(first.output()).not.toMatch(/Admin key|mtp_[A-Za-z0-9_-]{20}/);
       // a key made the way an operator would: through the store the server uses
       const { createHarness } = await import('../support/harness');
@@ -89,7 +101,11 @@ describe('npm start', () => {
       await h.close();
       let id: number;
       try {
-        const put = await fetch(`${first.url}/api/v1/admin/map-tokens`, { method: 'PUT', headers: headers(admin), body: JSON.stringify(staticItem) });
+        const put = await fetch(`${first.url}/api/v1/admin/map-tokens`, {
+          method: 'PUT',
+          headers: headers(admin),
+          body: JSON.stringify(staticItem),
+        });
         expect(put.status).toBe(200);
         id = (await envelope(put)).result[0].mapTokenID;
       } finally {
@@ -109,9 +125,15 @@ describe('npm start', () => {
     });
 
     it('refuses to start, in one line, when MySQL does not answer', async () => {
-      const failure = await startFailure({ MYSQL_URL: 'mysql://root@127.0.0.1:1/none', ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY });
+      const failure = await startFailure({
+        MYSQL_URL: 'mysql://root@127.0.0.1:1/none',
+        ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
+      });
       expect(failure.exitCode).toBe(1);
-      expect(failure.output.trim().split('\n')).toEqual([expect.stringMatching(/^map-token-proxy: cannot start: MYSQL_URL: the database does not answer/)]);
+      expect(failure.output.trim().split('\n')).toEqual([
+        expect.stringMatching(/^map-token-proxy: cannot start: MYSQL_URL: the database does not answer/),
+      ]);
     });
   });
 });

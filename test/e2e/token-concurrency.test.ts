@@ -48,7 +48,9 @@ async function expiredToken(): Promise<{ id: number; token: string }> {
     .put('/api/v1/admin/map-tokens')
     .set('atr-environment-id', ENV)
     .set('atr-subscription-key', admin)
-    .send([{ organization_ID: 1, authType: 'agol', authKey: 'app-concurrency', authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl }]);
+    .send([
+      { organization_ID: 1, authType: 'agol', authKey: 'app-concurrency', authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl },
+    ]);
   expect(res.status).toBe(200);
   const [resource] = res.body.result;
   clock.advance(Date.parse(resource.token_Expire_Date) - clock.now() + 1000);
@@ -75,7 +77,10 @@ beforeEach(() => fake.reset());
 async function waitForLockWaiters(count: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const [row] = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'SELECT GET_LOCK%'", [db.name]);
+    const [row] = await db.query<{ n: number }[]>(
+      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'SELECT GET_LOCK%'",
+      [db.name],
+    );
     if (Number(row.n) >= count) return;
     if (Date.now() > deadline) throw new Error(`expected ${count} sessions waiting for the lock, saw ${row.n}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -131,9 +131,17 @@ test('no other route answers CORS, even to an allowed origin', async () => {
   const admin = await withCors.harness.key(ENV);
   const answers = await Promise.all([
     request(withCors.harness.app).options('/api/v1/admin/map-tokens').set('Origin', ALLOWED).set('Access-Control-Request-Method', 'PUT'),
-    request(withCors.harness.app).get('/api/v1/admin/map-tokens').set('Origin', ALLOWED).set('atr-environment-id', ENV).set('atr-subscription-key', admin),
+    request(withCors.harness.app)
+      .get('/api/v1/admin/map-tokens')
+      .set('Origin', ALLOWED)
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', admin),
     request(withCors.harness.app).options('/api/v1/auth/token').set('Origin', ALLOWED).set('Access-Control-Request-Method', 'POST'),
-    request(withCors.harness.app).post('/api/v1/auth/token').set('Origin', ALLOWED).type('form').send({ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' }),
+    request(withCors.harness.app)
+      .post('/api/v1/auth/token')
+      .set('Origin', ALLOWED)
+      .type('form')
+      .send({ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' }),
     request(withCors.harness.app).get('/healthz').set('Origin', ALLOWED),
   ]);
   expect(answers[1].status).toBe(200);

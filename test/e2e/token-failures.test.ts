@@ -55,7 +55,15 @@ async function keysFor(env: string): Promise<{ admin: string; reader: string }> 
 }
 
 function agol(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { organization_ID: 1, authType: 'agol', authKey: 'app-failures', authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl, ...overrides };
+  return {
+    organization_ID: 1,
+    authType: 'agol',
+    authKey: 'app-failures',
+    authToken: SECRET,
+    authTimeout: 120,
+    authURL: fake.tokenUrl,
+    ...overrides,
+  };
 }
 
 async function put(env: string, items: unknown[], via: Harness = a) {
@@ -156,7 +164,13 @@ describe('a failed renewal: recorded for every instance, retried after a growing
   /** An instance whose retry pauses are exactly the middle of their range: 1.5 s, then 3 s, 6 s, ... */
   let paced: Harness;
   beforeAll(() => {
-    paced = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock, random: () => 0.5, env: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) } });
+    paced = createHarness({
+      mysqlUrl: db.url,
+      arcgisOrigin: fake.url,
+      clock,
+      random: () => 0.5,
+      env: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
+    });
     harnesses.push(paced);
   });
 
@@ -190,7 +204,11 @@ describe('a failed renewal: recorded for every instance, retried after a growing
 
     // another instance, which never called ArcGIS, sees the failure and lists it
     const seen = await adminGet(b, `/${created.id}`);
-    expect(seen.body.result[0].lastRefreshError).toEqual({ at: new Date(failedAt).toISOString(), kind: 'error', message: expect.stringContaining('500') });
+    expect(seen.body.result[0].lastRefreshError).toEqual({
+      at: new Date(failedAt).toISOString(),
+      kind: 'error',
+      message: expect.stringContaining('500'),
+    });
     const failing = await adminGet(b, '?failing=true');
     expect(failing.body.result.map((r: { mapTokenID: number }) => r.mapTokenID)).toEqual([created.id]);
     expect(await failingGauge(b)).toBe(failingBefore + 1);
@@ -364,13 +382,19 @@ describe('AUTH_URL_ALLOWLIST narrowed after a write', () => {
     const reader = await narrowed.key('allowlist-narrowed', 'reader');
     moveTo(created.expiresAt + 1);
 
-    const res = await request(narrowed.app).get(`/api/v1/map-tokens/${created.id}/token`).set('atr-environment-id', 'allowlist-narrowed').set('atr-subscription-key', reader);
+    const res = await request(narrowed.app)
+      .get(`/api/v1/map-tokens/${created.id}/token`)
+      .set('atr-environment-id', 'allowlist-narrowed')
+      .set('atr-subscription-key', reader);
 
     expectEnvelope(res, 502, 'BadGateway');
     expect(res.body.msg).toContain('AUTH_URL_ALLOWLIST');
     expect(fake.calls).toHaveLength(0);
     const row = await narrowed.store.mapTokens.get({ environment: 'allowlist-narrowed', organizationId: null }, created.id);
-    expect(row?.lastRefreshError).toMatchObject({ kind: 'error', message: expect.stringContaining('is not in AUTH_URL_ALLOWLIST (https://www.arcgis.com)') });
+    expect(row?.lastRefreshError).toMatchObject({
+      kind: 'error',
+      message: expect.stringContaining('is not in AUTH_URL_ALLOWLIST (https://www.arcgis.com)'),
+    });
   });
 });
 
@@ -378,7 +402,10 @@ describe('which updates call ArcGIS', () => {
   test('an update that changes only organization_ID (a GET-modify-PUT round trip) keeps the token and calls nobody', async () => {
     const created = await create('update');
     const { admin } = await keysFor('update');
-    const got = await request(a.app).get(`/api/v1/admin/map-tokens/${created.id}`).set('atr-environment-id', 'update').set('atr-subscription-key', admin);
+    const got = await request(a.app)
+      .get(`/api/v1/admin/map-tokens/${created.id}`)
+      .set('atr-environment-id', 'update')
+      .set('atr-subscription-key', admin);
     fake.reset();
 
     const res = await put('update', [{ ...got.body.result[0], organization_ID: 2 }]);
@@ -476,7 +503,10 @@ describe('two instances on one database', () => {
     expect((await readToken('multi', created.id, b)).status).toBe(200);
     const { admin } = await keysFor('multi');
 
-    const deleted = await request(a.app).delete(`/api/v1/admin/map-tokens/${created.id}`).set('atr-environment-id', 'multi').set('atr-subscription-key', admin);
+    const deleted = await request(a.app)
+      .delete(`/api/v1/admin/map-tokens/${created.id}`)
+      .set('atr-environment-id', 'multi')
+      .set('atr-subscription-key', admin);
     expect(deleted.status).toBe(204);
     expectEnvelope(await readToken('multi', created.id, a), 404, 'NotFound');
 

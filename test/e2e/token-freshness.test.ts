@@ -30,7 +30,15 @@ function open(): Harness {
 }
 
 function agol(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { organization_ID: 1, authType: 'agol', authKey: 'app-freshness', authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl, ...overrides };
+  return {
+    organization_ID: 1,
+    authType: 'agol',
+    authKey: 'app-freshness',
+    authToken: SECRET,
+    authTimeout: 120,
+    authURL: fake.tokenUrl,
+    ...overrides,
+  };
 }
 
 function put(app: Harness, items: unknown[]) {
@@ -111,7 +119,7 @@ describe('the request that reaches ArcGIS', () => {
 });
 
 describe('the token read', () => {
-  test('answers mapTokenID, token, an ISO expiry with milliseconds, expires_in, and registerToken\'s expires, server and ssl, never cached, matching token-read.json', async () => {
+  test("answers mapTokenID, token, an ISO expiry with milliseconds, expires_in, and registerToken's expires, server and ssl, never cached, matching token-read.json", async () => {
     const created = await create();
 
     const res = await readToken(h, created.id);

@@ -48,14 +48,16 @@ function headersOf(res: request.Response): Record<string, string> {
 }
 
 describe('the token read in front of Express', () => {
-  it('never enters Express: its request keeps Node\'s own prototype, while other routes get Express\'s', async () => {
+  it("never enters Express: its request keeps Node's own prototype, while other routes get Express's", async () => {
     const seen: http.IncomingMessage[] = [];
     const server = http.createServer(h.app);
     server.on('request', (req: http.IncomingMessage) => seen.push(req));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const read = await fetch(`${base}/api/v1/map-tokens/${id}/token`, { headers: { 'atr-environment-id': ENV, 'atr-subscription-key': reader } });
+      const read = await fetch(`${base}/api/v1/map-tokens/${id}/token`, {
+        headers: { 'atr-environment-id': ENV, 'atr-subscription-key': reader },
+      });
       expect(read.status).toBe(200);
       expect(Object.getPrototypeOf(seen[0])).toBe(http.IncomingMessage.prototype);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -91,11 +93,21 @@ describe('the token read in front of Express', () => {
   const cases: [string, (path: string) => request.Test][] = [
     ['a reader key, no Origin', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader })],
     ['an allowed Origin', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, origin: ALLOWED })],
-    ['an Origin not allowed', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, origin: 'https://evil.example.com' })],
-    ['atr-request-source and atr-partner-id', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-request-source': 'floor-app', 'atr-partner-id': '' })],
+    [
+      'an Origin not allowed',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, origin: 'https://evil.example.com' }),
+    ],
+    [
+      'atr-request-source and atr-partner-id',
+      (path) =>
+        get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-request-source': 'floor-app', 'atr-partner-id': '' }),
+    ],
     ['no atr-environment-id (400)', (path) => get(path, { 'atr-subscription-key': reader })],
     ['an unknown key (401)', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': 'not-a-key' })],
-    ['a key of another environment (401)', (path) => get(path, { 'atr-environment-id': 'other-env', 'atr-subscription-key': reader, origin: ALLOWED })],
+    [
+      'a key of another environment (401)',
+      (path) => get(path, { 'atr-environment-id': 'other-env', 'atr-subscription-key': reader, origin: ALLOWED }),
+    ],
   ];
 
   it.each(cases)('with %s, answers exactly as the router does: status, body and every header', async (_name, send) => {
@@ -127,13 +139,24 @@ describe('the token read in front of Express', () => {
     expect(hot.headers['retry-after']).toBe('5');
     expect(hot.text).toBe(routed.text);
     expect(headersOf(hot)).toEqual(headersOf(routed));
-    expect(h.logs.filter((line) => line.level === 'error' && line.status === 503 && line.path === `/api/v1/map-tokens/${id}/token`)).toHaveLength(1);
+    expect(
+      h.logs.filter((line) => line.level === 'error' && line.status === 503 && line.path === `/api/v1/map-tokens/${id}/token`),
+    ).toHaveLength(1);
   });
 
-  it('gives every request its complete log line, the same as the router\'s but for the path and duration', async () => {
+  it("gives every request its complete log line, the same as the router's but for the path and duration", async () => {
     for (const suffix of ['', '/']) {
-      await get(`/api/v1/map-tokens/${id}/token${suffix}`, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-request-source': 'floor-app', 'x-request-id': `ok${suffix}` });
-      await get(`/api/v1/map-tokens/${id}/token${suffix}`, { 'atr-environment-id': ENV, 'atr-subscription-key': 'not-a-key', 'x-request-id': `denied${suffix}` });
+      await get(`/api/v1/map-tokens/${id}/token${suffix}`, {
+        'atr-environment-id': ENV,
+        'atr-subscription-key': reader,
+        'atr-request-source': 'floor-app',
+        'x-request-id': `ok${suffix}`,
+      });
+      await get(`/api/v1/map-tokens/${id}/token${suffix}`, {
+        'atr-environment-id': ENV,
+        'atr-subscription-key': 'not-a-key',
+        'x-request-id': `denied${suffix}`,
+      });
     }
     const line = (requestId: string) => {
       const lines = h.logs.filter((l) => l.requestId === requestId);
@@ -158,7 +181,12 @@ describe('the token read in front of Express', () => {
     });
     expect(line('ok/').rest).toEqual({ ...ok.rest, requestId: 'ok/' });
     const denied = line('denied');
-    expect(denied.rest).toMatchObject({ status: 401, errorCode: 'Unauthorized', environment: ENV, route: '/api/v1/map-tokens/:mapTokenID/token' });
+    expect(denied.rest).toMatchObject({
+      status: 401,
+      errorCode: 'Unauthorized',
+      environment: ENV,
+      route: '/api/v1/map-tokens/:mapTokenID/token',
+    });
     expect(line('denied/').rest).toEqual({ ...denied.rest, requestId: 'denied/' });
     expect(h.logText()).not.toContain(reader);
   });
@@ -174,10 +202,16 @@ describe('the token read in front of Express', () => {
   });
 
   it('leaves HEAD, the preflight and the rejected-token report to the router', async () => {
-    const head = await request(h.app).head(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
+    const head = await request(h.app)
+      .head(`/api/v1/map-tokens/${id}/token`)
+      .set('atr-environment-id', ENV)
+      .set('atr-subscription-key', reader);
     expect(head.status).toBe(200);
     expect(head.headers['cache-control']).toBe('no-store');
-    const preflight = await request(h.app).options(`/api/v1/map-tokens/${id}/token`).set('Origin', ALLOWED).set('Access-Control-Request-Method', 'GET');
+    const preflight = await request(h.app)
+      .options(`/api/v1/map-tokens/${id}/token`)
+      .set('Origin', ALLOWED)
+      .set('Access-Control-Request-Method', 'GET');
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe(ALLOWED);
     const report = await request(h.app)

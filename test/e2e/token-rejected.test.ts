@@ -27,7 +27,11 @@ async function startInstance(): Promise<void> {
 const first = () => instances[0];
 
 function report(id: number, rejected: unknown, via = first(), key = reader) {
-  return request(via.server).post(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', key).send(rejected as object);
+  return request(via.server)
+    .post(`/api/v1/map-tokens/${id}/token`)
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', key)
+    .send(rejected as object);
 }
 
 function readToken(id: number, via = first()) {
@@ -39,7 +43,17 @@ async function create(item: Record<string, unknown> = {}): Promise<{ id: number;
     .put('/api/v1/admin/map-tokens')
     .set('atr-environment-id', ENV)
     .set('atr-subscription-key', admin)
-    .send([{ organization_ID: 1, authType: 'agol', authKey: 'app-rejected', authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl, ...item }]);
+    .send([
+      {
+        organization_ID: 1,
+        authType: 'agol',
+        authKey: 'app-rejected',
+        authToken: SECRET,
+        authTimeout: 120,
+        authURL: fake.tokenUrl,
+        ...item,
+      },
+    ]);
   expect(res.status).toBe(200);
   return { id: res.body.result[0].mapTokenID, token: res.body.result[0].token };
 }
@@ -63,7 +77,7 @@ beforeEach(() => {
   clock.advance(60_000); // past every earlier test's 30 s window
 });
 
-test('reporting the current token gets a new one from ArcGIS, in the token read\'s shape, and never logs the reported token', async () => {
+test("reporting the current token gets a new one from ArcGIS, in the token read's shape, and never logs the reported token", async () => {
   const created = await create();
   fake.reset();
 
@@ -72,7 +86,9 @@ test('reporting the current token gets a new one from ArcGIS, in the token read\
   expect(res.status).toBe(200);
   expect(res.headers['cache-control']).toBe('no-store');
   expect(res.body.token).not.toBe(created.token);
-  expect(res.body).toEqual(expect.objectContaining({ mapTokenID: created.id, expires_in: 7200, server: `${fake.url}/sharing/rest`, ssl: false }));
+  expect(res.body).toEqual(
+    expect.objectContaining({ mapTokenID: created.id, expires_in: 7200, server: `${fake.url}/sharing/rest`, ssl: false }),
+  );
   expect(fake.calls).toHaveLength(1);
   expect((await readToken(created.id)).body.token).toBe(res.body.token);
   const logs = first().harness.logText();
@@ -146,7 +162,14 @@ test('when the forced renewal fails the report answers 502, and the refused toke
 });
 
 test('a static token is answered as stored, with no call', async () => {
-  const created = await create({ authType: 'static', authKey: undefined, authToken: undefined, authTimeout: undefined, authURL: undefined, token: 'static-rejected' });
+  const created = await create({
+    authType: 'static',
+    authKey: undefined,
+    authToken: undefined,
+    authTimeout: undefined,
+    authURL: undefined,
+    token: 'static-rejected',
+  });
   fake.reset();
   const res = await report(created.id, { rejected: 'static-rejected' });
   expect(res.status).toBe(200);
@@ -171,15 +194,28 @@ test.each<[string, unknown, number, string]>([
 
 test('a body that is not JSON answers 415, malformed JSON 400', async () => {
   const created = await create();
-  const text = await request(first().server).post(`/api/v1/map-tokens/${created.id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader).set('Content-Type', 'text/plain').send('rejected');
+  const text = await request(first().server)
+    .post(`/api/v1/map-tokens/${created.id}/token`)
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', reader)
+    .set('Content-Type', 'text/plain')
+    .send('rejected');
   expect(text.status).toBe(415);
-  const malformed = await request(first().server).post(`/api/v1/map-tokens/${created.id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader).set('Content-Type', 'application/json').send('{"rejected":');
+  const malformed = await request(first().server)
+    .post(`/api/v1/map-tokens/${created.id}/token`)
+    .set('atr-environment-id', ENV)
+    .set('atr-subscription-key', reader)
+    .set('Content-Type', 'application/json')
+    .send('{"rejected":');
   expect(malformed.status).toBe(400);
 });
 
 test('needs a key: none answers 401; a key bound to another organization answers 404', async () => {
   const created = await create();
-  const none = await request(first().server).post(`/api/v1/map-tokens/${created.id}/token`).set('atr-environment-id', ENV).send({ rejected: created.token });
+  const none = await request(first().server)
+    .post(`/api/v1/map-tokens/${created.id}/token`)
+    .set('atr-environment-id', ENV)
+    .send({ rejected: created.token });
   expect(none.status).toBe(401);
   const otherOrg = await first().harness.key(ENV, 'reader', 99);
   const res = await report(created.id, { rejected: created.token }, first(), otherOrg);

@@ -74,7 +74,11 @@ async function send(method: string, path: string, key: string, body?: unknown): 
   sent += 1;
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { 'atr-environment-id': ENV, 'atr-subscription-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      'atr-environment-id': ENV,
+      'atr-subscription-key': key,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   await res.arrayBuffer();
@@ -82,7 +86,15 @@ async function send(method: string, path: string, key: string, body?: unknown): 
 }
 
 function agol(i: number, secret: string, id?: number) {
-  return { ...(id === undefined ? {} : { mapTokenID: id }), organization_ID: 1 + (i % 3), authType: 'agol', authKey: `chaos-app-${i}`, authToken: secret, authTimeout: 120, authURL: fake.tokenUrl };
+  return {
+    ...(id === undefined ? {} : { mapTokenID: id }),
+    organization_ID: 1 + (i % 3),
+    authType: 'agol',
+    authKey: `chaos-app-${i}`,
+    authToken: secret,
+    authTimeout: 120,
+    authURL: fake.tokenUrl,
+  };
 }
 
 function count(mode: string, kind: string, status: number): void {
@@ -193,9 +205,13 @@ afterAll(async () => {
   await services?.store.close();
   await fake.stop();
   await db?.drop();
-  const lines = [...seen.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, counts]) => `  ${key}: ${[...counts.entries()].map(([s, n]) => `${s}x${n}`).join(' ')}`);
+  const lines = [...seen.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, counts]) => `  ${key}: ${[...counts.entries()].map(([s, n]) => `${s}x${n}`).join(' ')}`);
   // eslint-disable-next-line no-console
-  console.log(`ArcGIS chaos: ${sent} requests; statuses by mode:\n${lines.join('\n')}\nlog lines by level: ${JSON.stringify(Object.fromEntries(logLevels))}`);
+  console.log(
+    `ArcGIS chaos: ${sent} requests; statuses by mode:\n${lines.join('\n')}\nlog lines by level: ${JSON.stringify(Object.fromEntries(logLevels))}`,
+  );
 });
 
 test('ArcGIS failing every way under concurrent load: no 500, no unhandled rejection, nothing left in flight, no heap growth', async () => {
@@ -211,7 +227,9 @@ test('ArcGIS failing every way under concurrent load: no 500, no unhandled rejec
     resources.push(process.getActiveResourcesInfo().length);
   }
   // eslint-disable-next-line no-console
-  console.log(`heap used after each round (MB): ${heap.map((b) => (b / 1048576).toFixed(1)).join(', ')}; active resources: ${resources.join(', ')}`);
+  console.log(
+    `heap used after each round (MB): ${heap.map((b) => (b / 1048576).toFixed(1)).join(', ')}; active resources: ${resources.join(', ')}`,
+  );
 
   expect(sent).toBeGreaterThanOrEqual(2000);
   expect(unhandled).toEqual([]);

@@ -32,7 +32,14 @@ function serverEnv(): Record<string, string> {
 }
 
 const agolItems = () =>
-  Array.from({ length: BATCH }, (_, i) => ({ organization_ID: 1, authType: 'agol', authKey: `app-${i}`, authToken: `sekret-${i}`, authTimeout: 60, authURL: fake.tokenUrl }));
+  Array.from({ length: BATCH }, (_, i) => ({
+    organization_ID: 1,
+    authType: 'agol',
+    authKey: `app-${i}`,
+    authToken: `sekret-${i}`,
+    authTimeout: 60,
+    authURL: fake.tokenUrl,
+  }));
 const staticItems = () => Array.from({ length: BATCH }, (_, i) => ({ organization_ID: 1, authType: 'static', token: `static-token-${i}` }));
 
 /** Sends the PUT; resolves with its status, or 'no answer' when the process died first. */
@@ -49,12 +56,17 @@ function put(environment: string, key: string, items: unknown[]): Promise<number
 
 async function counts(environment: string): Promise<{ rows: number; audited: number }> {
   const [row] = await db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens WHERE environment = ?', [environment]);
-  const [audit] = await db.query<{ n: number }[]>("SELECT COUNT(*) AS n FROM audit_events WHERE environment = ? AND resource_type = 'map_token'", [environment]);
+  const [audit] = await db.query<{ n: number }[]>(
+    "SELECT COUNT(*) AS n FROM audit_events WHERE environment = ? AND resource_type = 'map_token'",
+    [environment],
+  );
   return { rows: Number(row.n), audited: Number(audit.n) };
 }
 
 async function listTotal(environment: string, key: string): Promise<number> {
-  const res = await fetch(`${server.url}/api/v1/admin/map-tokens?limit=1`, { headers: { 'atr-environment-id': environment, 'atr-subscription-key': key } });
+  const res = await fetch(`${server.url}/api/v1/admin/map-tokens?limit=1`, {
+    headers: { 'atr-environment-id': environment, 'atr-subscription-key': key },
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { total: number }).total;
 }

@@ -168,7 +168,14 @@ beforeAll(async () => {
   admin = await h.key(ENV, 'admin');
   reader = await h.key(ENV, 'reader');
   staticItem = await create(staticWrite('static-outage-token'));
-  agolItem = await create({ organization_ID: 1, authType: 'agol', authKey: 'app-outage', authToken: 'sekret-outage', authTimeout: 120, authURL: fake.tokenUrl });
+  agolItem = await create({
+    organization_ID: 1,
+    authType: 'agol',
+    authKey: 'app-outage',
+    authToken: 'sekret-outage',
+    authTimeout: 120,
+    authURL: fake.tokenUrl,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -177,7 +184,11 @@ afterAll(async () => {
   await fake.stop();
   await mariadb.stop();
   // eslint-disable-next-line no-console
-  console.log(`MySQL outage latencies (ms):\n${Object.entries(measured).map(([label, ms]) => `  ${label}: ${ms}`).join('\n')}`);
+  console.log(
+    `MySQL outage latencies (ms):\n${Object.entries(measured)
+      .map(([label, ms]) => `  ${label}: ${ms}`)
+      .join('\n')}`,
+  );
 });
 
 /** Warms every cache the outage relies on (both keys and both tokens) and leaves idle connections in the pool. */

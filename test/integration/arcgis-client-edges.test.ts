@@ -242,20 +242,17 @@ describe('the token fields', () => {
 });
 
 describe('error bodies', () => {
-  it.each([400, 401, 403, 498, 499, '498'])(
-    'code %j without an OAuth error name is a rejection, not retried',
-    async (code) => {
-      arcgis.fallback = errorAnswer({ code, message: 'Invalid token.' });
+  it.each([400, 401, 403, 498, 499, '498'])('code %j without an OAuth error name is a rejection, not retried', async (code) => {
+    arcgis.fallback = errorAnswer({ code, message: 'Invalid token.' });
 
-      const err = await failure(makeClient().fetchToken(request()));
+    const err = await failure(makeClient().fetchToken(request()));
 
-      expect(err).toBeInstanceOf(UpstreamRejectedError);
-      expect((err as UpstreamRejectedError).arcgisMessage).toBe('Invalid token.');
-      expect(err.message).toBe('ArcGIS rejected the stored credentials: Invalid token.');
-      expect(arcgis.seen).toHaveLength(1);
-      expect(outcomes).toEqual(['rejected']);
-    },
-  );
+    expect(err).toBeInstanceOf(UpstreamRejectedError);
+    expect((err as UpstreamRejectedError).arcgisMessage).toBe('Invalid token.');
+    expect(err.message).toBe('ArcGIS rejected the stored credentials: Invalid token.');
+    expect(arcgis.seen).toHaveLength(1);
+    expect(outcomes).toEqual(['rejected']);
+  });
 
   it.each(['invalid_request', 'invalid_client', 'unauthorized_client', 'invalid_grant', 'invalid_scope', 'unsupported_grant_type'])(
     'the OAuth error name %s is a rejection whatever the code',

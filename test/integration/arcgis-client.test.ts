@@ -3,11 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { ArcgisClient, type ArcgisOutcome, type ArcgisTokenRequest } from '../../src/arcgis/arcgis-client';
 import { AuthUrlAllowlist, AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
-import {
-  UpstreamError,
-  UpstreamRejectedError,
-  UpstreamTimeoutError,
-} from '../../src/errors';
+import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../../src/errors';
 import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, FakeArcgis, type FakeArcgisMode } from '../support/fake-arcgis';
 
 const CLIENT_ID = 'app-client-id';
@@ -140,7 +136,7 @@ describe('when ArcGIS hands out a token', () => {
 });
 
 describe('when ArcGIS refuses the credentials', () => {
-  it('when ArcGIS answers HTTP 200 with an error body, the client throws a rejection carrying ArcGIS\'s message', async () => {
+  it("when ArcGIS answers HTTP 200 with an error body, the client throws a rejection carrying ArcGIS's message", async () => {
     fake.mode = 'reject';
 
     const err = await failure(makeClient().fetchToken(request()));
@@ -154,7 +150,7 @@ describe('when ArcGIS refuses the credentials', () => {
   it.each<[string, Partial<ArcgisTokenRequest>, string]>([
     ['a wrong secret', { clientSecret: 'not-the-secret' }, 'Invalid client_secret'],
     ['an unknown client id', { clientId: 'someone-else' }, 'Invalid client_id'],
-  ])('with %s, the client throws ArcGIS\'s own words as a rejection', async (_what, overrides, message) => {
+  ])("with %s, the client throws ArcGIS's own words as a rejection", async (_what, overrides, message) => {
     const err = await failure(makeClient().fetchToken(request(overrides)));
 
     expect(err).toBeInstanceOf(UpstreamRejectedError);
@@ -162,7 +158,7 @@ describe('when ArcGIS refuses the credentials', () => {
     expectNoSecret(err, overrides.clientSecret ?? SECRET);
   });
 
-  it('redacts the secret if ArcGIS\'s message happens to contain it', async () => {
+  it("redacts the secret if ArcGIS's message happens to contain it", async () => {
     fake.mode = 'reject';
 
     // ArcGIS answers "Invalid client_secret"; with the secret "Invalid" its message contains it.
@@ -219,9 +215,7 @@ describe('when ArcGIS fails', () => {
     const port = await closedPort();
     const authURL = `http://127.0.0.1:${port}/sharing/rest/oauth2/token/`;
 
-    const err = await failure(
-      makeClient({ allowlist: `http://127.0.0.1:${port}` }).fetchToken(request({ authURL })),
-    );
+    const err = await failure(makeClient({ allowlist: `http://127.0.0.1:${port}` }).fetchToken(request({ authURL })));
 
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err.message).toContain('ECONNREFUSED');
@@ -276,29 +270,23 @@ describe('when ArcGIS does not answer in time', () => {
 });
 
 describe('retries', () => {
-  it.each<FakeArcgisMode>(['reset', 'http-500'])(
-    'after a single %s, the client retries once and returns the token',
-    async (mode) => {
-      fake.failNext(mode);
+  it.each<FakeArcgisMode>(['reset', 'http-500'])('after a single %s, the client retries once and returns the token', async (mode) => {
+    fake.failNext(mode);
 
-      const token = await makeClient().fetchToken(request());
+    const token = await makeClient().fetchToken(request());
 
-      expect(token.accessToken).toMatch(/^fake-/);
-      expect(fake.calls).toHaveLength(2);
-      expect(outcomes).toEqual(['error', 'ok']);
-    },
-  );
+    expect(token.accessToken).toMatch(/^fake-/);
+    expect(fake.calls).toHaveLength(2);
+    expect(outcomes).toEqual(['error', 'ok']);
+  });
 
-  it.each<FakeArcgisMode>(['error-200-500', 'html', 'missing-token', 'redirect'])(
-    'after %s, the client does not retry',
-    async (mode) => {
-      fake.failNext(mode);
+  it.each<FakeArcgisMode>(['error-200-500', 'html', 'missing-token', 'redirect'])('after %s, the client does not retry', async (mode) => {
+    fake.failNext(mode);
 
-      await failure(makeClient().fetchToken(request()));
+    await failure(makeClient().fetchToken(request()));
 
-      expect(fake.calls).toHaveLength(1);
-    },
-  );
+    expect(fake.calls).toHaveLength(1);
+  });
 });
 
 describe('the allowlist', () => {

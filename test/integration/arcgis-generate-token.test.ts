@@ -33,7 +33,15 @@ function makeClient(options: { timeoutMs?: number; allowlist?: string; now?: num
 }
 
 function credentials(overrides: Partial<EnterpriseCredentials> = {}): EnterpriseCredentials {
-  return { authType: 'enterprise', authURL: fake.portalTokenUrl, username: USERNAME, password: PASSWORD, referer: null, expirationMinutes: null, ...overrides };
+  return {
+    authType: 'enterprise',
+    authURL: fake.portalTokenUrl,
+    username: USERNAME,
+    password: PASSWORD,
+    referer: null,
+    expirationMinutes: null,
+    ...overrides,
+  };
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -113,7 +121,9 @@ describe('the generateToken request ArcGIS receives', () => {
   });
 
   it('for a standalone ArcGIS Server with a referer and an expiration', async () => {
-    await makeClient().fetchToken(credentials({ authURL: fake.serverTokenUrl, referer: 'https://maps.example.com/floors/', expirationMinutes: 15 }));
+    await makeClient().fetchToken(
+      credentials({ authURL: fake.serverTokenUrl, referer: 'https://maps.example.com/floors/', expirationMinutes: 15 }),
+    );
 
     expect(fake.calls[0].params).toEqual({
       username: USERNAME,
@@ -140,7 +150,7 @@ describe('the expires of a generated token (epoch milliseconds)', () => {
     expect(token.expiresInSeconds).toBe(7140);
   });
 
-  it('follows the requested expiration, and passes on ArcGIS\'s ssl flag', async () => {
+  it("follows the requested expiration, and passes on ArcGIS's ssl flag", async () => {
     fake.ssl = true;
 
     const token = await makeClient().fetchToken(credentials({ expirationMinutes: 30 }));
@@ -163,7 +173,7 @@ describe('the expires of a generated token (epoch milliseconds)', () => {
   });
 
   it.each([
-    ['in seconds (not the protocol\'s unit)', Math.floor((NOW + 7_200_000) / 1000), /expires at 1970-01-21T.*, which is not in the future/],
+    ["in seconds (not the protocol's unit)", Math.floor((NOW + 7_200_000) / 1000), /expires at 1970-01-21T.*, which is not in the future/],
     ['already past', NOW - 1, /expires at 2026-01-15T09:59:59\.999Z, which is not in the future/],
     ['less than a second ahead', NOW + 999, /which is not in the future/],
   ])('is refused as a bad gateway when it is %s', async (_what, expires, message) => {
@@ -191,7 +201,7 @@ describe('when the portal or server refuses the credentials', () => {
     expect(outcomes).toEqual(['rejected']);
   });
 
-  it('redacts the password if ArcGIS\'s message happens to contain it', async () => {
+  it("redacts the password if ArcGIS's message happens to contain it", async () => {
     const err = await failure(makeClient().fetchToken(credentials({ password: 'Invalid' })));
 
     expect((err as UpstreamRejectedError).arcgisMessage).toBe('Unable to generate token. [redacted] username or password.');
@@ -254,7 +264,9 @@ describe('when the portal or server fails', () => {
   });
 
   it('refuses a generateToken URL outside the allowlist before any call', async () => {
-    const err = await failure(makeClient().fetchToken(credentials({ authURL: 'https://gis.example.com/portal/sharing/rest/generateToken' })));
+    const err = await failure(
+      makeClient().fetchToken(credentials({ authURL: 'https://gis.example.com/portal/sharing/rest/generateToken' })),
+    );
 
     expect(err).toBeInstanceOf(AuthUrlNotAllowedError);
     expect(err).toMatchObject({ status: 502, code: 'BadGateway' });

@@ -28,8 +28,14 @@ beforeAll(() => {
   mkdirSync(join(project, 'src'));
   copyFileSync(join(ROOT, 'scripts', 'build-if-changed.js'), join(project, 'scripts', 'build-if-changed.js'));
   symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, types: [] } }));
-  writeFileSync(join(project, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { outDir: 'dist', rootDir: '.' }, include: ['src'] }));
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, types: [] } }),
+  );
+  writeFileSync(
+    join(project, 'tsconfig.build.json'),
+    JSON.stringify({ extends: './tsconfig.json', compilerOptions: { outDir: 'dist', rootDir: '.' }, include: ['src'] }),
+  );
   writeFileSync(join(project, 'src', 'main.ts'), 'export const answer: number = 42;\n');
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
@@ -37,7 +43,9 @@ afterAll(() => rmSync(project, { recursive: true, force: true }));
 it('builds when never built, stays silent when nothing changed, and builds again after a source changes', async () => {
   const first = await build();
   expect(first.code).toBe(0);
-  expect(first.stderr).toMatch(/^map-token-proxy: not built yet: compiling TypeScript \(npm run build\)\.\.\.\nmap-token-proxy: built in \d+\.\d s\n$/);
+  expect(first.stderr).toMatch(
+    /^map-token-proxy: not built yet: compiling TypeScript \(npm run build\)\.\.\.\nmap-token-proxy: built in \d+\.\d s\n$/,
+  );
   expect(existsSync(join(project, 'dist', 'src', 'main.js'))).toBe(true);
 
   expect(await build()).toEqual({ code: 0, stderr: '' });

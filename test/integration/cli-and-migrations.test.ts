@@ -21,7 +21,9 @@ afterAll(() => db.drop());
 
 describe('migrations', () => {
   it('apply once when several instances start together, under the migration lock', async () => {
-    const all = readdirSync(join(__dirname, '../../sql')).filter((name) => name.endsWith('.sql')).sort();
+    const all = readdirSync(join(__dirname, '../../sql'))
+      .filter((name) => name.endsWith('.sql'))
+      .sort();
     expect(all[0]).toBe('001_initial_schema.sql');
     const results = await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
     expect(results.flat()).toEqual(all);
@@ -37,7 +39,10 @@ describe('migrations', () => {
 
 describe('command line', () => {
   it('creates, lists and revokes keys, printing one JSON line each and storing only the hash', async () => {
-    const created = await runCli(['keys', 'create', '--environment', 'cli-env', '--role', 'reader', '--organization', '12', '--description', 'kiosk', '--json'], env);
+    const created = await runCli(
+      ['keys', 'create', '--environment', 'cli-env', '--role', 'reader', '--organization', '12', '--description', 'kiosk', '--json'],
+      env,
+    );
     expect(created.code).toBe(0);
     expect(created.stdout.trim().split('\n')).toHaveLength(1);
     const key = JSON.parse(created.stdout);
@@ -48,7 +53,9 @@ describe('command line', () => {
     expect(await db.dump()).not.toContain(key.key);
 
     const listed = await runCli(['keys', 'list', '--environment', 'cli-env', '--json'], env);
-    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: key.id, role: 'reader', organization_ID: 12, description: 'kiosk' })]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ id: key.id, role: 'reader', organization_ID: 12, description: 'kiosk' }),
+    ]);
     expect(listed.stdout).not.toContain(key.key);
 
     const revoked = await runCli(['keys', 'revoke', '--id', String(key.id), '--json'], env);
@@ -62,7 +69,12 @@ describe('command line', () => {
       [['clients', 'delete', '--id', 'no-such-client', '--json'], 'map-token-proxy: no client no-such-client'],
     ]) {
       const result = await runCli(args as string[], env);
-      expect({ args, code: result.code, stderr: result.stderr, stdout: result.stdout }).toEqual({ args, code: 1, stderr: `${line}\n`, stdout: '' });
+      expect({ args, code: result.code, stderr: result.stderr, stdout: result.stdout }).toEqual({
+        args,
+        code: 1,
+        stderr: `${line}\n`,
+        stdout: '',
+      });
     }
   });
 
@@ -75,7 +87,11 @@ describe('command line', () => {
       expect(JSON.parse(created.stdout)).toMatchObject({ environment: 'first', role: 'admin' });
       expect(created.stderr).toMatch(/^map-token-proxy: applied database migrations 001_initial_schema\.sql, /);
       const applied = await fresh.query<{ name: string }[]>('SELECT name FROM schema_migrations ORDER BY name');
-      expect(applied.map((row) => row.name)).toEqual(readdirSync(join(__dirname, '../../sql')).filter((name) => name.endsWith('.sql')).sort());
+      expect(applied.map((row) => row.name)).toEqual(
+        readdirSync(join(__dirname, '../../sql'))
+          .filter((name) => name.endsWith('.sql'))
+          .sort(),
+      );
       // the next command finds nothing to apply and says nothing about it
       const listed = await runCli(['keys', 'list', '--environment', 'first', '--json'], freshEnv);
       expect(listed).toMatchObject({ code: 0, stderr: '' });
@@ -93,7 +109,9 @@ describe('command line', () => {
     expect(await db.dump()).not.toContain(client.client_secret);
     const listed = JSON.parse((await runCli(['clients', 'list', '--environment', 'cli-env', '--json'], env)).stdout);
     expect(listed).toEqual([expect.objectContaining({ client_id: client.client_id, role: 'admin' })]);
-    expect(JSON.parse((await runCli(['clients', 'delete', '--id', client.client_id, '--json'], env)).stdout)).toEqual({ deleted: client.client_id });
+    expect(JSON.parse((await runCli(['clients', 'delete', '--id', client.client_id, '--json'], env)).stdout)).toEqual({
+      deleted: client.client_id,
+    });
   });
 
   it('re-seals stored secrets and tokens under a new first ENCRYPTION_KEY, after which the old key can go', async () => {
@@ -106,7 +124,9 @@ describe('command line', () => {
     const newKey = Buffer.alloc(32, 42).toString('base64');
     const result = await runCli(['reencrypt', '--json'], { ...env, ENCRYPTION_KEY: `${newKey},${TEST_ENCRYPTION_KEY}` });
     expect(JSON.parse(result.stdout)).toEqual({ resealed: 2 });
-    const [row] = await db.query<{ auth_secret_enc: string; token_enc: string }[]>("SELECT auth_secret_enc, token_enc FROM map_tokens WHERE environment = 'cli-env'");
+    const [row] = await db.query<{ auth_secret_enc: string; token_enc: string }[]>(
+      "SELECT auth_secret_enc, token_enc FROM map_tokens WHERE environment = 'cli-env'",
+    );
     const newBox = new SecretBox([Buffer.from(newKey, 'base64')]);
     expect(newBox.decrypt(row.auth_secret_enc)).toBe('the-secret');
     expect(newBox.decrypt(row.token_enc)).toBe('the-token');

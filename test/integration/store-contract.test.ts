@@ -35,7 +35,14 @@ const factories: Factory[] = [
       const db: TestDatabase = await createTestDatabase();
       const clock = new FakeClock();
       const store = createMysqlStore(db.url, clock);
-      return { store, clock, done: async () => { await store.close(); await db.drop(); } };
+      return {
+        store,
+        clock,
+        done: async () => {
+          await store.close();
+          await db.drop();
+        },
+      };
     },
   },
 ];
@@ -54,7 +61,11 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const [a, b] = await store.mapTokens.writeBatch(
       [
         { kind: 'create', fields: agol(), token: token() },
-        { kind: 'create', fields: { ...agol(2), authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null }, token: token('t2', 5, null) },
+        {
+          kind: 'create',
+          fields: { ...agol(2), authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null },
+          token: token('t2', 5, null),
+        },
       ],
       audit(),
     );
@@ -81,29 +92,58 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(row).toMatchObject({ ...enterprise, token: token(), version: 1 });
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toEqual(row);
 
-    const [asAgol] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: { ...agol(), authReferer: null }, token: null }], audit());
+    const [asAgol] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: 1, fields: { ...agol(), authReferer: null }, token: null }],
+      audit(),
+    );
     expect(asAgol).toMatchObject({ ...agol(), authReferer: null, token: null, version: 2 });
 
-    const [back] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 2, fields: { ...enterprise, authReferer: null }, token: undefined }], audit());
+    const [back] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: 2, fields: { ...enterprise, authReferer: null }, token: undefined }],
+      audit(),
+    );
     expect(back).toMatchObject({ ...enterprise, authReferer: null, version: 3 });
 
-    const staticFields: MapTokenFields = { organizationId: 1, authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null, authReferer: null };
-    const [again] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 3, fields: { ...enterprise }, token: undefined }], audit());
+    const staticFields: MapTokenFields = {
+      organizationId: 1,
+      authType: 'static',
+      authKey: null,
+      authSecretEnc: null,
+      authTimeout: null,
+      authUrl: null,
+      authReferer: null,
+    };
+    const [again] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: 3, fields: { ...enterprise }, token: undefined }],
+      audit(),
+    );
     expect(again.authReferer).toBe('https://maps.example.com');
-    const [asStatic] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 4, fields: staticFields, token: token('static') }], audit());
+    const [asStatic] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: 4, fields: staticFields, token: token('static') }],
+      audit(),
+    );
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toEqual(asStatic);
     expect(asStatic).toMatchObject({ ...staticFields, token: token('static') });
   });
 
   it('reads a write that leaves out authReferer (fields of agol and static items) as a null referer', async () => {
-    const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: { ...agol(), authType: 'enterprise', authReferer: 'https://maps.example.com' }, token: null }], audit());
-    const [updated] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], audit());
+    const [row] = await store.mapTokens.writeBatch(
+      [{ kind: 'create', fields: { ...agol(), authType: 'enterprise', authReferer: 'https://maps.example.com' }, token: null }],
+      audit(),
+    );
+    const [updated] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }],
+      audit(),
+    );
     expect(updated.authReferer).toBeNull();
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.authReferer).toBeNull();
   });
 
   it('lists in id order with limit, offset, organization filter and the total', async () => {
-    await store.mapTokens.writeBatch([1, 2, 1, 1, 2].map((org) => ({ kind: 'create' as const, fields: agol(org), token: null })), audit());
+    await store.mapTokens.writeBatch(
+      [1, 2, 1, 1, 2].map((org) => ({ kind: 'create' as const, fields: agol(org), token: null })),
+      audit(),
+    );
     const page = await store.mapTokens.list(scope('env-a'), { limit: 2, offset: 1, organizationId: null });
     expect(page.total).toBe(5);
     expect(page.rows.map((r) => r.organizationId)).toEqual([2, 1]);
@@ -114,7 +154,13 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   });
 
   it('keeps to a scope bound to one organization: get, list and delete see only its rows', async () => {
-    const [mine, theirs] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(1), token: null }, { kind: 'create', fields: agol(2), token: null }], audit());
+    const [mine, theirs] = await store.mapTokens.writeBatch(
+      [
+        { kind: 'create', fields: agol(1), token: null },
+        { kind: 'create', fields: agol(2), token: null },
+      ],
+      audit(),
+    );
     expect(await store.mapTokens.get(scope('env-a', 1), mine.id)).toEqual(mine);
     expect(await store.mapTokens.get(scope('env-a', 1), theirs.id)).toBeNull();
     expect(await store.mapTokens.get(scope('env-b', 1), mine.id)).toBeNull();
@@ -132,7 +178,10 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   });
 
   it('reads many rows by id at once, leaving out ids outside the scope or not there', async () => {
-    const rows = await store.mapTokens.writeBatch([1, 2, 1].map((org) => ({ kind: 'create' as const, fields: agol(org), token: token() })), audit());
+    const rows = await store.mapTokens.writeBatch(
+      [1, 2, 1].map((org) => ({ kind: 'create' as const, fields: agol(org), token: token() })),
+      audit(),
+    );
     const [other] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(1), token: null }], audit('env-b'));
     const ids = [rows[2].id, rows[0].id, rows[1].id, other.id, 2_000_000_000];
 
@@ -149,11 +198,20 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   it('updates bump the version, keep the token when told to and replace it when given one', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
     clock.advance(10);
-    const [kept] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(5), token: undefined }], audit());
+    const [kept] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(5), token: undefined }],
+      audit(),
+    );
     expect(kept).toMatchObject({ organizationId: 5, version: 2, token: token(), updatedAt: clock.now() });
-    const [replaced] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 2, fields: agol(5), token: token('new', 3, 4) }], audit());
+    const [replaced] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: 2, fields: agol(5), token: token('new', 3, 4) }],
+      audit(),
+    );
     expect(replaced).toMatchObject({ version: 3, token: token('new', 3, 4) });
-    const [cleared] = await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 3, fields: agol(5), token: null }], audit());
+    const [cleared] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: 3, fields: agol(5), token: null }],
+      audit(),
+    );
     expect(cleared.token).toBeNull();
   });
 
@@ -193,7 +251,10 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
     expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'))).toBe(true);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
-    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(), token: undefined }], audit());
+    await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(), token: undefined }],
+      audit(),
+    );
     expect(await store.mapTokens.saveToken(row.id, row.version, token('late'))).toBe(false);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
   });
@@ -203,7 +264,11 @@ describe.each(factories)('store contract: $name', ({ open }) => {
       [
         { kind: 'create', fields: agol(), token: token('t', 0, 7_200_000) },
         { kind: 'create', fields: agol(), token: null },
-        { kind: 'create', fields: { ...agol(), authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null }, token: token('s', 0, 7_200_000) },
+        {
+          kind: 'create',
+          fields: { ...agol(), authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null },
+          token: token('s', 0, 7_200_000),
+        },
       ],
       audit(),
     );
@@ -229,7 +294,11 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.mapTokens.recordRefreshFailure(row.id, row.version + 1, failure, 1, 9000)).toBe(false);
     expect(await store.mapTokens.recordRefreshFailure(row.id, row.version, failure, 3, 9000)).toBe(true);
 
-    expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({ renewAt: 9000, refreshFailures: 3, lastRefreshError: failure });
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({
+      renewAt: 9000,
+      refreshFailures: 3,
+      lastRefreshError: failure,
+    });
     expect(await store.mapTokens.countFailing()).toBe(1);
     const failing = await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null, failing: true });
     expect(failing.rows.map((r) => r.id)).toEqual([row.id]);
@@ -237,7 +306,12 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect((await store.mapTokens.list(scope('env-b'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
 
     expect(await store.mapTokens.saveToken(row.id, row.version, token('n', 10_000, 610_000), 10_000)).toBe(true);
-    expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({ renewAt: 370_000, refreshFailures: 0, lastRefreshError: null, forcedRenewalAt: 10_000 });
+    expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({
+      renewAt: 370_000,
+      refreshFailures: 0,
+      lastRefreshError: null,
+      forcedRenewalAt: 10_000,
+    });
     expect(await store.mapTokens.countFailing()).toBe(0);
     expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
     // a renewal that was not forced keeps the time of the last forced one
@@ -247,7 +321,10 @@ describe.each(factories)('store contract: $name', ({ open }) => {
 
   it('deletes a row with its secret and token, and records every change in the audit trail', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token() }], audit());
-    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], { ...audit(), requestId: 'req-2' });
+    await store.mapTokens.writeBatch([{ kind: 'update', id: row.id, expectedVersion: 1, fields: agol(), token: undefined }], {
+      ...audit(),
+      requestId: 'req-2',
+    });
     expect(await store.mapTokens.delete(scope('env-a'), row.id, { ...audit(), requestId: 'req-3' })).toBe(true);
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toBeNull();
     expect(await store.mapTokens.delete(scope('env-a'), row.id, audit())).toBe(false);
@@ -261,7 +338,10 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   });
 
   it('finds keys by hash until they are revoked', async () => {
-    const key = await store.keys.create({ environment: 'env-a', role: 'reader', organizationId: 4, description: 'd', keyHash: 'a'.repeat(64) }, audit());
+    const key = await store.keys.create(
+      { environment: 'env-a', role: 'reader', organizationId: 4, description: 'd', keyHash: 'a'.repeat(64) },
+      audit(),
+    );
     expect(await store.keys.findByHash('a'.repeat(64))).toEqual(key);
     expect(await store.keys.findByHash('b'.repeat(64))).toBeNull();
     expect(await store.keys.list('env-a')).toEqual([key]);
@@ -269,10 +349,12 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' })).toEqual(key);
     expect(await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' })).toBeNull();
     expect(await store.keys.findByHash('a'.repeat(64))).toBeNull();
-    expect((await readAuditTrail(store, 'env-a')).map((e) => [e.action, e.resourceType, e.resourceId, e.actor, e.requestId, e.at])).toEqual([
-      ['create', 'key', String(key.id), 'tester', 'req-1', clock.now()],
-      ['delete', 'key', String(key.id), 'x', 'r', clock.now()],
-    ]);
+    expect((await readAuditTrail(store, 'env-a')).map((e) => [e.action, e.resourceType, e.resourceId, e.actor, e.requestId, e.at])).toEqual(
+      [
+        ['create', 'key', String(key.id), 'tester', 'req-1', clock.now()],
+        ['delete', 'key', String(key.id), 'x', 'r', clock.now()],
+      ],
+    );
   });
 
   it('keeps clients and their secrets, and deleting a client deletes its secrets', async () => {
@@ -285,7 +367,9 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     clock.advance(1);
     await store.clients.addSecret({ id: 's2', clientId: 'c1', description: null, secretHash: '2'.repeat(64) }, audit());
     expect((await store.clients.listSecrets('c1')).map((s) => s.id)).toEqual(['s1', 's2']);
-    await expect(store.clients.addSecret({ id: 's3', clientId: 'nope', description: null, secretHash: '3'.repeat(64) }, audit())).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      store.clients.addSecret({ id: 's3', clientId: 'nope', description: null, secretHash: '3'.repeat(64) }, audit()),
+    ).rejects.toBeInstanceOf(NotFoundError);
     expect(await store.clients.deleteSecret('other-client', 's1', audit())).toBe(false);
     expect(await store.clients.deleteSecret('c1', 's1', audit())).toBe(true);
     expect(await store.clients.getSecret('s1')).toBeNull();
@@ -297,7 +381,10 @@ describe.each(factories)('store contract: $name', ({ open }) => {
 
   it('has credentials while any environment has an active key or a client, and none when empty or all revoked and deleted', async () => {
     expect(await store.hasCredentials()).toBe(false);
-    const key = await store.keys.create({ environment: 'env-a', role: 'admin', organizationId: null, description: null, keyHash: 'c'.repeat(64) }, audit());
+    const key = await store.keys.create(
+      { environment: 'env-a', role: 'admin', organizationId: null, description: null, keyHash: 'c'.repeat(64) },
+      audit(),
+    );
     expect(await store.hasCredentials()).toBe(true);
     await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' });
     expect(await store.hasCredentials()).toBe(false);
@@ -353,10 +440,16 @@ describe.each(factories)('store contract: $name', ({ open }) => {
 
   it('re-seals every sealed value it is given a replacement for, in every environment', async () => {
     const [a] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token('old-token') }], audit('env-a'));
-    const [b] = await store.mapTokens.writeBatch([{ kind: 'create', fields: { ...agol(), authSecretEnc: 'current' }, token: null }], audit('env-b'));
+    const [b] = await store.mapTokens.writeBatch(
+      [{ kind: 'create', fields: { ...agol(), authSecretEnc: 'current' }, token: null }],
+      audit('env-b'),
+    );
     const replaced = await store.mapTokens.resealAll((sealed) => (sealed === 'current' ? null : `re:${sealed}`));
     expect(replaced).toBe(2);
-    expect(await store.mapTokens.get(scope('env-a'), a.id)).toMatchObject({ authSecretEnc: 're:sealed-secret', token: { tokenEnc: 're:old-token' } });
+    expect(await store.mapTokens.get(scope('env-a'), a.id)).toMatchObject({
+      authSecretEnc: 're:sealed-secret',
+      token: { tokenEnc: 're:old-token' },
+    });
     expect((await store.mapTokens.get(scope('env-b'), b.id))?.authSecretEnc).toBe('current');
   });
 

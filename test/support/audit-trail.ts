@@ -7,7 +7,8 @@ import type { AuditEvent, Store } from '../../src/stores/store';
  */
 export async function readAuditTrail(store: Store, environment: string): Promise<AuditEvent[]> {
   if ('database' in store) return readFromDatabase(store.database as Database, environment);
-  if ('audit' in store) return (store.audit as readonly AuditEvent[]).filter((event) => event.environment === environment).map((event) => ({ ...event }));
+  if ('audit' in store)
+    return (store.audit as readonly AuditEvent[]).filter((event) => event.environment === environment).map((event) => ({ ...event }));
   throw new Error(`no way to read the audit trail of a ${store.kind} store`);
 }
 

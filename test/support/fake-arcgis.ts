@@ -10,8 +10,18 @@ import type { AddressInfo, Socket } from 'node:net';
  * setup: timeouts, redirects, body limits, resets and keep-alive.
  */
 export const FAKE_ARCGIS_MODES = [
-  'ok', 'reject', 'error-200-500', 'http-500', 'html', 'bad-json',
-  'hang', 'reset', 'redirect', 'huge', 'missing-token', 'slow',
+  'ok',
+  'reject',
+  'error-200-500',
+  'http-500',
+  'html',
+  'bad-json',
+  'hang',
+  'reset',
+  'redirect',
+  'huge',
+  'missing-token',
+  'slow',
 ] as const;
 
 export type FakeArcgisMode = (typeof FAKE_ARCGIS_MODES)[number];
@@ -246,7 +256,12 @@ export class FakeArcgis {
   }
 
   /** generateToken's answers: a token with `expires` in epoch milliseconds, errors as HTTP 200 bodies. */
-  private answerGenerateToken(mode: FakeArcgisMode, params: Record<string, string>, req: http.IncomingMessage, res: http.ServerResponse): void {
+  private answerGenerateToken(
+    mode: FakeArcgisMode,
+    params: Record<string, string>,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): void {
     switch (mode) {
       case 'ok':
       case 'slow':
@@ -259,7 +274,12 @@ export class FakeArcgis {
       case 'bad-json':
         return sendRaw(res, 200, 'application/json', '{"token":"fake-trunc');
       case 'huge':
-        return sendJson(res, 200, { token: this.newToken(), expires: this.now() + this.lifetime * 1000, ssl: this.ssl, padding: 'x'.repeat(200 * 1024) });
+        return sendJson(res, 200, {
+          token: this.newToken(),
+          expires: this.now() + this.lifetime * 1000,
+          ssl: this.ssl,
+          padding: 'x'.repeat(200 * 1024),
+        });
       case 'missing-token':
         return sendJson(res, 200, { expires: this.now() + DEFAULT_LIFETIME_SECONDS * 1000, ssl: this.ssl });
       default:

@@ -22,7 +22,9 @@ export default async function globalSetup(): Promise<void> {
   const swept = sweepProcesses(null);
   if (swept) process.stderr.write(`\n[test setup] ended ${swept} process(es) left by an earlier, interrupted test run\n`);
 
-  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-if-changed.js')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-if-changed.js')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 
   let url = mysqlTestUrl();
   const problem = await unanswered(url);

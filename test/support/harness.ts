@@ -55,7 +55,9 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     {
       ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
-      AUTH_URL_ALLOWLIST: ['https://www.arcgis.com', 'https://*.arcgis.com', ...(options.arcgisOrigin ? [options.arcgisOrigin] : [])].join(','),
+      AUTH_URL_ALLOWLIST: ['https://www.arcgis.com', 'https://*.arcgis.com', ...(options.arcgisOrigin ? [options.arcgisOrigin] : [])].join(
+        ',',
+      ),
       UPSTREAM_TIMEOUT_MS: '1000',
       LOG_LEVEL: 'info',
       ...(options.mysqlUrl ? { MYSQL_URL: options.mysqlUrl } : {}),

@@ -83,7 +83,9 @@ export class Fuzzer {
     return Object.entries(this.document.paths as Json).flatMap(([path, item]) =>
       METHODS.filter((method) => item[method]).map((method) => {
         const op = item[method] as Json;
-        const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((parameter: Json) => resolve(this.document, parameter).node);
+        const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])].map(
+          (parameter: Json) => resolve(this.document, parameter).node,
+        );
         return { method: method.toUpperCase(), path, pointer: `#/paths/${escape(path)}/${method}`, op, parameters };
       }),
     );
@@ -120,8 +122,12 @@ export class Fuzzer {
           case 'object':
             return fc.constant({});
           default:
-            if (node.format === 'date-time') return fc.date({ min: new Date('2031-01-01T00:00:00Z'), max: new Date('2039-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString());
-            if (node.pattern) return fc.stringMatching(new RegExp(node.pattern)).filter((text) => text.length <= (node.maxLength ?? Infinity));
+            if (node.format === 'date-time')
+              return fc
+                .date({ min: new Date('2031-01-01T00:00:00Z'), max: new Date('2039-01-01T00:00:00Z'), noInvalidDate: true })
+                .map((date) => date.toISOString());
+            if (node.pattern)
+              return fc.stringMatching(new RegExp(node.pattern)).filter((text) => text.length <= (node.maxLength ?? Infinity));
             return fc.string({ minLength: Math.max(node.minLength ?? 0, 0), maxLength: Math.min(node.maxLength ?? 40, 40) });
         }
       }),
@@ -159,12 +165,18 @@ export class Fuzzer {
     return fc.constantFrom(...Object.keys(content)).chain((type) => {
       const media = content[type];
       const validate = this.validator(`${op.pointer}/requestBody/content/${escape(type)}/schema`);
-      const examples = [...(media.example !== undefined ? [media.example] : []), ...Object.values((media.examples ?? {}) as Json).map((example: Json) => example.value)];
+      const examples = [
+        ...(media.example !== undefined ? [media.example] : []),
+        ...Object.values((media.examples ?? {}) as Json).map((example: Json) => example.value),
+      ];
       const { node: schema } = resolve(this.document, media.schema);
       const itemSchema = schema.type === 'array' ? resolve(this.document, schema.items).node : schema;
       const properties = (itemSchema.properties ?? {}) as Json;
       const names = Object.keys(properties);
-      const replacements = fc.array(fc.constantFrom(...names).chain((name) => this.valueFor(properties[name], name).map((value) => [name, value] as const)), { maxLength: 4 });
+      const replacements = fc.array(
+        fc.constantFrom(...names).chain((name) => this.valueFor(properties[name], name).map((value) => [name, value] as const)),
+        { maxLength: 4 },
+      );
       return fc.tuple(fc.constantFrom(...examples), replacements, fc.boolean()).map(([example, changes, dropId]) => {
         const localise = (item: Json): Json => {
           const copy: Json = { ...item, ...(typeof item.authURL === 'string' ? { authURL: this.hints.arcgisTokenUrl } : {}) };
@@ -187,59 +199,126 @@ export class Fuzzer {
     const requirements = declared.length ? declared : [{}];
     return fc.constantFrom(...requirements).chain((requirement) => {
       const scheme = Object.keys(requirement)[0];
-      if (scheme === 'subscriptionKey') return fc.constantFrom(this.hints.adminKey, this.hints.readerKey).map((key) => ({ 'atr-subscription-key': key }));
-      if (scheme === 'bearerAuth') return fc.constantFrom('Bearer', 'bearer').map((word) => ({ authorization: `${word} ${this.hints.bearer}` }));
-      if (scheme === 'clientBasic') return fc.constant({ authorization: `Basic ${Buffer.from(`${this.hints.clientId}:${this.hints.clientSecret}`).toString('base64')}` });
+      if (scheme === 'subscriptionKey')
+        return fc.constantFrom(this.hints.adminKey, this.hints.readerKey).map((key) => ({ 'atr-subscription-key': key }));
+      if (scheme === 'bearerAuth')
+        return fc.constantFrom('Bearer', 'bearer').map((word) => ({ authorization: `${word} ${this.hints.bearer}` }));
+      if (scheme === 'clientBasic')
+        return fc.constant({
+          authorization: `Basic ${Buffer.from(`${this.hints.clientId}:${this.hints.clientSecret}`).toString('base64')}`,
+        });
       return fc.constant({});
     });
   }
 
   valid(op: Operation): fc.Arbitrary<Sent> {
     const parameter = (parameter: Json) =>
-      (parameter.required ? this.valueFor(parameter.schema, parameter.name) : fc.option(this.valueFor(parameter.schema, parameter.name), { nil: undefined })).map((value) => [parameter, value] as const);
-    return fc.tuple(fc.tuple(...op.parameters.map(parameter)), this.credentials(op), this.bodyFor(op)).map(([values, credentials, body]) => {
-      let path = op.path;
-      const query: string[] = [];
-      const headers: Record<string, string> = { ...credentials };
-      for (const [parameter, value] of values) {
-        if (value === undefined) continue;
-        const text = String(value);
-        if (parameter.in === 'path') path = path.replace(`{${parameter.name}}`, encodeURIComponent(text));
-        if (parameter.in === 'query') query.push(`${encodeURIComponent(parameter.name)}=${encodeURIComponent(text)}`);
-        if (parameter.in === 'header') headers[parameter.name] = headerSafe(text);
-      }
-      // the token endpoint takes the credentials in the body or with Basic, not both
-      if (headers.authorization?.startsWith('Basic ') && body && typeof body.value === 'object') body.value = { grant_type: 'client_credentials' };
-      const sent: Sent = { method: op.method, path: query.length ? `${path}?${query.join('&')}` : path, headers };
-      if (body) {
-        headers['content-type'] = body.type;
-        sent.body = body.type === 'application/x-www-form-urlencoded' ? new URLSearchParams(body.value as Record<string, string>).toString() : JSON.stringify(body.value);
-      }
-      return sent;
-    });
+      (parameter.required
+        ? this.valueFor(parameter.schema, parameter.name)
+        : fc.option(this.valueFor(parameter.schema, parameter.name), { nil: undefined })
+      ).map((value) => [parameter, value] as const);
+    return fc
+      .tuple(fc.tuple(...op.parameters.map(parameter)), this.credentials(op), this.bodyFor(op))
+      .map(([values, credentials, body]) => {
+        let path = op.path;
+        const query: string[] = [];
+        const headers: Record<string, string> = { ...credentials };
+        for (const [parameter, value] of values) {
+          if (value === undefined) continue;
+          const text = String(value);
+          if (parameter.in === 'path') path = path.replace(`{${parameter.name}}`, encodeURIComponent(text));
+          if (parameter.in === 'query') query.push(`${encodeURIComponent(parameter.name)}=${encodeURIComponent(text)}`);
+          if (parameter.in === 'header') headers[parameter.name] = headerSafe(text);
+        }
+        // the token endpoint takes the credentials in the body or with Basic, not both
+        if (headers.authorization?.startsWith('Basic ') && body && typeof body.value === 'object')
+          body.value = { grant_type: 'client_credentials' };
+        const sent: Sent = { method: op.method, path: query.length ? `${path}?${query.join('&')}` : path, headers };
+        if (body) {
+          headers['content-type'] = body.type;
+          sent.body =
+            body.type === 'application/x-www-form-urlencoded'
+              ? new URLSearchParams(body.value as Record<string, string>).toString()
+              : JSON.stringify(body.value);
+        }
+        return sent;
+      });
   }
 
   /** A valid request with one thing broken. */
   invalid(op: Operation): fc.Arbitrary<Sent> {
     const breakers: fc.Arbitrary<(sent: Sent) => Sent>[] = [
-      fc.constant((sent: Sent) => ({ ...sent, headers: Object.fromEntries(Object.entries(sent.headers).filter(([name]) => name !== 'atr-environment-id')) })),
-      fc.constantFrom('bad env!', '', 'x'.repeat(65)).map((value) => (sent: Sent) => ({ ...sent, headers: { ...sent.headers, 'atr-environment-id': value } })),
-      fc.constantFrom('not-a-guid', '{00000000-0000-0000-0000-000000000000}').map((value) => (sent: Sent) => ({ ...sent, headers: { ...sent.headers, 'atr-partner-id': value } })),
+      fc.constant((sent: Sent) => ({
+        ...sent,
+        headers: Object.fromEntries(Object.entries(sent.headers).filter(([name]) => name !== 'atr-environment-id')),
+      })),
+      fc
+        .constantFrom('bad env!', '', 'x'.repeat(65))
+        .map((value) => (sent: Sent) => ({ ...sent, headers: { ...sent.headers, 'atr-environment-id': value } })),
+      fc
+        .constantFrom('not-a-guid', '{00000000-0000-0000-0000-000000000000}')
+        .map((value) => (sent: Sent) => ({ ...sent, headers: { ...sent.headers, 'atr-partner-id': value } })),
       fc.constant((sent: Sent) => ({ ...sent, headers: { ...sent.headers, 'atr-request-source': 'a'.repeat(257) } })),
-      fc.constantFrom<Record<string, string>>({ 'atr-subscription-key': 'mtp_unknown' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Token abc' }, {}).map(
-        (credentials) => (sent: Sent) => ({ ...sent, headers: { ...Object.fromEntries(Object.entries(sent.headers).filter(([name]) => name !== 'authorization' && name !== 'atr-subscription-key')), ...credentials } }),
-      ),
-      fc.constantFrom('0', '-1', '2147483648', 'abc', '1.5', '1e3', '%20').map((id) => (sent: Sent) => ({ ...sent, path: op.path.includes('{mapTokenID}') ? op.path.replace('{mapTokenID}', id) : sent.path })),
-      fc.constantFrom('__proto__=1', 'limit=0', 'limit=abc', 'offset=-1', 'unknown=1', 'id=', 'limit=1&limit=2', 'customerId=x&customerId=y').map(
-        (query) => (sent: Sent) => ({ ...sent, path: `${sent.path}${sent.path.includes('?') ? '&' : '?'}${query}` }),
-      ),
-      fc.constantFrom('{', '[]', '[{}]', '{"a":1}', '[{"organization_ID":"1","authType":"static","token":"t"}]', '[{"organization_ID":1,"authType":"static","token":"t","extra":1}]', 'grant_type=password').map(
-        (body) => (sent: Sent) => ({ ...sent, body, headers: { ...sent.headers, 'content-type': sent.headers['content-type'] ?? 'application/json' } }),
-      ),
-      fc.constantFrom('text/plain', 'application/xml', 'application/json; charset=latin1').map((type) => (sent: Sent) => ({ ...sent, body: sent.body ?? '[]', headers: { ...sent.headers, 'content-type': type } })),
+      fc
+        .constantFrom<Record<string, string>>(
+          { 'atr-subscription-key': 'mtp_unknown' },
+          { authorization: 'Bearer not.a.jwt' },
+          { authorization: 'Token abc' },
+          {},
+        )
+        .map((credentials) => (sent: Sent) => ({
+          ...sent,
+          headers: {
+            ...Object.fromEntries(
+              Object.entries(sent.headers).filter(([name]) => name !== 'authorization' && name !== 'atr-subscription-key'),
+            ),
+            ...credentials,
+          },
+        })),
+      fc.constantFrom('0', '-1', '2147483648', 'abc', '1.5', '1e3', '%20').map((id) => (sent: Sent) => ({
+        ...sent,
+        path: op.path.includes('{mapTokenID}') ? op.path.replace('{mapTokenID}', id) : sent.path,
+      })),
+      fc
+        .constantFrom(
+          '__proto__=1',
+          'limit=0',
+          'limit=abc',
+          'offset=-1',
+          'unknown=1',
+          'id=',
+          'limit=1&limit=2',
+          'customerId=x&customerId=y',
+        )
+        .map((query) => (sent: Sent) => ({ ...sent, path: `${sent.path}${sent.path.includes('?') ? '&' : '?'}${query}` })),
+      fc
+        .constantFrom(
+          '{',
+          '[]',
+          '[{}]',
+          '{"a":1}',
+          '[{"organization_ID":"1","authType":"static","token":"t"}]',
+          '[{"organization_ID":1,"authType":"static","token":"t","extra":1}]',
+          'grant_type=password',
+        )
+        .map((body) => (sent: Sent) => ({
+          ...sent,
+          body,
+          headers: { ...sent.headers, 'content-type': sent.headers['content-type'] ?? 'application/json' },
+        })),
+      fc
+        .constantFrom('text/plain', 'application/xml', 'application/json; charset=latin1')
+        .map((type) => (sent: Sent) => ({ ...sent, body: sent.body ?? '[]', headers: { ...sent.headers, 'content-type': type } })),
     ];
     const breakable = op.parameters.flatMap((parameter) => this.breaking(parameter).map((value) => [parameter, value] as const));
-    if (breakable.length) breakers.push(fc.constantFrom(...breakable).map(([parameter, value]) => (sent: Sent) => this.withParameter(op, sent, parameter, value)));
+    if (breakable.length)
+      breakers.push(
+        fc.constantFrom(...breakable).map(
+          ([parameter, value]) =>
+            (sent: Sent) =>
+              this.withParameter(op, sent, parameter, value),
+        ),
+      );
     return fc.tuple(this.valid(op), fc.oneof(...breakers)).map(([sent, broken]) => broken(sent));
   }
 
@@ -267,7 +346,14 @@ export class Fuzzer {
     return new Promise((done, fail) => {
       const payload = sent.body === undefined ? undefined : Buffer.from(sent.body, 'utf8');
       const req = http.request(
-        { host: '127.0.0.1', port: this.port, method: sent.method, path: sent.path, agent: this.agent, headers: { ...sent.headers, ...(payload ? { 'content-length': String(payload.length) } : {}) } },
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          method: sent.method,
+          path: sent.path,
+          agent: this.agent,
+          headers: { ...sent.headers, ...(payload ? { 'content-length': String(payload.length) } : {}) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -283,13 +369,17 @@ export class Fuzzer {
   /** The answer as the document describes it for this operation; throws with the whole exchange otherwise. */
   check(op: Operation, sent: Sent, answer: Answer): void {
     const fail = (why: string) => {
-      throw new Error(`${why}\n${sent.method} ${sent.path}\nheaders ${JSON.stringify(sent.headers)}\nbody ${String(sent.body ?? '').slice(0, 400)}\n-> ${answer.status} ${answer.text.slice(0, 400)}`);
+      throw new Error(
+        `${why}\n${sent.method} ${sent.path}\nheaders ${JSON.stringify(sent.headers)}\nbody ${String(sent.body ?? '').slice(0, 400)}\n-> ${answer.status} ${answer.text.slice(0, 400)}`,
+      );
     };
     const key = `${op.method} ${op.path}`;
     this.seen.set(key, (this.seen.get(key) ?? new Set()).add(answer.status));
-    if (sent.breaks && (answer.status < 400 || answer.status >= 500)) fail(`the document refuses ${sent.breaks}, but the service answered ${answer.status}`);
+    if (sent.breaks && (answer.status < 400 || answer.status >= 500))
+      fail(`the document refuses ${sent.breaks}, but the service answered ${answer.status}`);
     const declared = op.op.responses[String(answer.status)] ?? op.op.responses.default;
-    if (!declared) return fail(`status ${answer.status} is not documented for ${key} (documented: ${Object.keys(op.op.responses).join(', ')})`);
+    if (!declared)
+      return fail(`status ${answer.status} is not documented for ${key} (documented: ${Object.keys(op.op.responses).join(', ')})`);
     const { node: response, pointer } = resolve(this.document, declared);
     const at = pointer ?? `${op.pointer}/responses/${answer.status}`;
     if (typeof answer.headers['x-request-id'] !== 'string') fail('no x-request-id header');
@@ -305,8 +395,11 @@ export class Fuzzer {
       if (answer.text !== '') fail(`status ${answer.status} is documented without a body, but one came`);
       return;
     }
-    const type = String(answer.headers['content-type'] ?? '').split(';')[0].trim();
-    if (!content[type]) return fail(`content type "${type}" is not documented for ${answer.status} (documented: ${Object.keys(content).join(', ')})`);
+    const type = String(answer.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim();
+    if (!content[type])
+      return fail(`content type "${type}" is not documented for ${answer.status} (documented: ${Object.keys(content).join(', ')})`);
     if (type !== 'application/json') return;
     let body: unknown;
     try {
@@ -318,4 +411,3 @@ export class Fuzzer {
     if (!validate(body)) fail(`the body does not match its schema: ${JSON.stringify(validate.errors)}`);
   }
 }
-

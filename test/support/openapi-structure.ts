@@ -48,7 +48,8 @@ export function openApiProblems(document: Json): string[] {
 
   if (typeof document.openapi !== 'string' || !/^3\.1\.\d+$/.test(document.openapi)) problem('openapi', 'must be 3.1.x');
   const info = document.info;
-  if (!isObject(info) || typeof info.title !== 'string' || typeof info.version !== 'string') problem('info', 'needs title and version strings');
+  if (!isObject(info) || typeof info.title !== 'string' || typeof info.version !== 'string')
+    problem('info', 'needs title and version strings');
   if (!isObject(document.paths)) problem('paths', 'must be an object');
 
   for (const { at, ref } of allRefs(document)) {
@@ -57,13 +58,16 @@ export function openApiProblems(document: Json): string[] {
 
   const components = isObject(document.components) ? document.components : {};
   for (const [section, entries] of Object.entries(components)) {
-    for (const key of Object.keys(isObject(entries) ? entries : {})) if (!COMPONENT_KEY.test(key)) problem(`components/${section}/${key}`, 'name has characters not allowed');
+    for (const key of Object.keys(isObject(entries) ? entries : {}))
+      if (!COMPONENT_KEY.test(key)) problem(`components/${section}/${key}`, 'name has characters not allowed');
   }
   const schemes = isObject(components.securitySchemes) ? components.securitySchemes : {};
   for (const [name, scheme] of Object.entries(schemes) as [string, Json][]) {
-    if (scheme.type === 'apiKey' && (typeof scheme.name !== 'string' || !['query', 'header', 'cookie'].includes(scheme.in as string))) problem(`securityScheme ${name}`, 'apiKey needs name and in');
+    if (scheme.type === 'apiKey' && (typeof scheme.name !== 'string' || !['query', 'header', 'cookie'].includes(scheme.in as string)))
+      problem(`securityScheme ${name}`, 'apiKey needs name and in');
     else if (scheme.type === 'http' && typeof scheme.scheme !== 'string') problem(`securityScheme ${name}`, 'http needs scheme');
-    else if (!['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'].includes(scheme.type as string)) problem(`securityScheme ${name}`, 'unknown type');
+    else if (!['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'].includes(scheme.type as string))
+      problem(`securityScheme ${name}`, 'unknown type');
   }
 
   const tags = new Set(((document.tags as Json[] | undefined) ?? []).map((tag) => tag.name));
@@ -87,11 +91,13 @@ export function openApiProblems(document: Json): string[] {
       const seen = new Set<string>();
       for (const parameter of parameters) {
         const id = `${parameter.in} ${parameter.name}`;
-        if (typeof parameter.name !== 'string' || !PARAMETER_LOCATIONS.has(parameter.in as string)) problem(where, `parameter ${id} needs name and a valid in`);
+        if (typeof parameter.name !== 'string' || !PARAMETER_LOCATIONS.has(parameter.in as string))
+          problem(where, `parameter ${id} needs name and a valid in`);
         if (seen.has(id)) problem(where, `parameter ${id} is listed twice`);
         seen.add(id);
-        if (('schema' in parameter) === ('content' in parameter)) problem(where, `parameter ${id} needs exactly one of schema and content`);
-        if (parameter.in === 'path' && (parameter.required !== true || !templated.has(parameter.name as string))) problem(where, `path parameter ${parameter.name} must be required and in the path`);
+        if ('schema' in parameter === 'content' in parameter) problem(where, `parameter ${id} needs exactly one of schema and content`);
+        if (parameter.in === 'path' && (parameter.required !== true || !templated.has(parameter.name as string)))
+          problem(where, `path parameter ${parameter.name} must be required and in the path`);
       }
       for (const name of templated) if (!seen.has(`path ${name}`)) problem(where, `path parameter ${name} is not declared`);
       if (operation.requestBody !== undefined) checkContent(deref(operation.requestBody).content, `${where} requestBody`, problem);

@@ -103,7 +103,8 @@ describe('AuthUrlAllowlist.check', () => {
     expect(err).toMatchObject({
       status: 502,
       code: 'BadGateway',
-      message: 'authURL https://evil.example/sharing/rest/oauth2/token/ is not in AUTH_URL_ALLOWLIST (https://www.arcgis.com, https://*.arcgis.com)',
+      message:
+        'authURL https://evil.example/sharing/rest/oauth2/token/ is not in AUTH_URL_ALLOWLIST (https://www.arcgis.com, https://*.arcgis.com)',
     });
     expect(() => list.check('not a url')).toThrow('authURL (not a valid URL) is not in AUTH_URL_ALLOWLIST');
   });

@@ -60,7 +60,20 @@ describe('configuration', () => {
       },
       generate,
     );
-    expect(config).toMatchObject({ refreshAhead: 'on-read', port: 0, host: '127.0.0.1', ephemeral: false, upstreamTimeoutMs: 500, cacheTtlSeconds: 0, cacheMaxEntries: 10, maxBatch: 7, maxBodyBytes: 2048, accessTokenTtlSeconds: 600, logLevel: 'debug', trustProxy: 1 });
+    expect(config).toMatchObject({
+      refreshAhead: 'on-read',
+      port: 0,
+      host: '127.0.0.1',
+      ephemeral: false,
+      upstreamTimeoutMs: 500,
+      cacheTtlSeconds: 0,
+      cacheMaxEntries: 10,
+      maxBatch: 7,
+      maxBodyBytes: 2048,
+      accessTokenTtlSeconds: 600,
+      logLevel: 'debug',
+      trustProxy: 1,
+    });
     expect(config.encryptionKeys).toHaveLength(2);
     expect(config.corsAllowedOrigins).toEqual(['https://maps.example.com', 'http://localhost:3000']);
   });
@@ -90,6 +103,7 @@ describe('configuration', () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).not.toContain('\n');
     // a secret value is named, never quoted
-    for (const secret of [(env as Record<string, string>).ENCRYPTION_KEY, (env as Record<string, string>).ACCESS_TOKEN_SIGNING_KEY]) if (secret) expect(error.message).not.toContain(secret);
+    for (const secret of [(env as Record<string, string>).ENCRYPTION_KEY, (env as Record<string, string>).ACCESS_TOKEN_SIGNING_KEY])
+      if (secret) expect(error.message).not.toContain(secret);
   });
 });

@@ -31,7 +31,12 @@ function scheduler(random: number) {
     cacheMaxEntries: 10,
     upstreamTimeoutMs: 1000,
   });
-  const renewals = new RenewalScheduler(store, broker, clock, logger, { intervalMs: 1000, concurrency: 4, startJitterMs: 10_000, random: () => random });
+  const renewals = new RenewalScheduler(store, broker, clock, logger, {
+    intervalMs: 1000,
+    concurrency: 4,
+    startJitterMs: 10_000,
+    random: () => random,
+  });
   return { renewals, queries };
 }
 

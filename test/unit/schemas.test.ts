@@ -31,14 +31,31 @@ describe('schemas/', () => {
 
   it('the derived types name the properties of the schemas and keep their rules by authType', () => {
     const write: Required<Extract<MapTokenWriteItem, { authType: 'enterprise' }>> = {
-      ...{ mapTokenID: 1, organization_ID: 1, authType: 'enterprise', authKey: 'u', authToken: 'p', authTimeout: 1, authURL: 'https://a.example/x', authReferer: 'r' },
+      ...{
+        mapTokenID: 1,
+        organization_ID: 1,
+        authType: 'enterprise',
+        authKey: 'u',
+        authToken: 'p',
+        authTimeout: 1,
+        authURL: 'https://a.example/x',
+        authReferer: 'r',
+      },
       ...{ token: null, token_Expire_Date: null, lastRefreshError: null },
     };
     const resource: MapTokenResource = {
       ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', authReferer: null },
       ...{ token: '', token_Expire_Date: null, lastRefreshError: { at: '2026-01-01T00:00:00.000Z', kind: 'error', message: 'm' } },
     };
-    const read: TokenReadBody = { mapTokenID: 1, token: '', token_Expire_Date: null, expires_in: null, expires: null, server: null, ssl: false };
+    const read: TokenReadBody = {
+      mapTokenID: 1,
+      token: '',
+      token_Expire_Date: null,
+      expires_in: null,
+      expires: null,
+      server: null,
+      ssl: false,
+    };
     expect(Object.keys(write).sort()).toEqual(propertiesOf('map-token-write.json'));
     expect(Object.keys(resource).sort()).toEqual(propertiesOf('map-token.json'));
     expect(Object.keys(read).sort()).toEqual(propertiesOf('token-read.json'));
@@ -51,7 +68,14 @@ describe('schemas/', () => {
     // @ts-expect-error an agol item names its token URL
     const noUrl: MapTokenWriteItem = { organization_ID: 1, authType: 'agol', authKey: 'k', authToken: 's' };
     // @ts-expect-error only enterprise items have a referer
-    const agolReferer: MapTokenWriteItem = { organization_ID: 1, authType: 'agol', authKey: 'k', authToken: 's', authURL: 'https://a.example/x', authReferer: 'r' };
+    const agolReferer: MapTokenWriteItem = {
+      organization_ID: 1,
+      authType: 'agol',
+      authKey: 'k',
+      authToken: 's',
+      authURL: 'https://a.example/x',
+      authReferer: 'r',
+    };
     for (const item of [noToken, noUrl, agolReferer]) expect(() => validator.check('map-token-write.json', item, 'body')).toThrow();
   });
 

@@ -25,7 +25,12 @@ interface ListQuery {
 }
 
 /** /api/v1/admin/map-tokens: the Atrius-compatible admin API. Handlers only translate HTTP. */
-export function adminMapTokensRouter(mapTokens: MapTokenService, access: AccessService, validator: SchemaValidator, maxBodyBytes: number): Router {
+export function adminMapTokensRouter(
+  mapTokens: MapTokenService,
+  access: AccessService,
+  validator: SchemaValidator,
+  maxBodyBytes: number,
+): Router {
   const router = Router();
   // per method, so that a method the route lacks answers 405 before any authentication
   const admin: RequestHandler[] = [atrHeaders(validator), authenticate(access, 'admin'), noStore];

@@ -26,7 +26,8 @@ const addressOf = (req: Request): string => ipKeyGenerator(req.ip ?? '');
  * The client id a failed login counts against. Spellings that differ only by trailing white space or
  * case share one counter: they cannot log in (ids match byte for byte), and must not buy more guesses.
  */
-const counterId = (clientId: string | undefined): string => (clientId === undefined ? '-' : clientId.replace(/[\s\u0000]+$/, '').toLowerCase());
+const counterId = (clientId: string | undefined): string =>
+  clientId === undefined ? '-' : clientId.replace(/[\s\u0000]+$/, '').toLowerCase();
 
 interface TokenRequest {
   grant_type: string;
@@ -39,9 +40,17 @@ export function authRouter(clients: ClientCredentialsService, access: AccessServ
   const router = Router();
   const tooMany = (_req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.status(429).json({ error: 'invalid_request', error_description: 'Too many failed logins; wait before trying again (see Retry-After).' });
+    res
+      .status(429)
+      .json({ error: 'invalid_request', error_description: 'Too many failed logins; wait before trying again (see Retry-After).' });
   };
-  const common = { windowMs: LOGIN_WINDOW_MS, skipSuccessfulRequests: true, standardHeaders: 'draft-7' as const, legacyHeaders: false, handler: tooMany };
+  const common = {
+    windowMs: LOGIN_WINDOW_MS,
+    skipSuccessfulRequests: true,
+    standardHeaders: 'draft-7' as const,
+    legacyHeaders: false,
+    handler: tooMany,
+  };
   const perAddress = rateLimit({ ...common, limit: LOGIN_FAILURES_PER_ADDRESS, keyGenerator: addressOf });
   const perClient = rateLimit({
     ...common,
@@ -99,7 +108,10 @@ function credentialsOf(req: Request): { clientId: string; clientSecret: string }
     if (colon > 0) {
       // RFC 6749 2.3.1: both parts are form-urlencoded before they are joined
       try {
-        return { clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')), clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')) };
+        return {
+          clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
+          clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
+        };
       } catch {
         return null;
       }
@@ -107,7 +119,9 @@ function credentialsOf(req: Request): { clientId: string; clientSecret: string }
     return null;
   }
   const body = (req.body ?? {}) as Record<string, unknown>;
-  return typeof body.client_id === 'string' && typeof body.client_secret === 'string' ? { clientId: body.client_id, clientSecret: body.client_secret } : null;
+  return typeof body.client_id === 'string' && typeof body.client_secret === 'string'
+    ? { clientId: body.client_id, clientSecret: body.client_secret }
+    : null;
 }
 
 function tokenRequest(req: Request, validator: SchemaValidator): [string, string] {
@@ -117,7 +131,8 @@ function tokenRequest(req: Request, validator: SchemaValidator): [string, string
   }
   const body = (req.body ?? {}) as Record<string, unknown>;
   if (body.grant_type === undefined) throw new OAuthError(400, 'invalid_request', 'grant_type is required (client_credentials).');
-  if (body.grant_type !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported.');
+  if (body.grant_type !== 'client_credentials')
+    throw new OAuthError(400, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported.');
   try {
     validator.check<TokenRequest>('auth-token-request.json', body, 'body');
   } catch (error) {
@@ -128,7 +143,8 @@ function tokenRequest(req: Request, validator: SchemaValidator): [string, string
   if (req.headers.authorization && body.client_secret !== undefined) {
     throw new OAuthError(400, 'invalid_request', 'Send the client credentials either with HTTP Basic or in the body, not both.');
   }
-  if (!credentials) throw new OAuthError(401, 'invalid_client', 'client_id and client_secret are required (in the body or with HTTP Basic).');
+  if (!credentials)
+    throw new OAuthError(401, 'invalid_client', 'client_id and client_secret are required (in the body or with HTTP Basic).');
   return [credentials.clientId, credentials.clientSecret];
 }
 
@@ -145,6 +161,7 @@ function oauthErrors(error: unknown, req: Request, res: Response, next: NextFunc
   if (!(error instanceof OAuthError) && !(req.path === '/token' && bodyError)) return next(error);
   const oauth = error instanceof OAuthError ? error : new OAuthError(400, 'invalid_request', 'The request body could not be parsed.');
   res.setHeader('Cache-Control', 'no-store');
-  if (oauth.status === 401 && req.headers.authorization?.startsWith('Basic ')) res.setHeader('WWW-Authenticate', 'Basic realm="map-token-proxy"');
+  if (oauth.status === 401 && req.headers.authorization?.startsWith('Basic '))
+    res.setHeader('WWW-Authenticate', 'Basic realm="map-token-proxy"');
   res.status(oauth.status).json({ error: oauth.error, error_description: oauth.description });
 }

@@ -18,7 +18,12 @@ const REPORT_BODY_BYTES = 16 * 1024;
  * /api/v1/map-tokens/{id}/token: the floor-rendering clients' hot path (GET) and their rejected-token
  * report (POST). CORS for the configured origins only (preflight included); never cached by browsers or proxies.
  */
-export function tokenReadRouter(mapTokens: MapTokenService, access: AccessService, validator: SchemaValidator, allowedOrigins: string[]): Router {
+export function tokenReadRouter(
+  mapTokens: MapTokenService,
+  access: AccessService,
+  validator: SchemaValidator,
+  allowedOrigins: string[],
+): Router {
   const router = Router();
   const corsPolicy = tokenReadCors(allowedOrigins);
   // every method of the route (the preflight included) checks the path id first, before CORS
@@ -62,7 +67,15 @@ export function tokenReadCors(allowedOrigins: string[]) {
   return cors({
     origin: allowedOrigins.length ? allowedOrigins : false,
     methods: ['GET', 'POST'],
-    allowedHeaders: ['atr-environment-id', 'atr-subscription-key', 'atr-partner-id', 'atr-request-source', 'authorization', 'x-request-id', 'content-type'],
+    allowedHeaders: [
+      'atr-environment-id',
+      'atr-subscription-key',
+      'atr-partner-id',
+      'atr-request-source',
+      'authorization',
+      'x-request-id',
+      'content-type',
+    ],
     exposedHeaders: ['x-request-id'],
     maxAge: 600,
   });

@@ -156,7 +156,9 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         return null;
       },
       async list(environment) {
-        return [...keys.values()].filter((row) => row.environment === environment && !row.revoked).map(({ revoked: _, ...row }) => copy(row));
+        return [...keys.values()]
+          .filter((row) => row.environment === environment && !row.revoked)
+          .map(({ revoked: _, ...row }) => copy(row));
       },
       async revoke(id, ctx) {
         const row = keys.get(id);
@@ -206,7 +208,10 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         return row ? copy(row) : null;
       },
       async listSecrets(clientId) {
-        return [...secrets.values()].filter((row) => row.clientId === clientId).sort((a, b) => a.createdAt - b.createdAt).map(copy);
+        return [...secrets.values()]
+          .filter((row) => row.clientId === clientId)
+          .sort((a, b) => a.createdAt - b.createdAt)
+          .map(copy);
       },
       async deleteSecret(clientId, id, ctx) {
         if (secrets.get(id)?.clientId !== clientId) return false;

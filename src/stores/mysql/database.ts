@@ -124,7 +124,11 @@ export class Database {
   /** Connections of the main pool: in use, idle, and requests waiting for one (for the metrics). */
   poolStats(): PoolStats {
     // mysql2 exposes no counters; these fields are its pool's own bookkeeping
-    const internal = this.pool.pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } };
+    const internal = this.pool.pool as unknown as {
+      _allConnections?: { length: number };
+      _freeConnections?: { length: number };
+      _connectionQueue?: { length: number };
+    };
     const all = internal._allConnections?.length ?? 0;
     const idle = internal._freeConnections?.length ?? 0;
     return { inUse: all - idle, idle, waiting: internal._connectionQueue?.length ?? 0 };
@@ -135,7 +139,8 @@ export class Database {
     const mapped = mapDriverError(error);
     // every connection busy is load, not an unreachable server
     const busy = (error as { code?: string }).code === 'POOL_WAIT_TIMEOUT';
-    if (mapped instanceof StoreUnavailableError && !busy) this.unreachableUntil = Math.max(this.unreachableUntil, Date.now() + FAIL_FAST_MS);
+    if (mapped instanceof StoreUnavailableError && !busy)
+      this.unreachableUntil = Math.max(this.unreachableUntil, Date.now() + FAIL_FAST_MS);
     return mapped;
   }
 
@@ -148,7 +153,12 @@ export class Database {
     }
   }
 
-  private async query<T extends Row[] | ResultSetHeader>(sql: string, params: unknown[], executor: PoolConnection | undefined, timeoutMs: number): Promise<T> {
+  private async query<T extends Row[] | ResultSetHeader>(
+    sql: string,
+    params: unknown[],
+    executor: PoolConnection | undefined,
+    timeoutMs: number,
+  ): Promise<T> {
     const conn = executor ?? (await this.connection());
     try {
       const [result] = await conn.query<T>({ sql, timeout: timeoutMs }, params);
@@ -172,7 +182,10 @@ export class Database {
       return result;
     } catch (error) {
       // a connection whose rollback fails (or was dropped above) is in an unknown state: never reuse it
-      await conn.query({ sql: 'ROLLBACK', timeout: QUERY_TIMEOUT_MS }).then(() => conn.release(), () => conn.destroy());
+      await conn.query({ sql: 'ROLLBACK', timeout: QUERY_TIMEOUT_MS }).then(
+        () => conn.release(),
+        () => conn.destroy(),
+      );
       throw error;
     }
   }
@@ -193,6 +206,9 @@ function withTimeout(promise: Promise<PoolConnection>, ms: number): Promise<Pool
     }, ms);
   });
   // a connection that arrives after we gave up goes straight back to the pool
-  promise.then((conn) => timedOut && conn.release(), () => undefined);
+  promise.then(
+    (conn) => timedOut && conn.release(),
+    () => undefined,
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -25,7 +25,9 @@ export async function migrate(url: string, sqlDir = join(projectRoot(), 'sql')):
     );
     const [done] = await conn.query<mysql.RowDataPacket[]>('SELECT name FROM schema_migrations');
     const applied = new Set(done.map((row) => row.name as string));
-    const pending = readdirSync(sqlDir).filter((name) => /^\d+_[\w-]+\.sql$/.test(name) && !applied.has(name)).sort();
+    const pending = readdirSync(sqlDir)
+      .filter((name) => /^\d+_[\w-]+\.sql$/.test(name) && !applied.has(name))
+      .sort();
     for (const name of pending) {
       await conn.query(readFileSync(join(sqlDir, name), 'utf8'));
       await conn.query('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)', [name, Date.now()]);

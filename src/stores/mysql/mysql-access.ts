@@ -36,7 +36,8 @@ const toSecret = (row: Row): ClientSecretRow => ({
 });
 
 export function createMysqlKeyStore(db: Database, clock: Clock): KeyStore {
-  const byId = async (id: number) => (await db.rows('SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL', [id])).map(toKey)[0] ?? null;
+  const byId = async (id: number) =>
+    (await db.rows('SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL', [id])).map(toKey)[0] ?? null;
   return {
     async create(key, audit) {
       return db.transaction(async (conn) => {

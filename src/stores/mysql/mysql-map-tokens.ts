@@ -2,7 +2,15 @@ import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { renewAtOf } from '../../token-timing';
 import type { Scope } from '../../domain';
-import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredMapTokenFields, StoredToken } from '../store';
+import type {
+  AuditContext,
+  MapTokenRow,
+  MapTokenStore,
+  MapTokenWrite,
+  RefreshErrorKind,
+  StoredMapTokenFields,
+  StoredToken,
+} from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
@@ -15,7 +23,9 @@ const numOrNull = (value: unknown): number | null => (value === null || value ==
 
 function toMapTokenRow(row: Row): MapTokenRow {
   const token: StoredToken | null =
-    row.token_enc === null ? null : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
+    row.token_enc === null
+      ? null
+      : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
   // the columns of each auth type are kept consistent by the writes (services/prepare-map-token-writes.ts)
   const fields = {
     organizationId: num(row.organization_id),
@@ -37,7 +47,9 @@ function toMapTokenRow(row: Row): MapTokenRow {
     renewAt: numOrNull(row.renew_at),
     refreshFailures: num(row.refresh_failures),
     lastRefreshError:
-      row.refresh_error_at === null ? null : { at: num(row.refresh_error_at), kind: row.refresh_error_kind as RefreshErrorKind, message: row.refresh_error_message },
+      row.refresh_error_at === null
+        ? null
+        : { at: num(row.refresh_error_at), kind: row.refresh_error_kind as RefreshErrorKind, message: row.refresh_error_message },
     forcedRenewalAt: numOrNull(row.forced_renewal_at),
   };
 }
@@ -46,7 +58,8 @@ const MAX_ERROR_MESSAGE_CHARS = 1024;
 
 const tokenColumns = (token: StoredToken | null) => [token?.tokenEnc ?? null, token?.issuedAt ?? null, token?.expiresAt ?? null];
 /** Writing a token sets when it is due and forgets earlier refresh failures. */
-const TOKEN_SET = 'token_enc = ?, token_issued_at = ?, token_expires_at = ?, renew_at = ?, refresh_failures = 0, refresh_error_at = NULL, refresh_error_kind = NULL, refresh_error_message = NULL';
+const TOKEN_SET =
+  'token_enc = ?, token_issued_at = ?, token_expires_at = ?, renew_at = ?, refresh_failures = 0, refresh_error_at = NULL, refresh_error_kind = NULL, refresh_error_message = NULL';
 
 /** The WHERE condition of a scope, and its parameters. */
 function scoped(scope: Scope): { where: string; params: (string | number)[] } {
@@ -75,7 +88,11 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       let where = organizationId === null ? inScope.where : `${inScope.where} AND organization_id = ?`;
       if (failing) where += ' AND refresh_error_at IS NOT NULL';
       const params = organizationId === null ? inScope.params : [...inScope.params, organizationId];
-      const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [...params, limit, offset]);
+      const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [
+        ...params,
+        limit,
+        offset,
+      ]);
       const count = await db.one(`SELECT COUNT(*) AS total FROM map_tokens WHERE ${where}`, params);
       return { rows: rows.map(toMapTokenRow), total: num(count.total) };
     },
@@ -93,7 +110,16 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                  token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
               [
-                ...[audit.environment, f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null],
+                ...[
+                  audit.environment,
+                  f.organizationId,
+                  f.authType,
+                  f.authKey,
+                  f.authSecretEnc,
+                  f.authTimeout,
+                  f.authUrl,
+                  f.authReferer ?? null,
+                ],
                 ...[...tokenColumns(write.token), renewAtOf(f.authType, write.token), now, now],
               ],
               conn,
@@ -113,7 +139,11 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
               conn,
             );
             if (result.affectedRows !== 1) {
-              const [found] = await db.rows('SELECT version FROM map_tokens WHERE id = ? AND environment = ?', [write.id, audit.environment], conn);
+              const [found] = await db.rows(
+                'SELECT version FROM map_tokens WHERE id = ? AND environment = ?',
+                [write.id, audit.environment],
+                conn,
+              );
               throw found ? new ConflictError(conflictMessage(write.id)) : new NotFoundError(`Map token ${write.id} was not found.`);
             }
             id = write.id;
@@ -140,7 +170,9 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
 
     async resealAll(reseal) {
       let replaced = 0;
-      const rows = await db.rows('SELECT id, auth_secret_enc, token_enc FROM map_tokens WHERE auth_secret_enc IS NOT NULL OR token_enc IS NOT NULL');
+      const rows = await db.rows(
+        'SELECT id, auth_secret_enc, token_enc FROM map_tokens WHERE auth_secret_enc IS NOT NULL OR token_enc IS NOT NULL',
+      );
       for (const row of rows) {
         for (const column of ['auth_secret_enc', 'token_enc'] as const) {
           const sealed = row[column] as string | null;

@@ -18,7 +18,10 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
     keys: createMysqlKeyStore(db, clock),
     clients: createMysqlClientStore(db, clock),
     async hasCredentials() {
-      const row = await db.one('SELECT EXISTS(SELECT 1 FROM api_keys WHERE revoked_at IS NULL) OR EXISTS(SELECT 1 FROM clients) AS found', []);
+      const row = await db.one(
+        'SELECT EXISTS(SELECT 1 FROM api_keys WHERE revoked_at IS NULL) OR EXISTS(SELECT 1 FROM clients) AS found',
+        [],
+      );
       return Number(row.found) === 1;
     },
     poolStats: () => db.poolStats(),
@@ -33,13 +36,21 @@ export function createMysqlStore(url: string, clock: Clock, options: { connectio
       let acquired = false;
       try {
         // the statement waits for the lock: bound it by the lock's own timeout, not the usual one
-        const row = await db.one('SELECT GET_LOCK(?, ?) AS acquired', [lockName, timeoutSeconds], conn, timeoutSeconds * 1000 + QUERY_TIMEOUT_MS);
+        const row = await db.one(
+          'SELECT GET_LOCK(?, ?) AS acquired',
+          [lockName, timeoutSeconds],
+          conn,
+          timeoutSeconds * 1000 + QUERY_TIMEOUT_MS,
+        );
         acquired = Number(row.acquired) === 1;
         return await fn(acquired);
       } finally {
         const released = acquired ? db.execute('DO RELEASE_LOCK(?)', [lockName], conn) : Promise.resolve();
         // a connection that cannot release its lock must close, which frees the lock server-side
-        await released.then(() => conn.release(), () => conn.destroy());
+        await released.then(
+          () => conn.release(),
+          () => conn.destroy(),
+        );
       }
     },
 
