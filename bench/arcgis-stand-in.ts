@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export const TOKEN_PATH = '/sharing/rest/oauth2/token/';
+const TOKEN_PATH = '/sharing/rest/oauth2/token/';
 
 /**
  * The smallest ArcGIS OAuth2 token endpoint that the service accepts: every POST is counted and,

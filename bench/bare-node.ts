@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 /** Node's limit: a bare node:http server answering every request with the same JSON bytes (BENCH_BODY). */
 async function main(): Promise<void> {

@@ -1,11 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { AddressInfo, connect, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /** dist/ of the compiled project: this file runs as dist/bench/processes.js. */
-export const DIST = resolve(__dirname, '..');
+const DIST = resolve(__dirname, '..');
 export const PROJECT_ROOT = resolve(DIST, '..');
 
 const LISTENING = /listening on http:\/\/[^\s"]+?:(\d+)/;
@@ -133,14 +133,23 @@ export function startChild(options: StartOptions): Promise<Child> {
       const poll = () => {
         if (child || proc.exitCode !== null) return;
         const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => (socket.destroy(), listening(port)));
-        socket.once('error', () => (socket.destroy(), setTimeout(poll, 100)));
+        socket.once('connect', () => {
+          socket.destroy();
+          listening(port);
+        });
+        socket.once('error', () => {
+          socket.destroy();
+          setTimeout(poll, 100);
+        });
       };
       poll();
     }
     proc.stdout!.setEncoding('utf8');
     proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (chunk: string) => (child ? child.drain(chunk) : (early += chunk)));
+    proc.stderr!.on('data', (chunk: string) => {
+      if (child) child.drain(chunk);
+      else early += chunk;
+    });
     proc.stdout!.on('data', (chunk: string) => {
       if (child) return child.drain(chunk);
       early += chunk;

@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadOptions, LoadResult, measure } from './load';
+import { type LoadOptions, type LoadResult, measure } from './load';
 import { freePort, PROJECT_ROOT, startChild } from './processes';
-import { newestProfile, profileMarkdown, summariseProfile, Window } from './profile';
+import { newestProfile, profileMarkdown, summariseProfile, type Window } from './profile';
 
 export interface ProfileTarget {
   /** The service's environment, as for the measured runs. */

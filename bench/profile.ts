@@ -21,7 +21,7 @@ export interface Window {
   toUs: number;
 }
 
-export interface ProfileRow {
+interface ProfileRow {
   name: string;
   where: string;
   selfMs: number;
@@ -137,7 +137,7 @@ export function summariseProfile(file: string, window?: Window, topN = 25): Prof
 /** Paths relative to the project (node_modules/..., dist/src/...); Node's own modules keep node:. */
 function shortUrl(url: string): string {
   const path = url.startsWith('file://') ? decodeURIComponent(new URL(url).pathname) : url;
-  return path.startsWith(PROJECT_ROOT + '/') ? path.slice(PROJECT_ROOT.length + 1) : path;
+  return path.startsWith(`${PROJECT_ROOT}/`) ? path.slice(PROJECT_ROOT.length + 1) : path;
 }
 
 function areaOf(frame: CallFrame): string {

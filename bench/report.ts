@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import { LoadResult, StormResult } from './load';
+import type { LoadResult, StormResult } from './load';
 
 export interface Machine {
   os: string;
@@ -39,7 +39,7 @@ export interface Settings {
   rolloverConnections: number;
 }
 
-export interface Scenario {
+interface Scenario {
   name: string;
   result: LoadResult;
 }
@@ -86,11 +86,11 @@ export interface Report {
 }
 
 /** Growth over the soak that still counts as flat. */
-export const FLAT_MEMORY_PERCENT = 10;
-export const TARGET_RATIO = 0.8;
-export const TARGET_ESRI_RATIO = 1.0;
-export const TARGET_P99_MS = 20;
-export const ROLLOVER_MAX_FACTOR = 2;
+const FLAT_MEMORY_PERCENT = 10;
+const TARGET_RATIO = 0.8;
+const TARGET_ESRI_RATIO = 1.0;
+const TARGET_P99_MS = 20;
+const ROLLOVER_MAX_FACTOR = 2;
 
 const sign = (value: number) => (value >= 0 ? '+' : '');
 

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArcgisStandIn } from './arcgis-stand-in';
 import { BenchDatabase } from './database';
-import { LoadOptions, measure, storm } from './load';
-import { Child, PROJECT_ROOT, runCli, startChild, stopAll } from './processes';
+import { type LoadOptions, measure, storm } from './load';
+import { type Child, PROJECT_ROOT, runCli, startChild, stopAll } from './processes';
 import { profileTokenRead } from './profile-run';
-import { describeMachine, Memory, renderReport, Rollover, Settings, Storm } from './report';
+import { describeMachine, type Memory, renderReport, type Rollover, type Settings, type Storm } from './report';
 
 const ENVIRONMENT = 'bench';
 const STORM_REQUESTS = 1000;

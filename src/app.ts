@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express, { Express } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { Config } from './config';
-import { Logger } from './logger';
-import { Metrics } from './metrics';
-import { Services } from './services/services';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { Services } from './services/services';
 import { errorHandler, notFound } from './http/error-handler';
 import { hotTokenRead } from './http/hot-token-read';
 import { observeRequests, requestObserver } from './http/observability';

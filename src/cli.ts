@@ -9,7 +9,7 @@ import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import type { Services } from './services/services';
 import { migrate } from './stores/mysql/migrate';
-import { Role } from './stores/store';
+import type { Role } from './stores/store';
 
 const USAGE = `usage: map-token-proxy <command> [--json]
   migrate
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   if (values.help || positionals.length === 0) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(`${USAGE}\n`);
     return;
   }
   loadDotenv({ quiet: true });
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
     throw new ConfigError('MYSQL_URL', 'is required by the command line (the embedded store lives only inside a running server)');
   const command = positionals.join(' ');
   const print = (json: unknown, text: string): void => {
-    process.stdout.write((values.json ? JSON.stringify(json) : text) + '\n');
+    process.stdout.write(`${values.json ? JSON.stringify(json) : text}\n`);
   };
 
   if (command === 'migrate') {

@@ -1,4 +1,4 @@
-import pino, { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
@@ -7,7 +7,7 @@ export type { Logger };
  * also never put in log objects in the first place. Exact paths, no wildcards: a wildcard path makes
  * pino walk every object it logs, on every line.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'authToken',
   'client_secret',
   'password',

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { config as loadDotenv } from 'dotenv';
 import { createApp } from './app';
 import { systemClock } from './clock';
-import { ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, loadConfig } from './config';
 import { createHttpServer } from './http/http-server';
-import { createLogger, Logger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { compose } from './compose';
 import type { Services } from './services/services';
@@ -16,7 +16,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
-  let config;
+  let config: Config;
   try {
     config = loadConfig(process.env, () => randomBytes(32));
   } catch (error) {
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 
   const metrics = createMetrics();
-  let created;
+  let created: Awaited<ReturnType<typeof compose>>;
   try {
     created = await compose(config, { clock: systemClock, logger, metrics });
   } catch (error) {
@@ -104,7 +104,7 @@ async function printLocalKeys(services: Services, logger: Logger): Promise<void>
   );
   logger.warn('MYSQL_URL is not set: using the embedded in-memory store. Data lives only as long as this process.');
   process.stdout.write(
-    [
+    `${[
       '',
       '=====================================================================',
       ' map-token-proxy is running on the EMBEDDED IN-MEMORY STORE.',
@@ -119,7 +119,7 @@ async function printLocalKeys(services: Services, logger: Logger): Promise<void>
       ' These keys and the secret are shown once.',
       '=====================================================================',
       '',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { NextFunction, Request, Response } from 'express';
-import { RequestContext } from '../services/principal';
-import { SchemaValidator } from './schema-validator';
+import type { NextFunction, Request, Response } from 'express';
+import type { RequestContext } from '../services/principal';
+import type { SchemaValidator } from './schema-validator';
 
 interface AtrHeaders {
   'atr-environment-id': string;

@@ -1,6 +1,6 @@
-import { NextFunction, Request, Response } from 'express';
-import { ApiError, BadRequestError, ErrorDetail, NotFoundError } from '../errors';
-import { Logger } from '../logger';
+import type { NextFunction, Request, Response } from 'express';
+import { ApiError, BadRequestError, type ErrorDetail, NotFoundError } from '../errors';
+import type { Logger } from '../logger';
 
 /**
  * Errors that express or a body parser raises for a bad request (malformed JSON, a body too large, an
@@ -37,7 +37,7 @@ export interface ErrorBody {
 
 export function errorBody(error: ApiError, requestId: string): ErrorBody {
   const body: ErrorBody = { msg: error.message, requestId, code: error.code };
-  if (error.details && error.details.length) body.details = error.details;
+  if (error.details?.length) body.details = error.details;
   return body;
 }
 
@@ -94,7 +94,7 @@ function causeCode(error: ApiError): unknown {
   return cause?.code;
 }
 
-export class MethodNotAllowed extends ApiError {
+class MethodNotAllowed extends ApiError {
   constructor(
     method: string,
     readonly allow: string,

@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Logger } from '../logger';
-import { AccessService, requireRole } from '../services/access-service';
-import { MapTokenService } from '../services/map-token-service';
-import { Principal, RequestContext } from '../services/principal';
+import type { Logger } from '../logger';
+import { type AccessService, requireRole } from '../services/access-service';
+import type { MapTokenService } from '../services/map-token-service';
+import type { Principal, RequestContext } from '../services/principal';
 import { requestContext } from './atr-headers';
 import { authenticateCaller } from './authenticate';
 import { apiErrorOf, errorBody, errorHeaders } from './error-handler';
-import { ObserveRequest } from './observability';
+import type { ObserveRequest } from './observability';
 import { pathId } from './query';
 import { requestIdOf } from './request-context';
-import { SchemaValidator } from './schema-validator';
+import type { SchemaValidator } from './schema-validator';
 
 /** The route pattern in logs and metrics, as the router names it. */
 const ROUTE = '/api/v1/map-tokens/:mapTokenID/token';

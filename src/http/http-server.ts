@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import { Duplex } from 'node:stream';
-import { ErrorCode } from '../errors';
-import { Logger } from '../logger';
+import type { Duplex } from 'node:stream';
+import type { ErrorCode } from '../errors';
+import type { Logger } from '../logger';
 
 export interface SlowClientLimits {
   /** A client must have sent its whole request head within this many milliseconds. */

@@ -1,4 +1,4 @@
-import express, { NextFunction, Request, Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { ApiError, BadRequestError } from '../errors';
 
 /** JSON bodies only, at most `limit` bytes: other media types get 415, malformed JSON 400, too big 413. */

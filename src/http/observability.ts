@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NextFunction, Request, Response } from 'express';
-import { Logger } from '../logger';
-import { Metrics } from '../metrics';
-import { Principal, RequestContext } from '../services/principal';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { Principal, RequestContext } from '../services/principal';
 
 /**
  * Records the matched route pattern (never the raw path, which holds ids) for logs and metric labels.
@@ -14,12 +14,12 @@ export function tagRoute(req: Request, res: Response, next: NextFunction): void 
   next();
 }
 
-export function routeLabel(res: Response): string {
+function routeLabel(res: Response): string {
   return (res.locals.route as string | undefined) ?? 'unmatched';
 }
 
 /** What a request's log line says beyond its method and status, read once it is answered. */
-export interface RequestFacts {
+interface RequestFacts {
   requestId: string;
   path: string;
   /** The route pattern, never the raw path. */
@@ -46,13 +46,19 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
   const counter = (route: string, method: string, status: string) => {
     const id = `${route} ${method} ${status}`;
     let child = counters.get(id);
-    if (!child) counters.set(id, (child = metrics.httpRequests.labels(route, method, status)));
+    if (!child) {
+      child = metrics.httpRequests.labels(route, method, status);
+      counters.set(id, child);
+    }
     return child;
   };
   const timer = (route: string, method: string) => {
     const id = `${route} ${method}`;
     let child = timers.get(id);
-    if (!child) timers.set(id, (child = metrics.httpDuration.labels(route, method)));
+    if (!child) {
+      child = metrics.httpDuration.labels(route, method);
+      timers.set(id, child);
+    }
     return child;
   };
   return (req, res, facts) => {

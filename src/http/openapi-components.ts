@@ -1,4 +1,4 @@
-import { ERROR_RESPONSES, ErrorStatus, errorExample, OAUTH_ERROR_EXAMPLES } from './openapi-examples';
+import { ERROR_RESPONSES, type ErrorStatus, errorExample, OAUTH_ERROR_EXAMPLES } from './openapi-examples';
 
 export type Json = Record<string, unknown>;
 type Schemas = Record<string, Json>;

@@ -8,7 +8,7 @@ import {
   componentSchemas,
   errorResponseName,
   json,
-  Json,
+  type Json,
   parameterRef,
   parametersFrom,
   response,
@@ -17,7 +17,7 @@ import {
   securitySchemes,
 } from './openapi-components';
 import * as ex from './openapi-examples';
-import { SchemaValidator } from './schema-validator';
+import type { SchemaValidator } from './schema-validator';
 
 const API_SECURITY = [{ subscriptionKey: [] }, { bearerAuth: [] }];
 

@@ -1,6 +1,6 @@
-import { Request } from 'express';
+import type { Request } from 'express';
 import { BadRequestError } from '../errors';
-import { SchemaValidator } from './schema-validator';
+import type { SchemaValidator } from './schema-validator';
 
 const INTEGER = /^-?\d{1,15}$/;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { NextFunction, Request, Response } from 'express';
-import { Principal, RequestContext } from '../services/principal';
+import type { NextFunction, Request, Response } from 'express';
+import type { Principal, RequestContext } from '../services/principal';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

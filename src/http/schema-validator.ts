@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { BadRequestError, ErrorDetail } from '../errors';
+import { BadRequestError, type ErrorDetail } from '../errors';
 import { projectRoot } from '../project-root';
 
 export type SchemaId = string;
@@ -91,9 +91,9 @@ function toDetail(error: ErrorObject, where: Location): ErrorDetail | null {
     case 'if':
       return null; // the failing "then" branch reports the real problem
     case 'required':
-      return { path: prefix(`${path}/${escape(error.params.missingProperty)}`, where), message: 'is required' };
+      return { path: prefix(`${path}/${escapePointer(error.params.missingProperty)}`, where), message: 'is required' };
     case 'additionalProperties':
-      return { path: prefix(`${path}/${escape(error.params.additionalProperty)}`, where), message: 'is not a known property' };
+      return { path: prefix(`${path}/${escapePointer(error.params.additionalProperty)}`, where), message: 'is not a known property' };
     case 'false schema':
       return { path: prefix(path, where), message: 'is not allowed for this authType' };
     case 'enum':
@@ -109,7 +109,7 @@ function toDetail(error: ErrorObject, where: Location): ErrorDetail | null {
   }
 }
 
-const escape = (name: string) => name.replace(/~/g, '~0').replace(/\//g, '~1');
+const escapePointer = (name: string) => name.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function prefix(pointer: string, where: Location): string {
   if (where === 'body') return pointer === '' ? '/' : pointer;

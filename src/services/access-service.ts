@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Clock } from '../clock';
+import type { Clock } from '../clock';
 import { hashSecret, newSubscriptionKey } from '../crypto/secrets';
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import { KeyRow, Role, Store } from '../stores/store';
-import { ClientCredentialsService } from './client-credentials-service';
-import { Principal } from './principal';
+import type { KeyRow, Role, Store } from '../stores/store';
+import type { ClientCredentialsService } from './client-credentials-service';
+import type { Principal } from './principal';
 import { TtlCache } from './ttl-cache';
 
 interface KnownKey {

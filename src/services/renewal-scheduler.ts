@@ -1,8 +1,8 @@
-import { Clock } from '../clock';
+import type { Clock } from '../clock';
 import { NotFoundError, StoreUnavailableError } from '../errors';
-import { Logger } from '../logger';
-import { DueMapToken, Store } from '../stores/store';
-import { TokenBroker } from './token-broker';
+import type { Logger } from '../logger';
+import type { DueMapToken, Store } from '../stores/store';
+import type { TokenBroker } from './token-broker';
 
 export interface RenewalSchedulerOptions {
   /** How often the store is asked what is due. */

@@ -1,10 +1,10 @@
 import { ArcgisClient } from '../arcgis/arcgis-client';
-import { Clock } from '../clock';
-import { Config } from '../config';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
 import { SecretBox } from '../crypto/secret-box';
-import { Logger } from '../logger';
-import { Metrics } from '../metrics';
-import { Store } from '../stores/store';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { Store } from '../stores/store';
 import { AccessService } from './access-service';
 import { ClientCredentialsService } from './client-credentials-service';
 import { KeyRotationService } from './key-rotation-service';

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DueMapToken, MapTokenRow, Store } from '../stores/store';
 import { toTokenState, type TokenState, usable } from './token-state';
-import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode as Mode, sameToken, TokenRenewer } from './token-renewer';
+import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode as Mode, type RenewResult, sameToken, TokenRenewer } from './token-renewer';
 
 export interface TokenBrokerOptions {
   cacheTtlMs: number;
@@ -205,7 +205,7 @@ export class TokenBroker {
   }
 
   private async renew(state: TokenState, mode: Mode, rejected: string | undefined): Promise<TokenState> {
-    let result;
+    let result: RenewResult;
     try {
       result = await this.renewer.renew(state, mode, rejected);
     } catch (error) {

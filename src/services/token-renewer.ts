@@ -1,15 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ArcgisClient } from '../arcgis/arcgis-client';
-import { Clock } from '../clock';
-import { SecretBox } from '../crypto/secret-box';
+import type { ArcgisClient, ArcgisToken } from '../arcgis/arcgis-client';
+import type { Clock } from '../clock';
+import type { SecretBox } from '../crypto/secret-box';
 import { ApiError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
-import { Logger } from '../logger';
-import { Metrics } from '../metrics';
-import { MapTokenRow, RefreshFailure, Store } from '../stores/store';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { MapTokenRow, RefreshFailure, Store } from '../stores/store';
 import { renewAtOf, retryPauseMs } from '../token-timing';
 import { environmentScope } from '../domain';
 import { credentialsOf } from './arcgis-credentials';
-import { toTokenState, TokenState, usable } from './token-state';
+import { toTokenState, type TokenState, usable } from './token-state';
 
 /** A client's rejected-token report forces at most one renewal per map token in this window. */
 export const FORCED_RENEWAL_INTERVAL_MS = 30_000;
@@ -127,7 +127,7 @@ export class TokenRenewer {
   }
 
   private async fetchAndSave(row: MapTokenRow, forced: boolean): Promise<Renewed> {
-    let fetched;
+    let fetched: ArcgisToken;
     try {
       fetched = await this.fetchFor(row);
     } catch (error) {

@@ -30,7 +30,7 @@ export interface TokenState {
   row: MapTokenRow;
 }
 
-export function toIsoOrNull(ms: number | null): string | null {
+function toIsoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 

@@ -1,9 +1,9 @@
-import { Clock } from '../clock';
-import { Config } from '../config';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
 import { createMemoryStore } from './memory/memory-store';
 import { migrate } from './mysql/migrate';
 import { createMysqlStore } from './mysql/mysql-store';
-import { Store } from './store';
+import type { Store } from './store';
 
 /** MySQL when MYSQL_URL is set (migrations applied first, under a lock), else the embedded store. */
 export async function createStore(

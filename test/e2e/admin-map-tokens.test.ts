@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 const validator = new SchemaValidator({ maxBatch: 100 });
 const envelope = validator.compile('map-token-envelope.json');

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ATRIUS_EXAMPLE_ITEM } from '../support/atrius-example';
 import { FakeArcgis } from '../support/fake-arcgis';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * The Atrius documentation's own client samples, run unchanged but for host, scheme, key and the

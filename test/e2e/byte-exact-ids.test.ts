@@ -7,8 +7,8 @@ import { NotFoundError } from '../../src/errors';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "Headers": client ids and secret ids match exactly, byte for byte; MySQL's padding collations

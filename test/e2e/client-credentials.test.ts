@@ -3,10 +3,10 @@ import { SignJWT } from 'jose';
 import request from 'supertest';
 import { hashSecret } from '../../src/crypto/secrets';
 import { SchemaValidator } from '../../src/http/schema-validator';
-import { Role } from '../../src/stores/store';
+import type { Role } from '../../src/stores/store';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness, HarnessOptions } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness, type HarnessOptions } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const ENV = 'cc-env';
 const OTHER_ENV = 'cc-other';

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import NpmChromium from '@sparticuz/chromium';
-import { Browser, chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import request from 'supertest';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 /** Debian's Chromium where installed; otherwise the one the @sparticuz/chromium package ships (unpacked on first use). */
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -84,8 +84,8 @@ describe('the /docs API explorer page', () => {
         'GET /healthz',
       ]),
     );
-    expect(await page.locator('h1').first().innerText()).toContain('map-token-proxy');
-    expect(await page.locator('body').innerText()).toContain('/api/v1/admin/map-tokens');
+    expect(await page.locator('h1').first().textContent()).toContain('map-token-proxy');
+    expect(await page.locator('body').textContent()).toContain('/api/v1/admin/map-tokens');
 
     // Redoc's script and the document came from here; nothing went to another host (no CDN, no logo, no telemetry);
     // blob: is the search worker Redoc builds from its own bundle

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SecretBox } from '../../src/crypto/secret-box';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const OLD = Buffer.alloc(32, 11).toString('base64');
 const NEW = Buffer.alloc(32, 12).toString('base64');

@@ -10,8 +10,8 @@ import {
   type FakeArcgisMode,
 } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * enterprise items (a named user of an ArcGIS Enterprise portal or a standalone ArcGIS Server, through

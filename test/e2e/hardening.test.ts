@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { MAX_SECRETS_PER_CLIENT } from '../../src/services/client-credentials-service';
 import { SchemaValidator } from '../../src/http/schema-validator';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /** Findings of the hardening review that each need a route, a header or a query to show. */
 

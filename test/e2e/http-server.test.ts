@@ -1,11 +1,11 @@
 import { once } from 'node:events';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import * as net from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { createHttpServer, SLOW_CLIENT_LIMITS } from '../../src/http/http-server';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 /**
  * SPEC routes: requests that Node's HTTP parser refuses before any route runs still get a JSON error

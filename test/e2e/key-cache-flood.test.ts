@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import request from 'supertest';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "Headers": however many unknown keys are tried, they never push a known key out of the process

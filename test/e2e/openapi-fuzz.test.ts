@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
 import { FakeArcgis } from '../support/fake-arcgis';
-import { createHarness, Harness } from '../support/harness';
-import { ENV, Fuzzer, headerSafe, Json } from '../support/openapi-fuzzer';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { ENV, Fuzzer, headerSafe, type Json } from '../support/openapi-fuzzer';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * The OpenAPI document and the service cannot drift apart: every operation of the document the app

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { buildOpenApi } from '../../src/http/openapi';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { allRefs, openApiProblems, resolvePointer } from '../support/openapi-structure';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 type Json = Record<string, unknown>;
 

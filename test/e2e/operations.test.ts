@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { StoreUnavailableError } from '../../src/errors';
 import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
-import { createHarness, Harness, TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
+import { createHarness, type Harness, TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 import { startServer } from '../support/processes';
 import { createTestDatabase } from '../support/test-database';
 

@@ -2,10 +2,10 @@ import request from 'supertest';
 import { RenewalScheduler } from '../../src/services/renewal-scheduler';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 import { mysqlTestUrl } from '../support/mysql-url';
 import { TcpProxy } from '../support/tcp-proxy';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "Refresh ahead" with REFRESH_AHEAD=all: the scheduler renews stored tokens at their refresh point

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const run = promisify(execFile);
 const SCRIPT = join(__dirname, 'rotate-secret.sh');

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { ServerProcess, startServer } from '../support/processes';
+import { type ServerProcess, startServer } from '../support/processes';
 
 /**
  * The started service itself (src/server.ts): it answers parser errors with the envelope, and it logs a

@@ -1,6 +1,6 @@
 import { startServer } from '../support/processes';
 import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 // every test starts one or two server processes: generous for a busy machine
 jest.setTimeout(90_000);

@@ -1,9 +1,9 @@
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import request from 'supertest';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { ListeningInstance, startInstance as listen, stopInstances } from '../support/listening-instance';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { type ListeningInstance, startInstance as listen, stopInstances } from '../support/listening-instance';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "one token lifetime costs one call to ArcGIS per map token": concurrent refreshes merge in the

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 /**
  * SPEC routes table: the token read carries CORS for CORS_ALLOWED_ORIGINS only, preflight included;

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, FakeArcgis, type FakeArcgisMode } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "Tokens" and "Talking to ArcGIS" when things go wrong: stale-if-error, 502/504 on reads and

@@ -2,8 +2,8 @@ import request from 'supertest';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { FAKE_ARCGIS_TOKEN_PATH, FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "Tokens: fresh on every read, fetched once per lifetime" and "Talking to ArcGIS", on the MySQL

@@ -1,10 +1,10 @@
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
 import helmet from 'helmet';
 import request from 'supertest';
 import { StoreUnavailableError } from '../../src/errors';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 
 /**
  * The token read's GET is answered in front of Express (src/http/hot-token-read.ts). Nothing the read

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { ListeningInstance, startInstance as listen, stopInstances } from '../support/listening-instance';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { type ListeningInstance, startInstance as listen, stopInstances } from '../support/listening-instance';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "A client that ArcGIS refused a token": POST /api/v1/map-tokens/{id}/token with {"rejected"}.

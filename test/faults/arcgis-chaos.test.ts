@@ -10,13 +10,13 @@ import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { createServicesAndBroker, Services } from '../../src/services/services';
+import { createServicesAndBroker, type Services } from '../../src/services/services';
 import type { TokenBroker } from '../../src/services/token-broker';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
-import { FAKE_ARCGIS_MODES, FakeArcgis, FakeArcgisMode } from '../support/fake-arcgis';
+import { FAKE_ARCGIS_MODES, FakeArcgis, type FakeArcgisMode } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "Talking to ArcGIS" under load: ArcGIS fails in every way the stand-in can (error bodies, 5xx,

@@ -1,7 +1,7 @@
 import { FakeArcgis } from '../support/fake-arcgis';
-import { createHarness, Harness, TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
-import { ServerProcess, startServer } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createHarness, type Harness, TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
+import { type ServerProcess, startServer } from '../support/processes';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "the whole body is one transaction: on any error nothing is stored", taken to its end: the

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { migrate } from '../../src/stores/mysql/migrate';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
-import { createHarness, Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 import { ThrowawayMariadb } from '../support/throwaway-mariadb';
 
 /**

@@ -4,7 +4,7 @@ import { migrate } from '../../src/stores/mysql/migrate';
 import { hashSecret } from '../../src/crypto/secrets';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { runCli } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 
 let db: TestDatabase;

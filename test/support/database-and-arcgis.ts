@@ -1,5 +1,5 @@
 import { FakeArcgis } from './fake-arcgis';
-import { createTestDatabase, TestDatabase } from './test-database';
+import { createTestDatabase, type TestDatabase } from './test-database';
 
 export interface DatabaseAndArcgis {
   readonly db: TestDatabase;

@@ -1,4 +1,4 @@
-import { Clock } from '../../src/clock';
+import type { Clock } from '../../src/clock';
 
 /** Time that moves only when a test says so. */
 export class FakeClock implements Clock {

@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise';
 const REGISTRY = join(tmpdir(), 'mtp-test-processes');
 
 /** The pid of the jest process running this test run (set by global setup; this process when run alone). */
-export function testRunPid(): number {
+function testRunPid(): number {
   return Number(process.env.MTP_TEST_RUN_PID) || process.pid;
 }
 

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { createHarness, Harness, HarnessOptions } from './harness';
+import { createHarness, type Harness, type HarnessOptions } from './harness';
 
 /** One "instance": the real app on its own cache and pool, listening on a free port of 127.0.0.1. */
 export interface ListeningInstance {

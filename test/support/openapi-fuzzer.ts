@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import Ajv2020, { ValidateFunction } from 'ajv/dist/2020';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 
@@ -10,7 +10,8 @@ import fc from 'fast-check';
  * content type, a body valid against that response's schema, and its declared headers as declared.
  */
 
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a walked OpenAPI document is any JSON; the checks narrow it
+export type Json = Record<string, any>;
 
 export const ENV = 'fuzz';
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'patch'] as const;
@@ -41,7 +42,7 @@ interface Answer {
   text: string;
 }
 
-const escape = (part: string) => part.replace(/~/g, '~0').replace(/\//g, '~1');
+const escapePointer = (part: string) => part.replace(/~/g, '~0').replace(/\//g, '~1');
 /** Header values carry bytes 0x20-0x7e here: Node's client refuses others before they reach the server. */
 export const headerSafe = (value: string) => value.replace(/[^\x20-\x7e]/g, '').trim();
 
@@ -86,7 +87,7 @@ export class Fuzzer {
         const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])].map(
           (parameter: Json) => resolve(this.document, parameter).node,
         );
-        return { method: method.toUpperCase(), path, pointer: `#/paths/${escape(path)}/${method}`, op, parameters };
+        return { method: method.toUpperCase(), path, pointer: `#/paths/${escapePointer(path)}/${method}`, op, parameters };
       }),
     );
   }
@@ -164,7 +165,7 @@ export class Fuzzer {
     if (!content) return fc.constant(undefined);
     return fc.constantFrom(...Object.keys(content)).chain((type) => {
       const media = content[type];
-      const validate = this.validator(`${op.pointer}/requestBody/content/${escape(type)}/schema`);
+      const validate = this.validator(`${op.pointer}/requestBody/content/${escapePointer(type)}/schema`);
       const examples = [
         ...(media.example !== undefined ? [media.example] : []),
         ...Object.values((media.examples ?? {}) as Json).map((example: Json) => example.value),
@@ -407,7 +408,7 @@ export class Fuzzer {
     } catch {
       return fail('the body is not JSON');
     }
-    const validate = this.validator(`${at}/content/${escape(type)}/schema`);
+    const validate = this.validator(`${at}/content/${escapePointer(type)}/schema`);
     if (!validate(body)) fail(`the body does not match its schema: ${JSON.stringify(validate.errors)}`);
   }
 }

@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 /**
  * A TCP proxy on 127.0.0.1 in front of a real server (MySQL here): `cut()` drops every connection and

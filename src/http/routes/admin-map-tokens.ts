@@ -1,15 +1,15 @@
-import { RequestHandler, Router } from 'express';
-import { AccessService } from '../../services/access-service';
+import { type RequestHandler, Router } from 'express';
+import type { AccessService } from '../../services/access-service';
 import { atrHeaders } from '../atr-headers';
 import { authenticate } from '../authenticate';
-import { MapTokenService } from '../../services/map-token-service';
-import { MapTokenWriteItem } from '../../services/map-token-types';
+import type { MapTokenService } from '../../services/map-token-service';
+import type { MapTokenWriteItem } from '../../services/map-token-types';
 import { methodNotAllowed } from '../error-handler';
 import { tagRoute } from '../observability';
 import { jsonBody } from '../json-body';
 import { checkedQuery, pathId } from '../query';
 import { contextOf } from '../request-context';
-import { SchemaValidator } from '../schema-validator';
+import type { SchemaValidator } from '../schema-validator';
 
 /** Admin answers carry live ArcGIS tokens: no browser or proxy may keep them. */
 const noStore: RequestHandler = (_req, res, next) => {

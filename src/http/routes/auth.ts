@@ -1,24 +1,24 @@
-import express, { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { ApiError } from '../../errors';
-import { AccessService } from '../../services/access-service';
-import { ClientCredentialsService, OAuthError } from '../../services/client-credentials-service';
+import type { AccessService } from '../../services/access-service';
+import { type ClientCredentialsService, OAuthError } from '../../services/client-credentials-service';
 import { atrHeaders } from '../atr-headers';
 import { authenticate } from '../authenticate';
 import { methodNotAllowed } from '../error-handler';
 import { tagRoute } from '../observability';
 import { checkedQuery } from '../query';
 import { contextOf } from '../request-context';
-import { SchemaValidator } from '../schema-validator';
+import type { SchemaValidator } from '../schema-validator';
 
 /**
  * Failed logins allowed per window before 429: per address and client id, and per address whatever the
  * client id. Nothing counts per client id alone, so failures from other addresses can never lock a
  * client out (see README, "Client credentials"). An IPv6 address counts by its /56.
  */
-export const LOGIN_FAILURES_PER_ADDRESS_AND_CLIENT = 10;
-export const LOGIN_FAILURES_PER_ADDRESS = 30;
-export const LOGIN_WINDOW_MS = 60_000;
+const LOGIN_FAILURES_PER_ADDRESS_AND_CLIENT = 10;
+const LOGIN_FAILURES_PER_ADDRESS = 30;
+const LOGIN_WINDOW_MS = 60_000;
 
 const addressOf = (req: Request): string => ipKeyGenerator(req.ip ?? '');
 
@@ -27,6 +27,7 @@ const addressOf = (req: Request): string => ipKeyGenerator(req.ip ?? '');
  * case share one counter: they cannot log in (ids match byte for byte), and must not buy more guesses.
  */
 const counterId = (clientId: string | undefined): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL padding is one of the spellings that must share a counter
   clientId === undefined ? '-' : clientId.replace(/[\s\u0000]+$/, '').toLowerCase();
 
 interface TokenRequest {

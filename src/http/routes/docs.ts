@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { RequestHandler, Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import helmet from 'helmet';
 import { methodNotAllowed } from '../error-handler';
 import { tagRoute } from '../observability';

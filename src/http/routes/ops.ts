@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { Registry } from 'prom-client';
-import { Store } from '../../stores/store';
+import type { Registry } from 'prom-client';
+import type { Store } from '../../stores/store';
 import { methodNotAllowed } from '../error-handler';
 import { tagRoute } from '../observability';
 

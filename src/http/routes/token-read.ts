@@ -1,7 +1,7 @@
 import cors from 'cors';
 import { Router } from 'express';
-import { MapTokenService } from '../../services/map-token-service';
-import { AccessService } from '../../services/access-service';
+import type { MapTokenService } from '../../services/map-token-service';
+import type { AccessService } from '../../services/access-service';
 import { atrHeaders } from '../atr-headers';
 import { authenticate } from '../authenticate';
 import { methodNotAllowed } from '../error-handler';
@@ -9,7 +9,7 @@ import { jsonBody } from '../json-body';
 import { tagRoute } from '../observability';
 import { pathId } from '../query';
 import { contextOf } from '../request-context';
-import { SchemaValidator } from '../schema-validator';
+import type { SchemaValidator } from '../schema-validator';
 
 /** The token route's body is one short token report: no need for the admin PUT's MAX_BODY_BYTES. */
 const REPORT_BODY_BYTES = 16 * 1024;

@@ -1,4 +1,4 @@
-import mysql, { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
 import { StoreUnavailableError } from '../../errors';
 
 /** Per-statement bound, so that a hung server gives a 503 within seconds instead of a hung request. */

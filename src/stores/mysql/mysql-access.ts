@@ -1,7 +1,7 @@
-import { Clock } from '../../clock';
+import type { Clock } from '../../clock';
 import { ConflictError, NotFoundError, tooManySecretsMessage } from '../../errors';
-import { ClientRow, ClientSecretRow, ClientStore, KeyRow, KeyStore, Role } from '../store';
-import { Database, Row } from './database';
+import type { ClientRow, ClientSecretRow, ClientStore, KeyRow, KeyStore, Role } from '../store';
+import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));

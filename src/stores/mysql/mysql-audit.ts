@@ -1,6 +1,6 @@
-import { PoolConnection } from 'mysql2/promise';
-import { AuditAction, AuditContext, AuditResource } from '../store';
-import { Database } from './database';
+import type { PoolConnection } from 'mysql2/promise';
+import type { AuditAction, AuditContext, AuditResource } from '../store';
+import type { Database } from './database';
 
 export async function insertAudit(
   db: Database,

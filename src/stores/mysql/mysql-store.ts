@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Clock } from '../../clock';
-import { Store } from '../store';
+import type { Clock } from '../../clock';
+import type { Store } from '../store';
 import { Database, QUERY_TIMEOUT_MS } from './database';
 import { createMysqlClientStore, createMysqlKeyStore } from './mysql-access';
 import { createMysqlMapTokenStore } from './mysql-map-tokens';
