@@ -11,7 +11,7 @@ export interface SlowClientLimits {
   requestTimeoutMs: number;
 }
 
-/** SPEC: headers within 10 seconds, the whole request within 30, or the connection is closed. */
+/** A client sends its headers within 10 seconds, the whole request within 30, or the connection is closed. */
 export const SLOW_CLIENT_LIMITS: SlowClientLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
 
 /**
@@ -45,10 +45,10 @@ function refusalFor(code: string | undefined): Refusal | null {
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      // the client went away, or took too long: SPEC says the connection is closed
+      // the client went away, or took too long: the connection is closed
       return null;
     case 'HPE_HEADER_OVERFLOW':
-      // no SPEC code names headers; PayloadTooLarge is the nearest (the request is too large, in its head)
+      // no code of the envelope names headers; PayloadTooLarge is the nearest (the request is too large, in its head)
       return {
         status: 431,
         reason: 'Request Header Fields Too Large',
