@@ -61,8 +61,9 @@ export class AuthUrlAllowlist {
 
 function hostMatches(entry: AllowlistEntry, host: string): boolean {
   if (!entry.wildcard) return host === entry.host;
-  // `*.arcgis.com` covers `a.arcgis.com` and `a.b.arcgis.com`, never `arcgis.com` or `evilarcgis.com`.
-  return host.length > entry.host.length + 1 && host.endsWith(`.${entry.host}`);
+  // `*.arcgis.com` covers `a.arcgis.com` and `a.b.arcgis.com`, never `arcgis.com` or `evilarcgis.com`,
+  // nor a host with an empty label (`.arcgis.com`, `a..arcgis.com`), which the URL parser lets through.
+  return host.endsWith(`.${entry.host}`) && host.split('.').every((label) => label !== '');
 }
 
 function parseEntry(raw: string): AllowlistEntry {
@@ -109,15 +110,15 @@ function parseEntry(raw: string): AllowlistEntry {
 
 function canonicalHost(host: string): string | null {
   try {
-    const hostname = new URL(`http://${host}`).hostname;
-    return hostname === '' ? null : hostname;
+    // An http URL never parses with an empty host name: it throws instead.
+    return new URL(`http://${host}`).hostname;
   } catch {
     return null;
   }
 }
 
+/** Only called for a wildcard's host, which the entry pattern never lets be a bracketed IPv6 address. */
 function isDomainName(host: string): boolean {
-  if (host.startsWith('[')) return false;
   const labels = host.split('.');
   // A last label of digits only is how the URL parser recognises an IPv4 address.
   return !/^\d+$/.test(labels[labels.length - 1]) && labels.every((label) => label !== '');
