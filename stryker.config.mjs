@@ -11,7 +11,7 @@ const TARGETS = [
   { mutate: 'src/crypto/*.ts', tests: ['test/unit/secret-box.test.ts', 'test/unit/crypto-rules.test.ts'] },
   { mutate: 'src/http/authenticate.ts', tests: ['test/unit/request-caller-rules.test.ts'] },
   { mutate: 'src/http/atr-headers.ts', tests: ['test/unit/request-caller-rules.test.ts'] },
-  // { mutate: 'src/services/token-broker.ts', tests: ['test/e2e/token-*.test.ts'], mysql: true },
+  { mutate: 'src/services/token-broker.ts', tests: ['test/unit/token-broker-rules.test.ts'] },
 ];
 
 export default {
