@@ -1,6 +1,5 @@
 import { SecretBox } from '../crypto/secret-box';
 import { AuthType, MapTokenRow, RefreshFailure } from '../stores/store';
-import { refreshPointMs } from '../token-timing';
 
 /** What the broker caches per map token: the decrypted token and what decides its freshness. */
 export interface TokenState {
@@ -39,13 +38,6 @@ export function usable(state: TokenState, now: number): boolean {
   if (state.token === null || state.rejected) return false;
   if (state.authType === 'static') return true;
   return state.expiresAt !== null && state.expiresAt > now;
-}
-
-/** Whether the token has reached its refresh point (or has none worth keeping). */
-export function pastRefreshPoint(state: TokenState, now: number): boolean {
-  if (state.authType === 'static') return false;
-  const point = refreshPointMs(state);
-  return !usable(state, now) || point === null || now >= point;
 }
 
 /**

@@ -25,6 +25,14 @@ describe('the refresh margin and the refresh point', () => {
     expect(renewAtOf('enterprise', token)).toBe(110 * MINUTE);
     expect(refreshPointMs({ issuedAt: 0, expiresAt: null })).toBeNull();
   });
+
+  test('no margin without both dates, or for a token that expired before it was issued', () => {
+    expect(refreshMarginMs({ issuedAt: null, expiresAt: 10 * MINUTE })).toBe(0);
+    expect(refreshMarginMs({ issuedAt: 0, expiresAt: null })).toBe(0);
+    expect(refreshMarginMs({ issuedAt: 10 * MINUTE, expiresAt: 0 })).toBe(0);
+    expect(refreshPointMs({ issuedAt: null, expiresAt: 10 * MINUTE })).toBe(10 * MINUTE);
+    expect(renewAtOf('agol', { issuedAt: null, expiresAt: null })).toBe(0);
+  });
 });
 
 describe('the pause after failed renewals', () => {
@@ -40,6 +48,11 @@ describe('the pause after failed renewals', () => {
     expect(retryPauseMs(failures, 0.999999)).toBeLessThanOrEqual(high);
     expect(retryPauseMs(failures, 0.999999)).toBeGreaterThan(high - 2);
     expect(retryPauseMs(failures, 0.5)).toBe((low + high) / 2);
+  });
+
+  test('a count below one is taken as the first failure', () => {
+    expect(retryPauseMs(0, 0)).toBe(1000);
+    expect(retryPauseMs(-3, 0)).toBe(1000);
   });
 
   test('grows with every failure until it reaches 5 minutes, and never exceeds it', () => {
