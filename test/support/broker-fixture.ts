@@ -27,7 +27,7 @@ export interface BrokerParts {
 
 export const ENV = 'env1';
 
-export function brokerParts(fake: FakeArcgis, options: { timeoutMs?: number; allowlist?: string } = {}): BrokerParts {
+export function brokerParts(fake: FakeArcgis, options: { timeoutMs?: number; allowlist?: string; logLevel?: string } = {}): BrokerParts {
   const clock = new FakeClock();
   const store = switchable(createMemoryStore(clock));
   const box = new SecretBox([Buffer.alloc(32, 3)]);
@@ -43,7 +43,7 @@ export function brokerParts(fake: FakeArcgis, options: { timeoutMs?: number; all
       done();
     },
   });
-  const logger = createLogger('info', sink);
+  const logger = createLogger(options.logLevel ?? 'info', sink);
   const audit = { environment: ENV, actor: 'test', requestId: 'test' };
   return {
     clock,
