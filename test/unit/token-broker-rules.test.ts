@@ -64,20 +64,18 @@ describe('who may read a cached token', () => {
   test('the other environment\'s 404 leaves this environment\'s cached token in place', async () => {
     const { row } = await withToken();
     await broker.fresh(ENV, row.id, null);
-    p.clock.advance(TTL_MS);
-    const concurrent = [broker.fresh('other', row.id, null), broker.fresh(ENV, row.id, null)];
-    await expect(concurrent[0]).rejects.toBeInstanceOf(NotFoundError);
-    await concurrent[1];
+    await expect(broker.fresh('other', row.id, null)).rejects.toThrow(`Map token ${row.id} was not found.`);
 
     p.store.down = true;
     await expect(broker.fresh(ENV, row.id, null)).resolves.toMatchObject({ token: 'stored-1' });
+    expect(p.store.gets).toBe(2);
   });
 
   test('a cached token is served to its own organization and to callers of every organization, never to another', async () => {
     const { row } = await withToken();
     await expect(broker.fresh(ENV, row.id, 1)).resolves.toMatchObject({ token: 'stored-1' });
     await expect(broker.fresh(ENV, row.id, null)).resolves.toMatchObject({ token: 'stored-1' });
-    await expect(broker.fresh(ENV, row.id, 2)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(broker.fresh(ENV, row.id, 2)).rejects.toThrow(`Map token ${row.id} was not found.`);
   });
 
   test('a token fetched while the reader waits is not handed to another organization', async () => {
@@ -227,6 +225,8 @@ describe('renewing ahead of expiry', () => {
     await broker.renewAhead(ENV, row.id);
     await broker.renewAhead(ENV, fixed.id);
     expect(fake.calls).toHaveLength(1);
+    // nothing was even tried (under the lock) before the refresh point, or for the static token
+    expect(await count(p.metrics.refreshes, { outcome: 'reused' })).toBe(0);
     await expect(broker.fresh(ENV, fixed.id, null)).resolves.toMatchObject({ token: 'static-1' });
   });
 
@@ -313,12 +313,42 @@ describe('waiting for ArcGIS', () => {
 
   test('a renewal that finds the row deleted drops the cached token', async () => {
     const { row, renewAt } = await withToken();
+    p.clock.advance(renewAt - p.clock.now() - 1);
     await broker.fresh(ENV, row.id, null);
     await p.store.mapTokens.delete(ENV, row.id, { environment: ENV, actor: null, requestId: 't' });
-    p.clock.advance(renewAt - p.clock.now());
+    p.clock.advance(1);
     await expect(broker.renewAhead(ENV, row.id)).rejects.toBeInstanceOf(NotFoundError);
     p.store.down = true;
     await expect(broker.fresh(ENV, row.id, null)).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  test('renewals of two map tokens at once are not merged', async () => {
+    const a = await p.create();
+    const b = await p.create();
+    const [first, second] = await Promise.all([broker.fresh(ENV, a.id, null), broker.fresh(ENV, b.id, null)]);
+    expect(first).toMatchObject({ id: a.id });
+    expect(second).toMatchObject({ id: b.id });
+    expect(first.token).not.toBe(second.token);
+    expect(fake.calls).toHaveLength(2);
+  });
+
+  test('a read with no token waits for another instance holding the lock up to 2.5 upstream timeouts and a second, then goes alone', async () => {
+    const row = await p.create();
+    let release!: () => void;
+    const held = p.store.withLock(`mtp:token:${row.id}`, 0, () => new Promise<void>((resolve) => (release = resolve)));
+    const started = Date.now();
+    const timer = setTimeout(() => release(), 4600);
+    const state = await broker.fresh(ENV, row.id, null);
+    const waited = Date.now() - started;
+    const stillHeld = fake.calls.length === 1;
+    clearTimeout(timer);
+    release();
+    await held;
+    expect(state.token).toMatch(/^fake-/);
+    expect(stillHeld).toBe(true);
+    // ceil(1000 ms x 2.5 / 1000) + 1 = 4 s
+    expect(waited).toBeGreaterThanOrEqual(3900);
+    expect(waited).toBeLessThan(4600);
   });
 
   test('without an injected random source a failure still gets its jittered pause', async () => {
