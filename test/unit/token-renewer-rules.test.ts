@@ -139,7 +139,7 @@ describe('the re-read under the lock decides whether ArcGIS is called', () => {
     const row = await p.create();
     const state = await stateOf(row.id);
     await p.store.mapTokens.delete(ENV, row.id, { environment: ENV, actor: null, requestId: 't' });
-    await expect(renewer.renew(state, 'needed', undefined)).rejects.toMatchObject({ status: 404 });
+    await expect(renewer.renew(state, 'needed', undefined)).rejects.toMatchObject({ status: 404, message: `Map token ${row.id} was not found.` });
     expect(fake.calls).toHaveLength(0);
   });
 });
@@ -151,10 +151,14 @@ describe('the lock', () => {
     p.clock.advance(row.renewAt! - p.clock.now());
     const state = await stateOf(row.id);
     const older = { ...state, checkedAt: p.clock.now() - 10 * TTL_MS };
+    renewer = newRenewer(p, { lockTimeoutSeconds: 2 });
     let aside: TokenState[] = [];
     let renewedOther: string | null = null;
+    let waited = 0;
     await p.store.withLock(`mtp:token:${row.id}`, 0, async () => {
+      const started = Date.now();
       aside = [(await renewer.renew(state, 'ahead', undefined)).state, (await renewer.renew(older, 'ahead', undefined)).state];
+      waited = Date.now() - started;
       renewedOther = (await renewer.renew(await stateOf(other.id), 'ahead', undefined)).state.token;
     });
     const now = p.clock.now();
@@ -162,6 +166,8 @@ describe('the lock', () => {
     expect(aside[1]).toMatchObject({ renewAt: now + 1000, checkedAt: now - 10 * TTL_MS });
     expect(renewedOther).toMatch(/^fake-/);
     expect(fake.calls).toHaveLength(1);
+    // no wait for the lock at all
+    expect(waited).toBeLessThan(1000);
   });
 
   test('needed: waits for the holder and reuses what it saved', async () => {
