@@ -76,6 +76,7 @@ describe("registerToken's server, from authURL", () => {
     ['https://gis.example.com:6443/server/tokens/generateToken/', 'https://gis.example.com:6443/server/rest/services'],
     ['https://gis.example.com/arcgis/tokens/', 'https://gis.example.com/arcgis/rest/services'],
     ['http://127.0.0.1:4567/somewhere/else', 'http://127.0.0.1:4567'],
+    ['https://gis.example.com/arcgis/tokens/other', 'https://gis.example.com'],
   ])('%s -> %s', (authUrl, server) => {
     expect(serverOf(authUrl)).toBe(server);
   });
