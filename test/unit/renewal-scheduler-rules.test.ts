@@ -2,7 +2,7 @@ import { StoreUnavailableError } from '../../src/errors';
 import { RenewalScheduler } from '../../src/services/renewal-scheduler';
 import { TokenBroker } from '../../src/services/token-broker';
 import { DueMapToken } from '../../src/stores/store';
-import { brokerParts, BrokerParts, ENV } from '../support/broker-fixture';
+import { brokerParts, BrokerParts, count, ENV } from '../support/broker-fixture';
 import { FakeArcgis } from '../support/fake-arcgis';
 
 /**
@@ -76,6 +76,8 @@ test('rows it is renewing are asked for again (limit: free slots plus those) and
   await scheduler.tick();
   expect(queries.map((query) => query.limit)).toEqual([4, 4]);
   expect(scheduler.inFlight).toBe(2);
+  // not even handed to the broker again (which would merge them)
+  expect(await count(p.metrics.refreshes, { outcome: 'merged' })).toBe(0);
   release();
   await scheduler.idle();
   expect(fake.calls).toHaveLength(2);
