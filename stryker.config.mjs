@@ -11,7 +11,11 @@ const TARGETS = [
   { mutate: 'src/crypto/*.ts', tests: ['test/unit/secret-box.test.ts', 'test/unit/crypto-rules.test.ts'] },
   { mutate: 'src/http/authenticate.ts', tests: ['test/unit/request-caller-rules.test.ts'] },
   { mutate: 'src/http/atr-headers.ts', tests: ['test/unit/request-caller-rules.test.ts'] },
-  // { mutate: 'src/services/token-broker.ts', tests: ['test/e2e/token-*.test.ts'], mysql: true },
+  { mutate: 'src/services/token-broker.ts', tests: ['test/unit/token-broker-rules.test.ts'] },
+  { mutate: 'src/services/token-renewer.ts', tests: ['test/unit/token-renewer-rules.test.ts'] },
+  { mutate: 'src/services/token-state.ts', tests: ['test/unit/token-state.test.ts', 'test/unit/token-timing.test.ts'] },
+  { mutate: 'src/token-timing.ts', tests: ['test/unit/token-timing.test.ts'] },
+  { mutate: 'src/services/renewal-scheduler.ts', tests: ['test/unit/renewal-scheduler-rules.test.ts', 'test/unit/renewal-scheduler-timing.test.ts'] },
 ];
 
 export default {

@@ -209,6 +209,7 @@ export class TokenBroker {
     try {
       result = await this.renewer.renew(state, mode, rejected);
     } catch (error) {
+      // Stryker disable next-line ConditionalExpression: equivalent; the renewer throws only NotFoundError, every other failure comes back as `error`
       if (error instanceof NotFoundError) this.cache.delete(state.id);
       throw error;
     }
@@ -221,6 +222,7 @@ export class TokenBroker {
   /** Caches a renewal's result unless this process has meanwhile seen a newer admin write of the row. */
   private keep(state: TokenState): void {
     const cached = this.cache.get(state.id);
+    // Stryker disable next-line ConditionalExpression: equivalent; ids are unique across environments, so the cached entry of an id renewed here is of its environment
     if (!cached || cached.environment !== state.environment || cached.version <= state.version) this.cache.set(state.id, state);
   }
 

@@ -30,7 +30,7 @@ export interface TokenState {
   row: MapTokenRow;
 }
 
-function toIsoOrNull(ms: number | null): string | null {
+export function toIsoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
@@ -57,7 +57,8 @@ export function serverOf(authUrl: string | null): string | null {
   const path = url.pathname;
   const sharing = path.toLowerCase().indexOf('/sharing/rest');
   if (sharing >= 0) return url.origin + path.slice(0, sharing + '/sharing/rest'.length);
-  const server = /^(.*)\/tokens(?:\/generateToken)?\/?$/i.exec(path);
+  // no ^ needed: the greedy group starts at the path's beginning
+  const server = /(.*)\/tokens(?:\/generateToken)?\/?$/i.exec(path);
   if (server) return `${url.origin}${server[1]}/rest/services`;
   return url.origin;
 }

@@ -7,6 +7,7 @@ import { createMetrics } from '../../src/metrics';
 import { RenewalScheduler } from '../../src/services/renewal-scheduler';
 import { TokenBroker } from '../../src/services/token-broker';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import type { DueMapToken } from '../../src/stores/store';
 import { FakeClock } from '../support/fake-clock';
 
 /**
@@ -15,16 +16,25 @@ import { FakeClock } from '../support/fake-clock';
  * embedded one, whose due() is counted.
  */
 
-function scheduler(random: number) {
+function scheduler(random: number, answer?: () => Promise<DueMapToken[]>) {
   const clock = new FakeClock();
   const store = createMemoryStore(clock);
   const queries: number[] = [];
   const due = store.mapTokens.due.bind(store.mapTokens);
   store.mapTokens.due = (now, limit) => {
     queries.push(now);
-    return due(now, limit);
+    return answer ? answer() : due(now, limit);
   };
-  const logger = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write: (chunk, _e, done) => {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+        done();
+      },
+    }),
+  );
   const arcgis = new ArcgisClient({ timeoutMs: 1000, allowlist: AuthUrlAllowlist.parse('https://www.arcgis.com') });
   const broker = new TokenBroker(store, arcgis, new SecretBox([Buffer.alloc(32, 1)]), clock, logger, createMetrics(), {
     cacheTtlMs: 5000,
@@ -37,7 +47,7 @@ function scheduler(random: number) {
     startJitterMs: 10_000,
     random: () => random,
   });
-  return { renewals, queries };
+  return { renewals, queries, logs };
 }
 
 async function advance(ms: number): Promise<void> {
@@ -87,4 +97,33 @@ test('stop() ends the ticks, and start() twice schedules one loop', async () => 
   await renewals.stop();
   await advance(10_000);
   expect(queries).toHaveLength(3);
+});
+
+test('stop() during a tick: no tick after it', async () => {
+  let answer!: (rows: DueMapToken[]) => void;
+  const { renewals, queries } = scheduler(0, () => new Promise<DueMapToken[]>((resolve) => (answer = resolve)));
+  renewals.start();
+  await advance(0);
+  expect(queries).toHaveLength(1);
+  const stopping = renewals.stop();
+  answer([]);
+  await stopping;
+  await advance(10_000);
+  expect(queries).toHaveLength(1);
+});
+
+test('a tick that fails is logged and the next one still comes', async () => {
+  const { renewals, queries, logs } = scheduler(0, () => Promise.reject(new Error('bad query')));
+  renewals.start();
+  await advance(0);
+  expect(logs).toEqual([
+    expect.objectContaining({
+      level: 'error',
+      msg: 'renewal scheduler tick failed',
+      err: expect.objectContaining({ message: 'bad query' }),
+    }),
+  ]);
+  await advance(1000);
+  expect(queries).toHaveLength(2);
+  await renewals.stop();
 });

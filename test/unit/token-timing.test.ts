@@ -25,6 +25,14 @@ describe('the refresh margin and the refresh point', () => {
     expect(renewAtOf('enterprise', token)).toBe(110 * MINUTE);
     expect(refreshPointMs({ issuedAt: 0, expiresAt: null })).toBeNull();
   });
+
+  test('no margin without both dates, or for a token that expired before it was issued', () => {
+    expect(refreshMarginMs({ issuedAt: null, expiresAt: 10 * MINUTE })).toBe(0);
+    expect(refreshMarginMs({ issuedAt: 0, expiresAt: null })).toBe(0);
+    expect(refreshMarginMs({ issuedAt: 10 * MINUTE, expiresAt: 0 })).toBe(0);
+    expect(refreshPointMs({ issuedAt: null, expiresAt: 10 * MINUTE })).toBe(10 * MINUTE);
+    expect(renewAtOf('agol', { issuedAt: null, expiresAt: null })).toBe(0);
+  });
 });
 
 describe('the pause after failed renewals', () => {
@@ -40,6 +48,11 @@ describe('the pause after failed renewals', () => {
     expect(retryPauseMs(failures, 0.999999)).toBeLessThanOrEqual(high);
     expect(retryPauseMs(failures, 0.999999)).toBeGreaterThan(high - 2);
     expect(retryPauseMs(failures, 0.5)).toBe((low + high) / 2);
+  });
+
+  test('a count below one is taken as the first failure', () => {
+    expect(retryPauseMs(0, 0)).toBe(1000);
+    expect(retryPauseMs(-3, 0)).toBe(1000);
   });
 
   test('grows with every failure until it reaches 5 minutes, and never exceeds it', () => {
@@ -63,6 +76,7 @@ describe("registerToken's server, from authURL", () => {
     ['https://gis.example.com:6443/server/tokens/generateToken/', 'https://gis.example.com:6443/server/rest/services'],
     ['https://gis.example.com/arcgis/tokens/', 'https://gis.example.com/arcgis/rest/services'],
     ['http://127.0.0.1:4567/somewhere/else', 'http://127.0.0.1:4567'],
+    ['https://gis.example.com/arcgis/tokens/other', 'https://gis.example.com'],
   ])('%s -> %s', (authUrl, server) => {
     expect(serverOf(authUrl)).toBe(server);
   });

@@ -18,7 +18,11 @@ export class KeyedMutex {
       return await fn(acquired);
     } finally {
       release();
-      if (this.tails.get(name) === tail) this.tails.delete(name);
+      // forget the name once everyone queued before us has let go too: a waiter that gave up may finish
+      // while the holder it gave up on still holds the lock
+      void tail.then(() => {
+        if (this.tails.get(name) === tail) this.tails.delete(name);
+      });
     }
   }
 }

@@ -1,0 +1,162 @@
+import { StoreUnavailableError } from '../../src/errors';
+import { RenewalScheduler } from '../../src/services/renewal-scheduler';
+import { TokenBroker } from '../../src/services/token-broker';
+import type { DueMapToken } from '../../src/stores/store';
+import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
+import { FakeArcgis } from '../support/fake-arcgis';
+
+/**
+ * One tick of the scheduler (REFRESH_AHEAD=all): what it asks the store for, how many renewals it runs at
+ * once, what it skips, and what it does while the store is away. The embedded store, the local ArcGIS
+ * stand-in and a fake clock; ticks are called directly (their timing is pinned in renewal-scheduler-timing).
+ */
+
+const HOUR_MS = 3600_000;
+const fake = new FakeArcgis();
+let p: BrokerParts;
+let broker: TokenBroker;
+let scheduler: RenewalScheduler;
+let queries: { now: number; limit: number }[];
+let dueAnswer: ((now: number, limit: number) => Promise<DueMapToken[]>) | null;
+
+beforeAll(async () => {
+  await fake.start(0);
+});
+
+afterAll(async () => {
+  await fake.stop();
+});
+
+beforeEach(() => {
+  fake.reset();
+  p = brokerParts(fake, { logLevel: 'debug' });
+  broker = new TokenBroker(p.store, p.arcgis, p.box, p.clock, p.logger, p.metrics, {
+    cacheTtlMs: 5000,
+    cacheMaxEntries: 100,
+    upstreamTimeoutMs: 1000,
+    random: () => 0,
+  });
+  scheduler = new RenewalScheduler(p.store, broker, p.clock, p.logger, {
+    intervalMs: 1000,
+    concurrency: 4,
+    startJitterMs: 0,
+    random: () => 0,
+  });
+  queries = [];
+  dueAnswer = null;
+  const due = p.store.mapTokens.due.bind(p.store.mapTokens);
+  p.store.mapTokens.due = (now, limit) => {
+    queries.push({ now, limit });
+    return dueAnswer ? dueAnswer(now, limit) : due(now, limit);
+  };
+});
+
+afterEach(async () => {
+  await scheduler.stop();
+});
+
+test('runs at most `concurrency` renewals at once, asks for nothing while full, and the rest on a later tick', async () => {
+  for (let i = 0; i < 6; i += 1) await p.create();
+  const release = fake.hold();
+  await scheduler.tick();
+  expect(queries).toEqual([{ now: p.clock.now(), limit: 4 }]);
+  expect(scheduler.inFlight).toBe(4);
+  await fake.waitForCalls(4);
+
+  await scheduler.tick();
+  expect(queries).toHaveLength(1);
+  release();
+  await scheduler.idle();
+  expect(scheduler.inFlight).toBe(0);
+
+  await scheduler.tick();
+  await scheduler.idle();
+  expect(fake.calls).toHaveLength(6);
+  await scheduler.tick();
+  expect(queries.map((query) => query.limit)).toEqual([4, 4, 4]);
+  expect(fake.calls).toHaveLength(6);
+});
+
+test('rows it is renewing are asked for again (limit: free slots plus those) and skipped', async () => {
+  await p.create();
+  await p.create();
+  const release = fake.hold();
+  await scheduler.tick();
+  expect(scheduler.inFlight).toBe(2);
+  await scheduler.tick();
+  expect(queries.map((query) => query.limit)).toEqual([4, 4]);
+  expect(scheduler.inFlight).toBe(2);
+  // not even handed to the broker again (which would merge them)
+  expect(await count(p.metrics.refreshes, { outcome: 'merged' })).toBe(0);
+  release();
+  await scheduler.idle();
+  expect(fake.calls).toHaveLength(2);
+});
+
+test('takes rows in the order the store gives them and stops at the limit of slots', async () => {
+  dueAnswer = async () => [1, 2, 3, 4, 5].map((id) => ({ id, environment: ENV }));
+  for (let i = 0; i < 5; i += 1) await p.create();
+  const release = fake.hold();
+  await scheduler.tick();
+  expect(scheduler.inFlight).toBe(4);
+  release();
+  await scheduler.idle();
+  expect(fake.calls).toHaveLength(4);
+});
+
+test('while the store is away it renews the due tokens this process holds', async () => {
+  const row = await p.create({}, p.sealed('held', HOUR_MS));
+  const quiet = await p.create({}, p.sealed('quiet', 2 * HOUR_MS));
+  await broker.fresh({ environment: ENV, organizationId: null }, row.id);
+  await broker.fresh({ environment: ENV, organizationId: null }, quiet.id);
+  p.clock.advance(row.renewAt! - p.clock.now());
+  dueAnswer = async () => {
+    throw new StoreUnavailableError();
+  };
+  p.store.down = true;
+  await scheduler.tick();
+  await scheduler.idle();
+  expect(fake.calls).toHaveLength(1);
+  await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).resolves.toMatchObject({
+    token: expect.stringMatching(/^fake-/),
+  });
+  await expect(broker.fresh({ environment: ENV, organizationId: null }, quiet.id)).resolves.toMatchObject({ token: 'quiet' });
+});
+
+test('any other failure of the due query fails the tick', async () => {
+  dueAnswer = async () => {
+    throw new Error('bad query');
+  };
+  await expect(scheduler.tick()).rejects.toThrow('bad query');
+});
+
+test('a row deleted since the query is passed over quietly; a renewal that could not run is logged at debug level', async () => {
+  dueAnswer = async () => [{ id: 999, environment: ENV }];
+  await scheduler.tick();
+  await scheduler.idle();
+  expect(p.logs.filter((line) => line.msg === 'scheduled renewal did not run')).toHaveLength(0);
+
+  const row = await p.create();
+  dueAnswer = async () => [{ id: row.id, environment: ENV }];
+  p.store.down = true;
+  await scheduler.tick();
+  await scheduler.idle();
+  expect(p.logs.filter((line) => line.msg === 'scheduled renewal did not run')).toEqual([
+    expect.objectContaining({ level: 'debug', mapTokenID: row.id, environment: ENV }),
+  ]);
+  expect(scheduler.inFlight).toBe(0);
+});
+
+test('idle() waits for the renewals in flight and stop() too', async () => {
+  await p.create();
+  const release = fake.hold();
+  await scheduler.tick();
+  let idle = false;
+  const waiting = scheduler.idle().then(() => (idle = true));
+  await fake.waitForCalls(1);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(idle).toBe(false);
+  release();
+  await waiting;
+  expect(scheduler.inFlight).toBe(0);
+});

@@ -1,0 +1,365 @@
+import { AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
+import { environmentScope } from '../../src/domain';
+import { StoreUnavailableError, UpstreamError, UpstreamRejectedError } from '../../src/errors';
+import { toTokenState, type TokenState } from '../../src/services/token-state';
+import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode, sameToken, TokenRenewer } from '../../src/services/token-renewer';
+import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
+import { FakeArcgis } from '../support/fake-arcgis';
+
+/**
+ * One renewal across instances (SPEC "Tokens: ..."): the named lock, the re-read under it, the fetch and
+ * save, and the failure recorded with its pause. The embedded store's lock stands in for GET_LOCK.
+ */
+
+const TTL_MS = 5000;
+const HOUR_MS = 3600_000;
+const fake = new FakeArcgis();
+let p: BrokerParts;
+let renewer: TokenRenewer;
+
+function newRenewer(parts: BrokerParts, options: { lockTimeoutSeconds?: number; random?: () => number } = {}): TokenRenewer {
+  return new TokenRenewer(parts.store, parts.arcgis, parts.box, parts.clock, parts.logger, parts.metrics, {
+    cacheTtlMs: TTL_MS,
+    lockTimeoutSeconds: options.lockTimeoutSeconds ?? 0.2,
+    random: options.random ?? (() => 0),
+  });
+}
+
+async function stateOf(id: number): Promise<TokenState> {
+  return toTokenState(await p.row(id), undefined, p.box, p.clock.now());
+}
+
+async function renew(id: number, mode: RenewalMode, rejected?: string) {
+  const result = await renewer.renew(await stateOf(id), mode, rejected);
+  await renewer.settled();
+  return result;
+}
+
+/** A token saved by "another instance" after this one read the row. */
+async function savedElsewhere(id: number, plaintext: string, lifetimeMs = HOUR_MS, forcedAt?: number) {
+  const row = await p.row(id);
+  await p.store.mapTokens.saveToken(id, row.version, p.sealed(plaintext, lifetimeMs), forcedAt);
+}
+
+beforeAll(async () => {
+  await fake.start(0);
+});
+
+afterAll(async () => {
+  await fake.stop();
+});
+
+beforeEach(() => {
+  fake.reset();
+  p = brokerParts(fake);
+  renewer = newRenewer(p);
+});
+
+describe('sameToken', () => {
+  test('equal tokens match; another token of the same or another length does not', () => {
+    expect(sameToken('abc', 'abc')).toBe(true);
+    expect(sameToken('abc', 'abd')).toBe(false);
+    expect(sameToken('abc', 'abcd')).toBe(false);
+    expect(sameToken('', '')).toBe(true);
+  });
+});
+
+describe('the re-read under the lock decides whether ArcGIS is called', () => {
+  test('needed: a usable token saved meanwhile by another instance is reused with no call', async () => {
+    const row = await p.create();
+    const before = await stateOf(row.id);
+    await savedElsewhere(row.id, 'theirs');
+    const result = await renewer.renew(before, 'needed', undefined);
+    expect(result).toEqual({ state: expect.objectContaining({ token: 'theirs' }) });
+    expect(fake.calls).toHaveLength(0);
+    expect(await count(p.metrics.refreshes, { outcome: 'reused' })).toBe(1);
+  });
+
+  test('needed: a token that expires now is fetched again, saved, and answered', async () => {
+    const row = await p.create({}, p.sealed('old', 1000));
+    p.clock.advance(1000);
+    const result = await renew(row.id, 'needed');
+    expect(fake.calls).toHaveLength(1);
+    const issuedAt = p.clock.now();
+    const expiresAt = issuedAt + fake.lifetimeSeconds * 1000;
+    expect(result.error).toBeUndefined();
+    expect(result.state).toMatchObject({
+      token: expect.stringMatching(/^fake-/),
+      issuedAt,
+      expiresAt,
+      renewAt: expiresAt - 10 * 60 * 1000,
+    });
+    expect(result.state.row).toMatchObject({
+      refreshFailures: 0,
+      lastRefreshError: null,
+      forcedRenewalAt: null,
+      renewAt: expiresAt - 10 * 60 * 1000,
+    });
+    const stored = await p.row(row.id);
+    expect(stored.token).toMatchObject({ issuedAt, expiresAt });
+    expect(p.box.decrypt(stored.token!.tokenEnc)).toBe(result.state.token);
+    expect(stored.forcedRenewalAt).toBeNull();
+    expect(await count(p.metrics.refreshes, { outcome: 'fetched' })).toBe(1);
+  });
+
+  test("ahead: nothing before the row's renewAt (another instance renewed, or the fleet pauses); a call at it", async () => {
+    const row = await p.create({}, p.sealed('old', HOUR_MS));
+    p.clock.advance(row.renewAt! - p.clock.now() - 1);
+    expect((await renew(row.id, 'ahead')).state.token).toBe('old');
+    expect(fake.calls).toHaveLength(0);
+    p.clock.advance(1);
+    expect((await renew(row.id, 'ahead')).state.token).toMatch(/^fake-/);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  test('forced: a reported token already replaced is not renewed again', async () => {
+    const row = await p.create({}, p.sealed('current', HOUR_MS));
+    expect((await renew(row.id, 'forced', 'curren')).state.token).toBe('current');
+    expect((await renew(row.id, 'forced', 'currenT')).state.token).toBe('current');
+    expect((await renew(row.id, 'forced', undefined)).state.token).toBe('current');
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  test('forced: the current token is renewed and the time recorded; within 30 s of that, not again; at 30 s, again', async () => {
+    const row = await p.create({}, p.sealed('current', HOUR_MS));
+    const first = await renew(row.id, 'forced', 'current');
+    expect(fake.calls).toHaveLength(1);
+    const forcedAt = p.clock.now();
+    expect(first.state.row.forcedRenewalAt).toBe(forcedAt);
+    expect((await p.row(row.id)).forcedRenewalAt).toBe(forcedAt);
+
+    p.clock.advance(FORCED_RENEWAL_INTERVAL_MS - 1);
+    expect((await renew(row.id, 'forced', first.state.token!)).state.token).toBe(first.state.token);
+    expect(fake.calls).toHaveLength(1);
+    p.clock.advance(1);
+    const second = await renew(row.id, 'forced', first.state.token!);
+    expect(second.state.token).not.toBe(first.state.token);
+    expect(second.state.row.forcedRenewalAt).toBe(p.clock.now());
+    expect(fake.calls).toHaveLength(2);
+  });
+
+  test('a renewal that is not forced keeps the recorded time of the last forced one', async () => {
+    const row = await p.create({}, p.sealed('current', 1000));
+    await savedElsewhere(row.id, 'current', 1000, p.clock.now() - 5);
+    p.clock.advance(1000);
+    const result = await renew(row.id, 'needed');
+    expect(result.state.row.forcedRenewalAt).toBe(p.clock.now() - 1005);
+    expect((await p.row(row.id)).forcedRenewalAt).toBe(p.clock.now() - 1005);
+  });
+
+  test('a row deleted meanwhile ends the renewal with NotFoundError', async () => {
+    const row = await p.create();
+    const state = await stateOf(row.id);
+    await p.store.mapTokens.delete(environmentScope(ENV), row.id, { environment: ENV, actor: null, requestId: 't' });
+    await expect(renewer.renew(state, 'needed', undefined)).rejects.toMatchObject({
+      status: 404,
+      message: `Map token ${row.id} was not found.`,
+    });
+    expect(fake.calls).toHaveLength(0);
+  });
+});
+
+describe('the lock', () => {
+  test("ahead: while another instance holds this token's lock, step aside for a second and re-read after it", async () => {
+    const row = await p.create({}, p.sealed('old', HOUR_MS));
+    const other = await p.create({}, p.sealed('other', HOUR_MS));
+    p.clock.advance(row.renewAt! - p.clock.now());
+    const state = await stateOf(row.id);
+    const older = { ...state, checkedAt: p.clock.now() - 10 * TTL_MS };
+    renewer = newRenewer(p, { lockTimeoutSeconds: 2 });
+    let aside: TokenState[] = [];
+    let renewedOther: string | null = null;
+    let waited = 0;
+    await p.store.withLock(`mtp:token:${row.id}`, 0, async () => {
+      const started = Date.now();
+      aside = [(await renewer.renew(state, 'ahead', undefined)).state, (await renewer.renew(older, 'ahead', undefined)).state];
+      waited = Date.now() - started;
+      renewedOther = (await renewer.renew(await stateOf(other.id), 'ahead', undefined)).state.token;
+    });
+    const now = p.clock.now();
+    expect(aside[0]).toMatchObject({ token: 'old', renewAt: now + 1000, checkedAt: now + 1000 - TTL_MS });
+    expect(aside[1]).toMatchObject({ renewAt: now + 1000, checkedAt: now - 10 * TTL_MS });
+    expect(renewedOther).toMatch(/^fake-/);
+    expect(fake.calls).toHaveLength(1);
+    // no wait for the lock at all
+    expect(waited).toBeLessThan(1000);
+  });
+
+  test('needed: waits for the holder and reuses what it saved', async () => {
+    const row = await p.create();
+    const state = await stateOf(row.id);
+    let waited: Promise<unknown> | undefined;
+    await p.store.withLock(`mtp:token:${row.id}`, 0, async () => {
+      waited = renewer.renew(state, 'needed', undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await savedElsewhere(row.id, 'theirs');
+    });
+    await expect(waited).resolves.toEqual({ state: expect.objectContaining({ token: 'theirs' }) });
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  test('needed: a holder that does not let go within the lock timeout is not waited for', async () => {
+    const row = await p.create();
+    const state = await stateOf(row.id);
+    let release!: () => void;
+    const held = p.store.withLock(`mtp:token:${row.id}`, 0, () => new Promise<void>((resolve) => (release = resolve)));
+    const result = await renewer.renew(state, 'needed', undefined);
+    release();
+    await held;
+    expect(result.state.token).toMatch(/^fake-/);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  test('with the store away the token is renewed from the row this process holds, and kept in the process', async () => {
+    const row = await p.create({}, p.sealed('old', 1000));
+    const state = await stateOf(row.id);
+    p.clock.advance(1000);
+    p.store.down = true;
+    const result = await renewer.renew(state, 'forced', 'old');
+    expect(result.error).toBeUndefined();
+    expect(result.state).toMatchObject({ token: expect.stringMatching(/^fake-/) });
+    expect(result.state.row.forcedRenewalAt).toBe(p.clock.now());
+    expect(await count(p.metrics.storeErrors)).toBe(2); // the lock, then the save
+    expect(
+      p.logs.some(
+        (line) => line.msg === 'token renewed while the database is unavailable; kept in this process' && line.mapTokenID === row.id,
+      ),
+    ).toBe(true);
+  });
+
+  test('ahead with the store away also renews (not forced: no forced time recorded)', async () => {
+    const row = await p.create({}, p.sealed('old', HOUR_MS));
+    const state = await stateOf(row.id);
+    p.store.down = true;
+    const result = await renewer.renew(state, 'ahead', undefined);
+    expect(result.state.token).toMatch(/^fake-/);
+    expect(result.state.row.forcedRenewalAt).toBeNull();
+  });
+});
+
+describe('a failed renewal', () => {
+  test("is recorded on the row with its kind, ArcGIS's message, the count and the pause; stale-if-error while unexpired", async () => {
+    const row = await p.create({}, p.sealed('old', HOUR_MS));
+    fake.mode = 'reject';
+    p.clock.advance(row.renewAt! - p.clock.now());
+    const now = p.clock.now();
+    const first = await renew(row.id, 'ahead');
+    expect(first.error).toBeInstanceOf(UpstreamRejectedError);
+    expect(first.state).toMatchObject({
+      token: 'old',
+      renewAt: now + 1000,
+      rejected: false,
+      lastRefreshError: { at: now, kind: 'rejected', message: 'Invalid client_secret' },
+    });
+    expect(await p.row(row.id)).toMatchObject({
+      refreshFailures: 1,
+      renewAt: now + 1000,
+      lastRefreshError: { at: now, kind: 'rejected', message: 'Invalid client_secret' },
+    });
+    expect(await count(p.metrics.staleServed)).toBe(1);
+    expect(await count(p.metrics.refreshes, { outcome: 'failed' })).toBe(1);
+    expect(p.logs.find((line) => line.mapTokenID === row.id)).toMatchObject({
+      level: 'warn',
+      msg: 'token renewal failed; serving the unexpired token (stale-if-error)',
+      kind: 'rejected',
+      reason: 'Invalid client_secret',
+      failures: 1,
+      retryInMs: 1000,
+      environment: ENV,
+    });
+
+    p.clock.advance(1000);
+    const second = await renew(row.id, 'ahead');
+    expect(second.state.row.refreshFailures).toBe(2);
+    expect(await p.row(row.id)).toMatchObject({ refreshFailures: 2, renewAt: p.clock.now() + 2000 });
+  });
+
+  test('with no unexpired token it is logged as an error and not counted as stale', async () => {
+    const row = await p.create();
+    fake.mode = 'reject';
+    const result = await renew(row.id, 'needed');
+    expect(result.state.token).toBeNull();
+    expect(await count(p.metrics.staleServed)).toBe(0);
+    expect(p.logs.find((line) => line.mapTokenID === row.id)).toMatchObject({
+      level: 'error',
+      msg: 'token renewal failed and no unexpired token is left',
+    });
+  });
+
+  test('a failed forced renewal marks the reported token as no longer handed out', async () => {
+    const row = await p.create({}, p.sealed('current', HOUR_MS));
+    fake.mode = 'reject';
+    const result = await renew(row.id, 'forced', 'current');
+    expect(result.state).toMatchObject({ token: 'current', rejected: true });
+    const ahead = await renew(row.id, 'ahead');
+    expect(ahead.state.rejected).toBe(false);
+  });
+
+  test('a timeout is recorded as kind timeout', async () => {
+    p = brokerParts(fake, { timeoutMs: 100 });
+    renewer = newRenewer(p);
+    const row = await p.create();
+    fake.mode = 'hang';
+    const result = await renew(row.id, 'needed');
+    expect(result.error).toMatchObject({ status: 504 });
+    expect((await p.row(row.id)).lastRefreshError).toMatchObject({ kind: 'timeout', message: 'ArcGIS did not answer within 100 ms' });
+  });
+
+  test("an ArcGIS server error is recorded as kind error with the service's message", async () => {
+    const row = await p.create();
+    fake.mode = 'error-200-500';
+    const result = await renew(row.id, 'needed');
+    expect((await p.row(row.id)).lastRefreshError).toEqual({ at: p.clock.now(), kind: 'error', message: result.error!.message });
+  });
+
+  test("an authURL the allowlist no longer admits is an upstream error, not the reader's", async () => {
+    p = brokerParts(fake, { allowlist: 'https://www.arcgis.com' });
+    renewer = newRenewer(p);
+    const row = await p.create();
+    const result = await renew(row.id, 'needed');
+    expect(result.error).toBeInstanceOf(UpstreamError);
+    expect(result.error).toBeInstanceOf(AuthUrlNotAllowedError);
+    expect(result.error!.status).toBe(502);
+    expect(result.error!.message).toBe(`authURL ${fake.tokenUrl} is not in AUTH_URL_ALLOWLIST (https://www.arcgis.com)`);
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  test('an unexpected failure is recorded without its text and answered as a generic upstream error', async () => {
+    const row = await p.create({ authSecretEnc: null });
+    const result = await renew(row.id, 'needed');
+    expect(result.error).toBeInstanceOf(UpstreamError);
+    expect(result.error!.message).toBe('Could not get a token from ArcGIS.');
+    expect((await p.row(row.id)).lastRefreshError).toMatchObject({ kind: 'error', message: 'unexpected error' });
+  });
+
+  test('a save that fails for another reason than the store being away is a failed renewal', async () => {
+    const row = await p.create();
+    p.store.failSaves = new Error('disk full');
+    const result = await renew(row.id, 'needed');
+    expect(result.error).toMatchObject({ message: 'Could not get a token from ArcGIS.' });
+    expect(await count(p.metrics.storeErrors)).toBe(0);
+  });
+
+  test('a failure that cannot be recorded is counted as a store error, and settled() waits for it', async () => {
+    const row = await p.create({}, p.sealed('old', HOUR_MS));
+    p.clock.advance(row.renewAt! - p.clock.now());
+    const state = await stateOf(row.id);
+    fake.mode = 'reject';
+    const recording = p.store.mapTokens.recordRefreshFailure;
+    let finish!: () => void;
+    p.store.mapTokens.recordRefreshFailure = async () => {
+      await new Promise<void>((resolve) => (finish = resolve));
+      throw new StoreUnavailableError();
+    };
+    const result = await renewer.renew(state, 'ahead', undefined);
+    expect(result.error).toBeDefined();
+    let settled = false;
+    const waiting = renewer.settled().then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+    finish();
+    await waiting;
+    expect(await count(p.metrics.storeErrors)).toBe(1);
+    p.store.mapTokens.recordRefreshFailure = recording;
+  });
+});
