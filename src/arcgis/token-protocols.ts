@@ -42,6 +42,12 @@ export function generateTokenCall(credentials: EnterpriseCredentials, now: () =>
   return { body: form.toString(), secret: credentials.password, readToken: (json) => readGeneratedToken(json, now()) };
 }
 
+/**
+ * The longest token lifetime taken as given: a year. ArcGIS grants at most two weeks to apps and a year to
+ * named users; anything longer is a malformed answer (and a date past this would not fit the stores).
+ */
+const MAX_LIFETIME_SECONDS = 366 * 24 * 3600;
+
 function readOauthToken(json: unknown): ArcgisToken | undefined {
   if (!isRecord(json)) return undefined;
   const accessToken = json.access_token;
@@ -49,7 +55,7 @@ function readOauthToken(json: unknown): ArcgisToken | undefined {
   // ArcGIS sends expires_in as a number, some portals as a numeric string.
   const expiresInSeconds = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
   if (typeof accessToken !== 'string' || accessToken === '') return undefined;
-  if (!Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) return undefined;
+  if (!Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0 || expiresInSeconds > MAX_LIFETIME_SECONDS) return undefined;
   return { accessToken, expiresInSeconds };
 }
 
@@ -70,6 +76,8 @@ function readGeneratedToken(json: unknown, now: number): ArcgisToken | string {
     // the protocol's unit is milliseconds: a date sent in seconds lands here, in January 1970
     return `ArcGIS answered with a token that expires at ${describeInstant(expires)}, which is not in the future`;
   }
+  if (expiresInSeconds > MAX_LIFETIME_SECONDS)
+    return `ArcGIS answered with a token that expires at ${describeInstant(expires)}, more than a year ahead`;
   return { accessToken: token, expiresInSeconds, ...(typeof ssl === 'boolean' ? { ssl } : {}) };
 }
 

@@ -203,6 +203,7 @@ describe('the token fields', () => {
     [7200, 7200],
     ['3600', 3600],
     ['90.25', 90.25],
+    [366 * 86_400, 366 * 86_400],
   ])('expires_in %j is a lifetime of %d seconds', async (expiresIn, seconds) => {
     arcgis.fallback = tokenAnswer(200, expiresIn);
 
@@ -213,6 +214,8 @@ describe('the token fields', () => {
     ['expires_in 0', { access_token: 't', expires_in: 0 }],
     ['expires_in "0"', { access_token: 't', expires_in: '0' }],
     ['a negative expires_in', { access_token: 't', expires_in: -1 }],
+    ['expires_in over a year', { access_token: 't', expires_in: 366 * 86_400 + 1 }],
+    ['expires_in of 1e20 (no date can hold it)', { access_token: 't', expires_in: 1e20 }],
     ['a negative expires_in as text', { access_token: 't', expires_in: '-60' }],
     ['expires_in in exponent notation', { access_token: 't', expires_in: '1e3' }],
     ['expires_in with a unit', { access_token: 't', expires_in: '60s' }],

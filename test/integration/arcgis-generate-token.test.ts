@@ -165,6 +165,13 @@ describe('the expires of a generated token (epoch milliseconds)', () => {
     });
   });
 
+  it('is accepted up to a year ahead', async () => {
+    await withAnswer({ token: 'tok', expires: NOW + 366 * 86_400_000 }, async (authURL, origin) => {
+      const token = await makeClient({ allowlist: origin }).fetchToken(credentials({ authURL }));
+      expect(token).toEqual({ accessToken: 'tok', expiresInSeconds: 366 * 86_400 });
+    });
+  });
+
   it('is accepted as a numeric string (as ArcGIS Server documents it)', async () => {
     await withAnswer({ token: 'tok', expires: String(NOW + 3_600_000) }, async (authURL, origin) => {
       const token = await makeClient({ allowlist: origin }).fetchToken(credentials({ authURL }));
@@ -176,6 +183,7 @@ describe('the expires of a generated token (epoch milliseconds)', () => {
     ["in seconds (not the protocol's unit)", Math.floor((NOW + 7_200_000) / 1000), /expires at 1970-01-21T.*, which is not in the future/],
     ['already past', NOW - 1, /expires at 2026-01-15T09:59:59\.999Z, which is not in the future/],
     ['less than a second ahead', NOW + 999, /which is not in the future/],
+    ['more than a year ahead', NOW + 366 * 86_400_000 + 1000, /more than a year ahead/],
   ])('is refused as a bad gateway when it is %s', async (_what, expires, message) => {
     await withAnswer({ token: 'tk-7q2w', expires, ssl: true }, async (authURL, origin) => {
       const err = await failure(makeClient({ allowlist: origin }).fetchToken(credentials({ authURL })));
