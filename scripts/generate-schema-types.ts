@@ -3,9 +3,9 @@ import { join } from 'node:path';
 
 /**
  * The schemas whose TypeScript types the code uses (src/services/map-token-types.ts). JSON files cannot be
- * imported with literal types, so this step copies them, unchanged, into a module of `as const` values that
- * `FromSchema` reads. A test compares the checked-in module with a fresh rendering: edit schemas/, then run
- * `npm run generate:schemas`.
+ * imported with literal types, so this step copies each, unchanged, into a module of its own holding an
+ * `as const` value that `FromSchema` reads, and an index that re-exports them. A test compares the
+ * checked-in modules with a fresh rendering: edit schemas/, then run `npm run generate:schemas`.
  */
 export const TYPED_SCHEMAS: Record<string, string> = {
   mapTokenSchema: 'map-token.json',
@@ -15,15 +15,20 @@ export const TYPED_SCHEMAS: Record<string, string> = {
 };
 
 const root = join(__dirname, '..');
-export const GENERATED_PATH = join(root, 'src', 'generated', 'schemas.ts');
+const HEADER = '// Generated from schemas/ by scripts/generate-schema-types.ts (npm run generate:schemas). Do not edit.';
+const moduleName = (file: string) => file.replace(/\.json$/, '.schema');
 
-export function renderSchemaModule(): string {
-  const parts = ['// Generated from schemas/ by scripts/generate-schema-types.ts (npm run generate:schemas). Do not edit.', ''];
+/** Every generated module, by its path: one per schema, and `schemas.ts` re-exporting them all. */
+export function renderSchemaModules(): Record<string, string> {
+  const modules: Record<string, string> = {};
+  const index = [HEADER, ''];
   for (const [name, file] of Object.entries(TYPED_SCHEMAS)) {
     const schema = JSON.parse(readFileSync(join(root, 'schemas', file), 'utf8'));
-    parts.push(`export const ${name} = ${JSON.stringify(schema, null, 2)} as const;`, '');
+    modules[join(root, 'src', 'generated', `${moduleName(file)}.ts`)] = [HEADER, '', `export const ${name} = ${JSON.stringify(schema, null, 2)} as const;`, ''].join('\n');
+    index.push(`export { ${name} } from './${moduleName(file)}';`);
   }
-  return parts.join('\n');
+  modules[join(root, 'src', 'generated', 'schemas.ts')] = [...index, ''].join('\n');
+  return modules;
 }
 
-if (require.main === module) writeFileSync(GENERATED_PATH, renderSchemaModule());
+if (require.main === module) for (const [path, text] of Object.entries(renderSchemaModules())) writeFileSync(path, text);
