@@ -24,7 +24,12 @@ export function renderSchemaModules(): Record<string, string> {
   const index = [HEADER, ''];
   for (const [name, file] of Object.entries(TYPED_SCHEMAS)) {
     const schema = JSON.parse(readFileSync(join(root, 'schemas', file), 'utf8'));
-    modules[join(root, 'src', 'generated', `${moduleName(file)}.ts`)] = [HEADER, '', `export const ${name} = ${JSON.stringify(schema, null, 2)} as const;`, ''].join('\n');
+    modules[join(root, 'src', 'generated', `${moduleName(file)}.ts`)] = [
+      HEADER,
+      '',
+      `export const ${name} = ${JSON.stringify(schema, null, 2)} as const;`,
+      '',
+    ].join('\n');
     index.push(`export { ${name} } from './${moduleName(file)}';`);
   }
   modules[join(root, 'src', 'generated', 'schemas.ts')] = [...index, ''].join('\n');
