@@ -32,6 +32,11 @@ export function renewAtOf(authType: string, token: TokenLifetime | null): number
   return refreshPointMs(token) ?? 0;
 }
 
+/** When a token granted `expiresInSeconds` now expires, in whole milliseconds (ArcGIS may send a fraction). */
+export function expiryOf(issuedAt: number, expiresInSeconds: number): number {
+  return issuedAt + Math.floor(expiresInSeconds * 1000);
+}
+
 const FIRST_PAUSE_MS = 2000;
 const MAX_PAUSE_MS = 5 * 60 * 1000;
 

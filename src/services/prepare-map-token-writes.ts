@@ -1,3 +1,4 @@
+import { expiryOf } from '../token-timing';
 import type { ArcgisClient, ArcgisCredentials } from '../arcgis/arcgis-client';
 import type { AuthUrlAllowlist } from '../arcgis/auth-url-allowlist';
 import type { Clock } from '../clock';
@@ -164,7 +165,7 @@ async function fetchTokens(tools: MapTokenWriteTools, drafts: Draft[]): Promise<
       try {
         const fetched = await tools.arcgis.fetchToken(credentials);
         const issuedAt = tools.clock.now();
-        d.token = { tokenEnc: tools.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
+        d.token = { tokenEnc: tools.box.encrypt(fetched.accessToken), issuedAt, expiresAt: expiryOf(issuedAt, fetched.expiresInSeconds) };
         d.plaintextToken = fetched.accessToken;
       } catch (error) {
         failures.push({ index: d.index, error });

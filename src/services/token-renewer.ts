@@ -6,7 +6,7 @@ import { ApiError, NotFoundError, StoreUnavailableError, UpstreamError, Upstream
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { MapTokenRow, RefreshFailure, Store } from '../stores/store';
-import { renewAtOf, retryPauseMs } from '../token-timing';
+import { expiryOf, renewAtOf, retryPauseMs } from '../token-timing';
 import { environmentScope } from '../domain';
 import { credentialsOf } from './arcgis-credentials';
 import { toTokenState, type TokenState, usable } from './token-state';
@@ -137,7 +137,7 @@ export class TokenRenewer {
       return { failed: error, row };
     }
     const issuedAt = this.clock.now();
-    const token = { tokenEnc: this.box.encrypt(fetched.accessToken), issuedAt, expiresAt: issuedAt + fetched.expiresInSeconds * 1000 };
+    const token = { tokenEnc: this.box.encrypt(fetched.accessToken), issuedAt, expiresAt: expiryOf(issuedAt, fetched.expiresInSeconds) };
     const forcedAt = forced ? issuedAt : undefined;
     try {
       // false: an admin changed the row meanwhile; the token still serves this read, the next read re-checks
@@ -174,9 +174,18 @@ export class TokenRenewer {
     const failure: RefreshFailure = { at: now, ...describeFailure(error) };
     const failures = row.refreshFailures + 1;
     const retryAt = now + retryPauseMs(failures, this.options.random());
+    // a forced renewal counts toward the 30 s window even when it fails
+    const forcedAt = mode === 'forced' ? now : undefined;
     // not awaited: the renewal settles at once, so that no read joins a renewal that has already failed
-    this.track(this.store.mapTokens.recordRefreshFailure(row.id, row.version, failure, failures, retryAt));
-    const next = this.state({ ...row, renewAt: retryAt, refreshFailures: failures, lastRefreshError: failure }, state);
+    this.track(this.store.mapTokens.recordRefreshFailure(row.id, row.version, failure, failures, retryAt, forcedAt));
+    const recorded = {
+      ...row,
+      renewAt: retryAt,
+      refreshFailures: failures,
+      lastRefreshError: failure,
+      forcedRenewalAt: forcedAt ?? row.forcedRenewalAt,
+    };
+    const next = this.state(recorded, state);
     // the token a client reported rejected, which could not be replaced, is not handed out again
     if (mode === 'forced') next.rejected = true;
     const fields = {

@@ -187,8 +187,18 @@ export interface MapTokenStore {
    * from it and clears any refresh failure. `forcedAt`: the renewal was forced by a rejected-token report.
    */
   saveToken(id: number, version: number, token: StoredToken, forcedAt?: number): Promise<boolean>;
-  /** Records a failed renewal and when to try again, unless the row changed since `version`. */
-  recordRefreshFailure(id: number, version: number, failure: RefreshFailure, failures: number, retryAt: number): Promise<boolean>;
+  /**
+   * Records a failed renewal and when to try again, unless the row changed since `version`. `forcedAt`: the
+   * renewal was forced by a rejected-token report, which counts toward the 30 s window even when it failed.
+   */
+  recordRefreshFailure(
+    id: number,
+    version: number,
+    failure: RefreshFailure,
+    failures: number,
+    retryAt: number,
+    forcedAt?: number,
+  ): Promise<boolean>;
   /** Up to `limit` map tokens of every environment whose renewAt is at or before `now`, earliest first (one indexed query). */
   due(now: number, limit: number): Promise<DueMapToken[]>;
   /** How many map tokens, in every environment, have a lastRefreshError. */

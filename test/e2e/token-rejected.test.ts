@@ -161,6 +161,26 @@ test('when the forced renewal fails the report answers 502, and the refused toke
   expect(recovered.body.token).not.toBe(created.token);
 });
 
+test('a forced renewal that failed still counts: another instance answers a report inside the 30 s with no call', async () => {
+  const created = await create();
+  fake.reset();
+  fake.mode = 'http-500';
+  expect((await report(created.id, { rejected: created.token })).status).toBe(502);
+  await first().harness.idle(); // the failure, with the time of the forced renewal, is on the row
+  const callsAfterFailure = fake.calls.length;
+  fake.mode = 'ok';
+
+  clock.advance(29_999);
+  const inside = await report(created.id, { rejected: created.token }, instances[1]);
+  expect(inside.status).toBe(200);
+  expect(fake.calls).toHaveLength(callsAfterFailure);
+
+  clock.advance(1);
+  const after = await report(created.id, { rejected: created.token }, instances[2]);
+  expect(after.body.token).not.toBe(created.token);
+  expect(fake.calls).toHaveLength(callsAfterFailure + 1);
+});
+
 test('a static token is answered as stored, with no call', async () => {
   const created = await create({
     authType: 'static',

@@ -1,5 +1,5 @@
 import { serverOf } from '../../src/services/token-state';
-import { refreshMarginMs, refreshPointMs, renewAtOf, retryPauseMs } from '../../src/token-timing';
+import { expiryOf, refreshMarginMs, refreshPointMs, renewAtOf, retryPauseMs } from '../../src/token-timing';
 
 const MINUTE = 60 * 1000;
 
@@ -84,5 +84,13 @@ describe("registerToken's server, from authURL", () => {
   test('is null without an authURL (static tokens) or for text that is not a URL', () => {
     expect(serverOf(null)).toBeNull();
     expect(serverOf('not a url')).toBeNull();
+  });
+});
+
+describe('the expiry of a token ArcGIS granted', () => {
+  test('is a whole millisecond, rounded down, even when ArcGIS sends a fraction of a second', () => {
+    expect(expiryOf(1000, 7200)).toBe(7_201_000);
+    expect(expiryOf(1000, 90.2504)).toBe(91_250);
+    expect(Number.isInteger(expiryOf(1000, 7199.9999))).toBe(true);
   });
 });

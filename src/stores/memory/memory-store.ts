@@ -127,10 +127,11 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         if (forcedAt !== undefined) row.forcedRenewalAt = forcedAt;
         return true;
       },
-      async recordRefreshFailure(id, version, failure, failures, retryAt) {
+      async recordRefreshFailure(id, version, failure, failures, retryAt, forcedAt) {
         const row = mapTokens.get(id);
         if (!row || row.version !== version) return false;
         Object.assign(row, { renewAt: retryAt, refreshFailures: failures, lastRefreshError: copy(failure) });
+        if (forcedAt !== undefined) row.forcedRenewalAt = forcedAt;
         return true;
       },
       async due(now, limit) {

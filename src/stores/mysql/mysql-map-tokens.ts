@@ -194,11 +194,12 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return result.affectedRows === 1;
     },
 
-    async recordRefreshFailure(id, version, failure, failures, retryAt) {
+    async recordRefreshFailure(id, version, failure, failures, retryAt, forcedAt) {
       const result = await db.execute(
-        `UPDATE map_tokens SET renew_at = ?, refresh_failures = ?, refresh_error_at = ?, refresh_error_kind = ?, refresh_error_message = ?
+        `UPDATE map_tokens SET renew_at = ?, refresh_failures = ?, refresh_error_at = ?, refresh_error_kind = ?, refresh_error_message = ?,
+           forced_renewal_at = COALESCE(?, forced_renewal_at)
          WHERE id = ? AND version = ?`,
-        [retryAt, failures, failure.at, failure.kind, failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS), id, version],
+        [retryAt, failures, failure.at, failure.kind, failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS), forcedAt ?? null, id, version],
       );
       return result.affectedRows === 1;
     },
