@@ -9,7 +9,7 @@ import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import type { Services } from './services/services';
 import { migrate } from './stores/mysql/migrate';
-import type { Role } from './stores/store';
+import type { Role } from './domain';
 
 const USAGE = `usage: map-token-proxy <command> [--json]
   migrate

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import { hashSecret, newSubscriptionKey } from '../crypto/secrets';
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import type { KeyRow, Role, Store } from '../stores/store';
+import type { Principal, Role } from '../domain';
+import type { KeyRow, Store } from '../stores/store';
 import type { ClientCredentialsService } from './client-credentials-service';
-import type { Principal } from './principal';
 import { TtlCache } from './ttl-cache';
 
 interface KnownKey {

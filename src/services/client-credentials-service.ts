@@ -5,7 +5,8 @@ import { hashSecret, newClientId, newClientSecret, newSecretId, sameHash } from 
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../errors';
 import type { Role } from '../domain';
 import type { ClientRow, ClientSecretRow, Store } from '../stores/store';
-import type { Principal, RequestContext } from './principal';
+import type { Principal } from '../domain';
+import type { RequestContext } from './principal';
 import { TtlCache } from './ttl-cache';
 
 const ISSUER = 'map-token-proxy';

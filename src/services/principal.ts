@@ -1,6 +1,3 @@
-// the caller lives in domain.ts, beside the scope it is given
-export type { Principal } from '../domain';
-
 export interface RequestContext {
   environment: string;
   requestId: string;

@@ -1,8 +1,5 @@
 import type { Role, Scope } from '../domain';
 
-// kept for the modules that still import them from here; the shared words live in domain.ts
-export type { Role } from '../domain';
-
 /**
  * The persistence contract. Two implementations keep it: stores/mysql (production, shared by every
  * instance) and stores/memory (the embedded default). One contract test suite runs against both.

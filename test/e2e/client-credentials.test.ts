@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import request from 'supertest';
 import { hashSecret } from '../../src/crypto/secrets';
 import { SchemaValidator } from '../../src/http/schema-validator';
-import type { Role } from '../../src/stores/store';
+import type { Role } from '../../src/domain';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness, type HarnessOptions } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';

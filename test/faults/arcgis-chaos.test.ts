@@ -208,7 +208,6 @@ afterAll(async () => {
   const lines = [...seen.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, counts]) => `  ${key}: ${[...counts.entries()].map(([s, n]) => `${s}x${n}`).join(' ')}`);
-  // eslint-disable-next-line no-console
   console.log(
     `ArcGIS chaos: ${sent} requests; statuses by mode:\n${lines.join('\n')}\nlog lines by level: ${JSON.stringify(Object.fromEntries(logLevels))}`,
   );
@@ -226,7 +225,6 @@ test('ArcGIS failing every way under concurrent load: no 500, no unhandled rejec
     heap.push(heapAfterGc(gc));
     resources.push(process.getActiveResourcesInfo().length);
   }
-  // eslint-disable-next-line no-console
   console.log(
     `heap used after each round (MB): ${heap.map((b) => (b / 1048576).toFixed(1)).join(', ')}; active resources: ${resources.join(', ')}`,
   );

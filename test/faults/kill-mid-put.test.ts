@@ -134,7 +134,6 @@ afterAll(async () => {
   await keys?.close();
   await fake.stop();
   await db?.drop();
-  // eslint-disable-next-line no-console
   console.log(`kill -9 during a ${BATCH}-item PUT:\n${outcomes.map((line) => `  ${line}`).join('\n')}`);
 });
 

@@ -183,7 +183,6 @@ afterAll(async () => {
   await h?.close();
   await fake.stop();
   await mariadb.stop();
-  // eslint-disable-next-line no-console
   console.log(
     `MySQL outage latencies (ms):\n${Object.entries(measured)
       .map(([label, ms]) => `  ${label}: ${ms}`)

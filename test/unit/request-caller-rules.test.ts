@@ -6,7 +6,7 @@ import { errorHandler } from '../../src/http/error-handler';
 import { requestId } from '../../src/http/request-context';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { createLogger } from '../../src/logger';
-import type { Role } from '../../src/stores/store';
+import type { Role } from '../../src/domain';
 import { createHarness, type Harness } from '../support/harness';
 
 /**

@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock';
 import { ConflictError, NotFoundError, tooManySecretsMessage } from '../../errors';
-import type { ClientRow, ClientSecretRow, ClientStore, KeyRow, KeyStore, Role } from '../store';
+import type { Role } from '../../domain';
+import type { ClientRow, ClientSecretRow, ClientStore, KeyRow, KeyStore } from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
