@@ -134,6 +134,15 @@ describe('the /docs API explorer page', () => {
     await request(harness.app).post('/docs').expect(405).expect('Allow', 'GET');
   });
 
+  it('serves a favicon, which browsers fetch on their own (a 404 would be a console error in Chromium 156)', async () => {
+    const icon = await request(harness.app)
+      .get('/favicon.ico')
+      .expect(200)
+      .expect('Content-Type', /image\/svg\+xml/);
+    expect(String(icon.body)).toContain('<svg');
+    await request(harness.app).delete('/favicon.ico').expect(405).expect('Allow', 'GET');
+  });
+
   it('serves the one file of the Redoc package the page needs, without its logo from a CDN, and nothing else of the package', async () => {
     const bundle = await request(harness.app)
       .get('/docs/assets/redoc.standalone.js')

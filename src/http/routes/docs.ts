@@ -45,6 +45,10 @@ const INIT_SCRIPT = `Redoc.init('/api/v1/openapi.json', {
  */
 const pagePolicy = helmet.contentSecurityPolicy({ directives: { upgradeInsecureRequests: null, workerSrc: ["'self'", 'blob:'] } });
 
+/** A map pin: the icon browsers show for /docs. */
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path fill="#0079c1" d="M8 0a5.5 5.5 0 0 0-5.5 5.5C2.5 10 8 16 8 16s5.5-6 5.5-10.5A5.5 5.5 0 0 0 8 0zm0 8a2.5 2.5 0 1 1 0-5 2.5 2.5 0 0 1 0 5z"/></svg>';
+
 let bundleText: string | undefined;
 /** Read once per process (1 MB; every app built, e.g. one per test, serves the same file). */
 function redocBundle(): string {
@@ -72,6 +76,16 @@ export function docsRouter(document: object): Router {
   text('/api/v1/openapi.json', 'application/json', body);
   text('/docs', 'html', PAGE, pagePolicy);
   text('/docs/init.js', 'text/javascript', INIT_SCRIPT);
+
+  // Browsers ask for /favicon.ico on their own (Chromium 156 logs a 404 for it as a console error)
+  router
+    .route('/favicon.ico')
+    .all(tagRoute)
+    .get((_req, res) => {
+      res.setHeader('Cache-Control', 'public, max-age=86400');
+      res.type('image/svg+xml').send(FAVICON);
+    })
+    .all(methodNotAllowed(['GET']));
 
   const bundle = redocBundle();
   router
