@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   if (store.kind === 'memory') await printLocalKeys(services, logger);
   else if (!(await store.hasCredentials())) logFirstKeyHint(logger);
 
-  const server = createHttpServer(app, logger);
+  const server = createHttpServer(app.listener, logger);
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
