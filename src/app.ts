@@ -44,6 +44,7 @@ export function createApp({
   const stages = createRequestStages({
     validator,
     access,
+    keyRules: services.keyRules,
     observe: requestObserver(logger, metrics),
     corsAllowedOrigins: config.corsAllowedOrigins,
   });

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     `map-token-proxy listening on http://${config.host}:${port}`,
   );
   services.scheduler?.start();
+  services.keyUsage.start();
 
   let stopping = false;
   const stop = async (signal: string) => {

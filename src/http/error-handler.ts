@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, BadRequestError, type ErrorDetail, NotFoundError } from '../errors';
+import { ApiError, BadRequestError, type ErrorDetail, NotFoundError, TooManyRequestsError } from '../errors';
 import type { Logger } from '../logger';
 import { type Exchange, exchangeOf } from './exchange';
 
@@ -61,9 +61,10 @@ function apiErrorOf(error: unknown, requestId: string, logger: Logger): ApiError
   return apiError;
 }
 
-/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 503. */
+/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 429 and a 503. */
 function errorHeaders(apiError: ApiError): string[] {
   if (apiError.status === 405 && (apiError as MethodNotAllowed).allow) return ['Allow', (apiError as MethodNotAllowed).allow];
+  if (apiError instanceof TooManyRequestsError) return ['Retry-After', String(apiError.retryAfterSeconds)];
   if (apiError.status === 503) return ['Retry-After', '5'];
   return [];
 }

@@ -1,6 +1,7 @@
 import helmet from 'helmet';
 import type { Role } from '../domain';
 import { type AccessService, requireRole } from '../services/access-service';
+import type { KeyRules } from '../services/key-rules';
 import type { RequestContext } from '../services/principal';
 import { requestContext } from './atr-headers';
 import { authenticateCaller } from './authenticate';
@@ -15,6 +16,7 @@ import type { SchemaValidator } from './schema-validator';
 export interface RequestStageDeps {
   validator: SchemaValidator;
   access: AccessService;
+  keyRules: KeyRules;
   observe: ObserveRequest;
   corsAllowedOrigins: readonly string[];
 }
@@ -36,9 +38,11 @@ export interface RequestStages {
   atrHeaders: Stage;
   /** The caller (subscription key or bearer access token), allowed `role` routes. */
   authentication(role: Role): Stage;
+  /** The caller's origin binding (403), then its read limit (429); notes the key's use. */
+  keyRules: Stage;
 }
 
-export function createRequestStages({ validator, access, observe, corsAllowedOrigins }: RequestStageDeps): RequestStages {
+export function createRequestStages({ validator, access, keyRules, observe, corsAllowedOrigins }: RequestStageDeps): RequestStages {
   // helmet's headers depend on nothing of the request: recorded once, added to each answer as they are
   const security = recordHeaders(helmet() as HeaderMiddleware, 'GET', {});
   const everyRequest: Stage[] = [
@@ -80,6 +84,13 @@ export function createRequestStages({ validator, access, observe, corsAllowedOri
       },
     },
     authentication: (role) => byRole.get(role) as Stage,
+    keyRules: {
+      name: 'key rules',
+      run(exchange) {
+        if (!exchange.principal) throw new Error('the key rules stage runs after the authentication stage');
+        keyRules.admit(exchange.principal, exchange.req.headers);
+      },
+    },
   };
 }
 

@@ -8,7 +8,10 @@ import type { Store } from '../stores/store';
 import { AccessService } from './access-service';
 import { ClientCredentialsService } from './client-credentials-service';
 import { KeyRotationService } from './key-rotation-service';
+import { KeyRules } from './key-rules';
+import { KeyUsage } from './key-usage';
 import { MapTokenService } from './map-token-service';
+import { ReadLimiter } from './read-limiter';
 import { RenewalScheduler } from './renewal-scheduler';
 import { TokenBroker } from './token-broker';
 
@@ -18,9 +21,13 @@ export interface Services {
   clients: ClientCredentialsService;
   mapTokens: MapTokenService;
   keyRotation: KeyRotationService;
+  /** Origin binding, read limits and usage of keys and clients, checked after authentication on every route. */
+  keyRules: KeyRules;
+  /** Writes each key's lastUsedAt in the background; started by server.ts after listen(). */
+  keyUsage: KeyUsage;
   /** REFRESH_AHEAD=all: renews unread tokens too; started by server.ts after listen(). null with on-read. */
   scheduler: RenewalScheduler | null;
-  /** Stops the scheduler and waits for the renewals and background writes in flight, so no fetched token is lost. */
+  /** Stops the scheduler and waits for the renewals and background writes in flight (key usage flushed), so no fetched token is lost. */
   drain(): Promise<void>;
 }
 
@@ -69,6 +76,7 @@ export function createServicesAndBroker(config: Config, store: Store, deps: Serv
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
   });
+  const keyUsage = new KeyUsage(store, clock, logger);
   const scheduler =
     config.refreshAhead === 'all' ? new RenewalScheduler(store, broker, clock, logger, { ...SCHEDULER, random: deps.random }) : null;
   const services: Services = {
@@ -78,9 +86,12 @@ export function createServicesAndBroker(config: Config, store: Store, deps: Serv
     access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
     mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }),
     keyRotation: new KeyRotationService(store, box),
+    keyRules: new KeyRules(new ReadLimiter(clock, config.cacheMaxEntries), keyUsage),
+    keyUsage,
     async drain() {
       await scheduler?.stop();
       await broker.idle();
+      await keyUsage.stop();
     },
   };
   return { services, broker };

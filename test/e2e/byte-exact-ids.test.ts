@@ -106,7 +106,15 @@ describe.each([
     try {
       const ctx = { environment: ENV, actor: 'test', requestId: 'bytes' };
       await store.clients.create(
-        { clientId: 'mtpc_bytes', environment: ENV, role: 'admin', organizationId: null, description: null },
+        {
+          clientId: 'mtpc_bytes',
+          environment: ENV,
+          role: 'admin',
+          organizationId: null,
+          description: null,
+          allowedOrigins: null,
+          rateLimit: null,
+        },
         { id: 'secretbytes', clientId: 'mtpc_bytes', description: null, secretHash: 'b'.repeat(64) },
         ctx,
       );

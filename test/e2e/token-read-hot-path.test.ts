@@ -22,6 +22,7 @@ let reader: string;
 let revoked: string;
 let otherOrganization: string;
 let accessToken: string;
+let bound: string;
 let id: number;
 
 beforeEach(async () => {
@@ -29,6 +30,7 @@ beforeEach(async () => {
   admin = await h.key(ENV, 'admin');
   reader = await h.key(ENV, 'reader');
   otherOrganization = await h.key(ENV, 'reader', 2);
+  bound = (await readerWith({ allowedOrigins: [ALLOWED], rateLimit: 1000 })).key;
   const toRevoke = await h.services.access.createKey({ environment: ENV, role: 'reader', organizationId: null, description: null }, 'test');
   await h.services.access.revokeKey(toRevoke.row.id, 'test');
   revoked = toRevoke.key;
@@ -46,6 +48,10 @@ beforeEach(async () => {
   id = res.body.result[0].mapTokenID;
 });
 afterEach(() => h.close());
+
+function readerWith(rules: { allowedOrigins?: string[]; rateLimit?: number }) {
+  return h.services.access.createKey({ environment: ENV, role: 'reader', organizationId: null, description: null, ...rules }, 'test');
+}
 
 /** GET of the token read, through the hot path (`/token`) or through the router (`/token/`). */
 function get(path: string, headers: Record<string, string>) {
@@ -159,6 +165,19 @@ describe('the token read in front of Express', () => {
     [
       'a key bound to another organization (404)',
       (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': otherOrganization }),
+    ],
+    ['a bound key from its origin', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': bound, origin: ALLOWED })],
+    [
+      'a bound key from its origin, in Referer only',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': bound, referer: `${ALLOWED}/floors/1` }),
+    ],
+    [
+      'a bound key from another origin (403)',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': bound, origin: 'https://evil.example.com' }),
+    ],
+    [
+      'a bound key with neither Origin nor Referer (403)',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': bound }),
     ],
   ];
 

@@ -22,7 +22,13 @@ const validator = new SchemaValidator({ maxBatch: 100 });
 const logger = createLogger('silent');
 
 function appFor(role: Role): Express {
-  const stages = createRequestStages({ validator, access: harness.services.access, observe: () => {}, corsAllowedOrigins: [] });
+  const stages = createRequestStages({
+    validator,
+    access: harness.services.access,
+    keyRules: harness.services.keyRules,
+    observe: () => {},
+    corsAllowedOrigins: [],
+  });
   const app = express();
   app.use(expressStages(...stages.everyRequest));
   app.get('/probe', expressStages(stages.atrHeaders, stages.authentication(role)), (req, res) => {

@@ -31,7 +31,7 @@ export function adminMapTokensRouter(
 ): Router {
   const router = Router();
   // per method, so that a method the route lacks answers 405 before any authentication
-  const admin: RequestHandler[] = [expressStages(stages.atrHeaders, stages.authentication('admin')), noStore];
+  const admin: RequestHandler[] = [expressStages(stages.atrHeaders, stages.authentication('admin'), stages.keyRules), noStore];
 
   router
     .route('/')

@@ -74,7 +74,7 @@ export function authRouter(stages: RequestStages, clients: ClientCredentialsServ
     )
     .all(methodNotAllowed(['POST']));
 
-  const anyRole: RequestHandler[] = [expressStages(stages.atrHeaders, stages.authentication('reader'))];
+  const anyRole: RequestHandler[] = [expressStages(stages.atrHeaders, stages.authentication('reader'), stages.keyRules)];
   router
     .route('/clientcredentials')
     .all(tagRoute)

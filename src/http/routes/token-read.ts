@@ -35,7 +35,7 @@ export function tokenReadPipeline(stages: RequestStages, mapTokens: MapTokenServ
   };
   return {
     route: [stages.cors, stages.pathId],
-    caller: [stages.atrHeaders, stages.authentication('reader')],
+    caller: [stages.atrHeaders, stages.authentication('reader'), stages.keyRules],
     read: {
       name: 'token read',
       async run(exchange) {
