@@ -67,7 +67,7 @@ export function docsRouter(document: object): Router {
   const text = (path: string, type: string, content: string, ...before: RequestHandler[]) =>
     router
       .route(path)
-      .all(tagRoute)
+      .all(tagRoute(''))
       .get(...before, (_req, res) => {
         res.setHeader('Cache-Control', 'no-cache');
         res.type(type).send(content);
@@ -80,7 +80,7 @@ export function docsRouter(document: object): Router {
   // Browsers ask for /favicon.ico on their own (Chromium 156 logs a 404 for it as a console error)
   router
     .route('/favicon.ico')
-    .all(tagRoute)
+    .all(tagRoute(''))
     .get((_req, res) => {
       res.setHeader('Cache-Control', 'public, max-age=86400');
       res.type('image/svg+xml').send(FAVICON);
@@ -90,7 +90,7 @@ export function docsRouter(document: object): Router {
   const bundle = redocBundle();
   router
     .route(REDOC_PATH)
-    .all(tagRoute)
+    .all(tagRoute(''))
     .get((_req, res) => {
       res.setHeader('Cache-Control', 'public, max-age=3600');
       res.type('text/javascript').send(bundle);

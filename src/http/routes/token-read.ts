@@ -11,6 +11,9 @@ import { pathId } from '../query';
 import { contextOf } from '../request-context';
 import type { SchemaValidator } from '../schema-validator';
 
+/** Where app.ts mounts this router; the start of every route template in logs and metrics. */
+export const TOKEN_READ_MOUNT = '/api/v1/map-tokens';
+
 /** The token route's body is one short token report: no need for the admin PUT's MAX_BODY_BYTES. */
 const REPORT_BODY_BYTES = 16 * 1024;
 
@@ -37,7 +40,7 @@ export function tokenReadRouter(
   });
   router
     .route('/:mapTokenID/token')
-    .all(tagRoute)
+    .all(tagRoute(TOKEN_READ_MOUNT))
     .options(corsPolicy, (_req, res) => {
       // an origin outside CORS_ALLOWED_ORIGINS gets no CORS headers, so the browser refuses it
       res.setHeader('Allow', 'GET, POST, OPTIONS');
