@@ -41,7 +41,7 @@ export function adminMapTokensRouter(
   router
     .route('/')
     .all(tagRoute(ADMIN_MAP_TOKENS_MOUNT))
-    .put(...admin, jsonBody(maxBodyBytes), async (req, res) => {
+    .put(...admin, jsonBody(maxBodyBytes, `MAX_BODY_BYTES (${maxBodyBytes} bytes)`), async (req, res) => {
       const { ctx, principal } = contextOf(req);
       const items = validator.check<MapTokenWriteItem[]>('map-token-put-request.json', req.body, 'body');
       const result = await mapTokens.put(principal, ctx, items);
