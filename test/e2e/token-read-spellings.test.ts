@@ -50,7 +50,9 @@ describe('conditional headers are ignored by the token read', () => {
     '%s: every spelling of GET answers 200 with the token and no-store',
     async (_name, headers) => {
       for (const path of spellings(id)) {
-        const res = await request(h.app).get(path).set({ 'atr-environment-id': ENV, 'atr-subscription-key': reader, ...headers });
+        const res = await request(h.app)
+          .get(path)
+          .set({ 'atr-environment-id': ENV, 'atr-subscription-key': reader, ...headers });
         expect({ path, status: res.status }).toEqual({ path, status: 200 });
         expect(res.body).toMatchObject({ mapTokenID: id, token: 'spelled-token' });
         expect(res.headers['cache-control']).toBe('no-store');
@@ -62,9 +64,7 @@ describe('conditional headers are ignored by the token read', () => {
 
   it('HEAD and the rejected-token report answer 200 with conditional headers too', async () => {
     for (const path of spellings(id)) {
-      const head = await request(h.app)
-        .head(path)
-        .set({ 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'If-None-Match': '*' });
+      const head = await request(h.app).head(path).set({ 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'If-None-Match': '*' });
       expect({ path, status: head.status }).toEqual({ path, status: 200 });
       const post = await request(h.app)
         .post(path)
@@ -89,7 +89,10 @@ describe('one rule for leading zeros in path ids: refused (400) everywhere', () 
           .set({ 'atr-environment-id': ENV, 'atr-subscription-key': reader })
           .send({ rejected: 'x' });
         expect({ path, status: post.status }).toEqual({ path, status: 400 });
-        const preflight = await request(h.app).options(path).set('Origin', 'https://maps.example.com').set('Access-Control-Request-Method', 'GET');
+        const preflight = await request(h.app)
+          .options(path)
+          .set('Origin', 'https://maps.example.com')
+          .set('Access-Control-Request-Method', 'GET');
         expect({ path, status: preflight.status }).toEqual({ path, status: 400 });
       }
     }
@@ -104,7 +107,9 @@ describe('one rule for leading zeros in path ids: refused (400) everywhere', () 
         expect({ path, status: del.status }).toEqual({ path, status: 400 });
       }
     }
-    const still = await request(h.app).get(`/api/v1/admin/map-tokens/${id}`).set({ 'atr-environment-id': ENV, 'atr-subscription-key': admin });
+    const still = await request(h.app)
+      .get(`/api/v1/admin/map-tokens/${id}`)
+      .set({ 'atr-environment-id': ENV, 'atr-subscription-key': admin });
     expect(still.status).toBe(200);
   });
 });
@@ -129,7 +134,9 @@ describe('bodies of the rejected-token report', () => {
   });
 
   it('charset=utf-8 (any letter case) is read', async () => {
-    const res = await report().set('Content-Type', 'application/json; Charset=UTF-8').send(JSON.stringify({ rejected: 'nope' }));
+    const res = await report()
+      .set('Content-Type', 'application/json; Charset=UTF-8')
+      .send(JSON.stringify({ rejected: 'nope' }));
     expect(res.status).toBe(200);
   });
 
