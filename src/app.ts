@@ -10,8 +10,8 @@ import { fastPath } from './http/fast-path';
 import { requestObserver } from './http/observability';
 import { buildOpenApi } from './http/openapi';
 import { createRequestStages } from './http/request-stages';
-import { adminMapTokensRouter } from './http/routes/admin-map-tokens';
-import { authRouter } from './http/routes/auth';
+import { ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter } from './http/routes/admin-map-tokens';
+import { AUTH_MOUNT, authRouter } from './http/routes/auth';
 import { docsRouter } from './http/routes/docs';
 import { opsRouter } from './http/routes/ops';
 import { TOKEN_READ_ROUTE, tokenReadGet, tokenReadPipeline, tokenReadRouter } from './http/routes/token-read';
@@ -59,8 +59,8 @@ export function createApp({
 
   app.use(expressStages(...stages.everyRequest));
   app.use(tokenReadRouter(tokenRead));
-  app.use('/api/v1/admin/map-tokens', adminMapTokensRouter(stages, mapTokens, validator, config.maxBodyBytes));
-  app.use('/api/v1/auth', authRouter(stages, services.clients, validator));
+  app.use(ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter(stages, mapTokens, validator, config.maxBodyBytes));
+  app.use(AUTH_MOUNT, authRouter(stages, services.clients, validator));
   app.use(opsRouter(services.store, metrics.registry));
   app.use(docsRouter(buildOpenApi(validator, { maxBatch: config.maxBatch })));
   app.use(notFound);

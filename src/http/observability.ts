@@ -4,13 +4,17 @@ import type { Metrics } from '../metrics';
 import { type Exchange, exchangeOf } from './exchange';
 
 /**
- * Records the matched route pattern (never the raw path, which holds ids) for logs and metric labels.
- * Mounted first on each route with .all(), while req.baseUrl still names the router's mount point.
+ * Records the matched route's template for logs and metric labels: the router's mount point as declared
+ * (`mount`) and the route's declared path. Never req.baseUrl or the raw path: Express matches paths
+ * case-insensitively and with a trailing slash, so those hold the caller's spelling, and every spelling
+ * would be a new metric series that is never freed.
  */
-export function tagRoute(req: Request, _res: Response, next: NextFunction): void {
-  const path = (req.route as { path?: string } | undefined)?.path ?? '';
-  exchangeOf(req).route = `${req.baseUrl}${path === '/' ? '' : path}` || '/';
-  next();
+export function tagRoute(mount: string) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const path = (req.route as { path?: string } | undefined)?.path ?? '';
+    exchangeOf(req).route = `${mount}${path === '/' ? '' : path}` || '/';
+    next();
+  };
 }
 
 /** Records one request's metrics and its log line when it is answered, or when its client goes away first. */

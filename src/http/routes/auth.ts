@@ -9,10 +9,13 @@ import { contextOf, expressStages } from '../exchange';
 import type { RequestStages } from '../request-stages';
 import type { SchemaValidator } from '../schema-validator';
 
+/** Where app.ts mounts this router; the start of every route template in logs and metrics. */
+export const AUTH_MOUNT = '/api/v1/auth';
+
 /**
  * Failed logins allowed per window before 429: per address and client id, and per address whatever the
  * client id. Nothing counts per client id alone, so failures from other addresses can never lock a
- * client out (see README, "Client credentials"). An IPv6 address counts by its /56.
+ * client out (see docs/api.md, "Client credentials"). An IPv6 address counts by its /56.
  */
 const LOGIN_FAILURES_PER_ADDRESS_AND_CLIENT = 10;
 const LOGIN_FAILURES_PER_ADDRESS = 30;
@@ -59,7 +62,7 @@ export function authRouter(stages: RequestStages, clients: ClientCredentialsServ
 
   router
     .route('/token')
-    .all(tagRoute)
+    .all(tagRoute(AUTH_MOUNT))
     .post(
       express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
       express.json({ limit: '16kb' }),
@@ -77,7 +80,7 @@ export function authRouter(stages: RequestStages, clients: ClientCredentialsServ
   const anyRole: RequestHandler[] = [expressStages(stages.atrHeaders, stages.authentication('reader'), stages.keyRules)];
   router
     .route('/clientcredentials')
-    .all(tagRoute)
+    .all(tagRoute(AUTH_MOUNT))
     .get(...anyRole, async (req, res) => {
       res.json(await clients.listSecrets(contextOf(req).principal));
     })

@@ -21,7 +21,11 @@ export interface TokenReadPipeline {
   route: readonly Stage[];
   /** GET and POST: atr headers, authentication (a reader is enough), key rules. */
   caller: readonly Stage[];
-  /** The GET's answer: the fresh token, never stored by browsers or proxies. */
+  /**
+   * The GET's answer: the fresh token, never stored by browsers or proxies, and never a 304 whatever
+   * conditional headers the request carries (the exchange writes it, not Express's res.json with its
+   * freshness check).
+   */
   read: Stage;
   /** The POST's answer, once its JSON body is parsed: the same, after a forced renewal when the token it reports is current. */
   report: Stage;
@@ -74,14 +78,15 @@ export function tokenReadRouter(pipeline: TokenReadPipeline): Router {
   const router = Router();
   router
     .route(TOKEN_READ_ROUTE)
-    .all(tagRoute, expressStages(...pipeline.route))
+    // the route's path is the whole template: its mount in logs and metrics is the root
+    .all(tagRoute(''), expressStages(...pipeline.route))
     .options((_req, res) => {
       // an origin outside CORS_ALLOWED_ORIGINS got no CORS headers, so the browser refuses it
       res.setHeader('Allow', 'GET, POST, OPTIONS');
       res.status(204).end();
     })
     .get(expressStages(...pipeline.caller, pipeline.read))
-    .post(expressStages(...pipeline.caller), jsonBody(REPORT_BODY_BYTES), expressStages(pipeline.report))
+    .post(expressStages(...pipeline.caller), jsonBody(REPORT_BODY_BYTES, 'the 16 KiB cap of a token report'), expressStages(pipeline.report))
     .all(methodNotAllowed(['GET', 'POST', 'OPTIONS']));
   return router;
 }
