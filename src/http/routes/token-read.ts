@@ -86,7 +86,11 @@ export function tokenReadRouter(pipeline: TokenReadPipeline): Router {
       res.status(204).end();
     })
     .get(expressStages(...pipeline.caller, pipeline.read))
-    .post(expressStages(...pipeline.caller), jsonBody(REPORT_BODY_BYTES, 'the 16 KiB cap of a token report'), expressStages(pipeline.report))
+    .post(
+      expressStages(...pipeline.caller),
+      jsonBody(REPORT_BODY_BYTES, 'the 16 KiB cap of a token report'),
+      expressStages(pipeline.report),
+    )
     .all(methodNotAllowed(['GET', 'POST', 'OPTIONS']));
   return router;
 }
