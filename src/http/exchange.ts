@@ -104,14 +104,21 @@ export function exchangeOf(req: Request): Exchange {
   return exchange;
 }
 
-/** Express middleware that runs `stages` for the request, then goes on (or to the error handler). */
+/**
+ * Express middleware that runs `stages` for the request, then goes on (or to the error handler), unless
+ * a stage answered: the chain ends there (what comes next, a 405 for instance, must not run after an
+ * answer, or Express would close the connection under a keep-alive client).
+ */
 export function expressStages(...stages: Stage[]): RequestHandler {
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const exchange = exchangeOf(req);
     exchange.params = req.params as Record<string, string>;
+    const goOn = () => {
+      if (!res.headersSent) next();
+    };
     const waiting = runStages(stages, exchange);
-    if (waiting) waiting.then(() => next(), next);
-    else next();
+    if (waiting) waiting.then(goOn, next);
+    else goOn();
   };
 }
 

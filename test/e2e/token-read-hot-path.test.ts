@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import request from 'supertest';
 import { StoreUnavailableError } from '../../src/errors';
 import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase } from '../support/test-database';
 
 /**
  * The token read's GET is answered in front of Express (src/http/fast-path.ts). Nothing the read
@@ -82,6 +83,44 @@ describe('the token read in front of Express', () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect(Object.getPrototypeOf(seen[1])).not.toBe(http.IncomingMessage.prototype);
     } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('keeps a keep-alive connection open across reads of both entrances and reports: one connection serves them all', async () => {
+    const server = http.createServer(h.app);
+    let connections = 0;
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, path: string, body?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: (server.address() as AddressInfo).port,
+            method,
+            path,
+            agent,
+            headers: { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const statuses = [];
+      for (const path of [`/api/v1/map-tokens/${id}/token`, `/api/v1/map-tokens/${id}/token/`]) {
+        statuses.push(await send('GET', path), await send('POST', path, '{"rejected":"x"}'), await send('GET', path));
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(connections).toBe(1);
+    } finally {
+      agent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
@@ -212,7 +251,7 @@ describe('the token read in front of Express', () => {
     expect(masked(hot)).toEqual(masked(routed));
   });
 
-  it.each([['abc'], ['0'], ['2147483648'], ['99999']])('for the path id %s, answers exactly as the router does', async (pathId) => {
+  it.each([['abc'], ['0'], ['01'], ['2147483648'], ['99999']])('for the path id %s, answers exactly as the router does', async (pathId) => {
     const headers = { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'x-request-id': 'same-request-id' };
     const hot = await get(`/api/v1/map-tokens/${pathId}/token`, headers);
     const routed = await get(`/api/v1/map-tokens/${pathId}/token/`, headers);
@@ -220,6 +259,35 @@ describe('the token read in front of Express', () => {
     expect(hot.status).toBe(routed.status);
     expect(hot.text).toBe(routed.text);
     expect(headersOf(hot)).toEqual(headersOf(routed));
+  });
+
+  it('answers a token that no ENCRYPTION_KEY of its instance decrypts as the router does', async () => {
+    const db = await createTestDatabase();
+    const writer = createHarness({ mysqlUrl: db.url });
+    const reader2 = createHarness({ mysqlUrl: db.url, env: { ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64') } });
+    try {
+      const written = await request(writer.app)
+        .put('/api/v1/admin/map-tokens')
+        .set({ 'atr-environment-id': ENV, 'atr-subscription-key': await writer.key(ENV, 'admin') })
+        .send([{ organization_ID: 1, authType: 'static', token: 'sealed-elsewhere' }]);
+      const sealedId = written.body.result[0].mapTokenID;
+      const headers = {
+        'atr-environment-id': ENV,
+        'atr-subscription-key': await reader2.key(ENV, 'reader'),
+        'x-request-id': 'same-request-id',
+      };
+      const send = (path: string) => request(reader2.app).get(path).set(headers);
+      const hot = await send(`/api/v1/map-tokens/${sealedId}/token`);
+      const routed = await send(`/api/v1/map-tokens/${sealedId}/token/`);
+      expect(hot.status).toBeGreaterThanOrEqual(500);
+      expect(hot.status).toBe(routed.status);
+      expect(hot.text).toBe(routed.text);
+      expect(headersOf(hot)).toEqual(headersOf(routed));
+    } finally {
+      await writer.close();
+      await reader2.close();
+      await db.drop();
+    }
   });
 
   it('answers a store outage with 503 and Retry-After, as the router does, and logs it at error level', async () => {
