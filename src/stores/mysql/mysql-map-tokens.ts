@@ -56,6 +56,9 @@ function toMapTokenRow(row: Row): MapTokenRow {
 
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
+/** A static token that expires at or before the one parameter (passed ones included); a token without a date never does. */
+const STATIC_EXPIRING = "auth_type = 'static' AND token_expires_at IS NOT NULL AND token_expires_at <= ?";
+
 const tokenColumns = (token: StoredToken | null) => [token?.tokenEnc ?? null, token?.issuedAt ?? null, token?.expiresAt ?? null];
 /** Writing a token sets when it is due and forgets earlier refresh failures. */
 const TOKEN_SET =
@@ -83,11 +86,15 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return new Map(rows.map((row) => [num(row.id), toMapTokenRow(row)]));
     },
 
-    async list(scope, { limit, offset, organizationId, failing }) {
+    async list(scope, { limit, offset, organizationId, failing, expiringBy }) {
       const inScope = scoped(scope);
       let where = organizationId === null ? inScope.where : `${inScope.where} AND organization_id = ?`;
-      if (failing) where += ' AND refresh_error_at IS NOT NULL';
       const params = organizationId === null ? inScope.params : [...inScope.params, organizationId];
+      if (failing) where += ' AND refresh_error_at IS NOT NULL';
+      if (expiringBy !== undefined) {
+        where += ` AND ${STATIC_EXPIRING}`;
+        params.push(expiringBy);
+      }
       const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [
         ...params,
         limit,
@@ -212,6 +219,11 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
     async countFailing() {
       const row = await db.one('SELECT COUNT(*) AS failing FROM map_tokens WHERE refresh_error_at IS NOT NULL');
       return num(row.failing);
+    },
+
+    async countStaticExpiring(by) {
+      const row = await db.one(`SELECT COUNT(*) AS expiring FROM map_tokens WHERE ${STATIC_EXPIRING}`, [by]);
+      return num(row.expiring);
     },
   };
 }
