@@ -1,4 +1,6 @@
-import type { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
+import type { AgolFields } from '../../src/auth-types/agol';
+import type { MapTokenFields } from '../../src/auth-types/auth-types';
+import type { AuditContext, Store } from '../../src/stores/store';
 import { storeFactories } from '../support/store-factories';
 
 const DAY = 86_400_000;

@@ -21,7 +21,7 @@ const copy = <T>(value: T): T => structuredClone(value);
 /** A static token that expires at or before `by` (passed ones included); a token without a date never does. */
 function staticExpiring(row: MapTokenRow, by: number): boolean {
   const expiresAt = row.token?.expiresAt ?? null;
-  return row.authType === 'static' && expiresAt !== null && expiresAt <= by;
+  return !authTypeOf(row).renews && expiresAt !== null && expiresAt <= by;
 }
 
 /** Writing a token sets when it is due and forgets earlier refresh failures (as the MySQL store does). */

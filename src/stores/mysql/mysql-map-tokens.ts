@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
-import { authTypeOf } from '../../auth-types/auth-types';
+import { authTypeOf, unrenewedAuthTypes } from '../../auth-types/auth-types';
 import type { Scope } from '../../domain';
 import type { StoredMapTokenFields } from '../../auth-types/auth-types';
 import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
@@ -49,8 +49,14 @@ function toMapTokenRow(row: Row): MapTokenRow {
 
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
-/** A static token that expires at or before the one parameter (passed ones included); a token without a date never does. */
-const STATIC_EXPIRING = "auth_type = 'static' AND token_expires_at IS NOT NULL AND token_expires_at <= ?";
+/**
+ * A static token (of an auth type never renewed) that expires at or before `by`, passed ones included; a
+ * token without a date never does.
+ */
+const staticExpiring = (by: number) => ({
+  where: 'auth_type IN (?) AND token_expires_at IS NOT NULL AND token_expires_at <= ?',
+  params: [unrenewedAuthTypes, by],
+});
 
 const tokenColumns = (token: StoredToken | null) => [token?.tokenEnc ?? null, token?.issuedAt ?? null, token?.expiresAt ?? null];
 /** Writing a token sets when it is due and forgets earlier refresh failures. */
@@ -82,11 +88,12 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
     async list(scope, { limit, offset, organizationId, failing, expiringBy }) {
       const inScope = scoped(scope);
       let where = organizationId === null ? inScope.where : `${inScope.where} AND organization_id = ?`;
-      const params = organizationId === null ? inScope.params : [...inScope.params, organizationId];
+      const params: unknown[] = organizationId === null ? inScope.params : [...inScope.params, organizationId];
       if (failing) where += ' AND refresh_error_at IS NOT NULL';
       if (expiringBy !== undefined) {
-        where += ` AND ${STATIC_EXPIRING}`;
-        params.push(expiringBy);
+        const expiring = staticExpiring(expiringBy);
+        where += ` AND ${expiring.where}`;
+        params.push(...expiring.params);
       }
       const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [
         ...params,
@@ -215,7 +222,8 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
     },
 
     async countStaticExpiring(by) {
-      const row = await db.one(`SELECT COUNT(*) AS expiring FROM map_tokens WHERE ${STATIC_EXPIRING}`, [by]);
+      const expiring = staticExpiring(by);
+      const row = await db.one(`SELECT COUNT(*) AS expiring FROM map_tokens WHERE ${expiring.where}`, expiring.params);
       return num(row.expiring);
     },
   };
