@@ -45,6 +45,8 @@ export function createServicesAndBroker(config: Config, store: Store, deps: Serv
   const { clock, logger, metrics } = deps;
   metrics.observePool(() => store.poolStats());
   metrics.observeFailing(() => store.mapTokens.countFailing());
+  const staticTokenWarnMs = config.staticTokenWarnDays * 86_400_000;
+  metrics.observeStaticExpiring(() => store.mapTokens.countStaticExpiring(clock.now() + staticTokenWarnMs));
   const box = new SecretBox(config.encryptionKeys);
   const cacheTtlMs = config.cacheTtlSeconds * 1000;
   const arcgis =
@@ -76,7 +78,7 @@ export function createServicesAndBroker(config: Config, store: Store, deps: Serv
     scheduler,
     clients,
     access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
-    mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }),
+    mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }, staticTokenWarnMs),
     keyRotation: new KeyRotationService(store, box),
     async drain() {
       await scheduler?.stop();
