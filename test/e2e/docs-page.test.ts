@@ -1,13 +1,18 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import NpmChromium from '@sparticuz/chromium';
 import { type Browser, chromium } from 'playwright-core';
 import request from 'supertest';
 import { createHarness, type Harness } from '../support/harness';
 
-/** Debian's Chromium where installed; otherwise the one the @sparticuz/chromium package ships (unpacked on first use). */
+/**
+ * Debian's Chromium where installed; otherwise the one the @sparticuz/chromium package ships (unpacked on first
+ * use). TEST_CHROMIUM=bundled picks the package's on a machine that has both, TEST_CHROMIUM=<path> any other.
+ */
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 // docs.test is this machine too: a host name that, unlike 127.0.0.1, the browser treats as plain insecure HTTP
 const PLAIN_HTTP_HOST = 'docs.test';
@@ -26,8 +31,16 @@ const CHROMIUM_ARGS = [
 // unpacking the npm browser and its first start take seconds, more on a busy machine
 jest.setTimeout(120_000);
 
+async function bundledChromium(): Promise<string> {
+  const script = join(__dirname, '..', 'support', 'bundled-chromium-path.mjs');
+  return (await promisify(execFile)(process.execPath, [script])).stdout;
+}
+
 async function chromiumPath(): Promise<string> {
-  return existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : NpmChromium.executablePath();
+  const chosen = process.env.TEST_CHROMIUM?.trim();
+  if (chosen === 'bundled') return bundledChromium();
+  if (chosen) return chosen;
+  return existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : bundledChromium();
 }
 
 describe('the /docs API explorer page', () => {
