@@ -165,7 +165,9 @@ describe('health, readiness and metrics', () => {
       expect(text).toContain(name);
     }
     // the old name of the stale fallbacks counter stays one release, marked deprecated
-    expect(text).toMatch(/^# HELP mtp_stale_tokens_served_total Deprecated, removed in the next release: use mtp_stale_token_fallbacks_total/m);
+    expect(text).toMatch(
+      /^# HELP mtp_stale_tokens_served_total Deprecated, removed in the next release: use mtp_stale_token_fallbacks_total/m,
+    );
     expect(text).not.toContain(`/${id}/`);
     expect(text).not.toContain(reader);
   });
