@@ -9,6 +9,8 @@ export function createMetrics() {
   let poolSource: () => { inUse: number; idle: number; waiting: number } | null = () => null;
   let failingSource: () => Promise<number> = async () => 0;
   let lastFailing = 0;
+  let dueSource: () => Promise<number> = async () => 0;
+  let lastDue = 0;
   collectDefaultMetrics({ register: registry });
   const metrics = {
     registry,
@@ -80,7 +82,7 @@ export function createMetrics() {
     }),
     mapTokensFailing: new Gauge({
       name: 'mtp_map_tokens_failing',
-      help: 'Map tokens whose last renewal failed (lastRefreshError set), in every environment',
+      help: 'Map tokens whose last renewal failed (lastRefreshError set), in every environment; fleet-wide, read from MySQL: aggregate instances with max, not sum',
       registers: [registry],
       // registered after the pool gauge, so that the pool is read before this query takes a connection
       async collect() {
@@ -89,6 +91,20 @@ export function createMetrics() {
         this.set(lastFailing);
       },
     }),
+    renewalsDue: new Gauge({
+      name: 'mtp_renewals_due',
+      help: 'The renewal backlog: in-use map tokens (all of them with REFRESH_AHEAD=all) past their refresh point and not renewed yet, in every environment; fleet-wide, read from MySQL: aggregate instances with max, not sum',
+      registers: [registry],
+      async collect() {
+        // read at each scrape; while the store is away the last known count stands
+        lastDue = await dueSource().catch(() => lastDue);
+        this.set(lastDue);
+      },
+    }),
+    /** Where the renewal backlog gauge reads from, at each scrape. */
+    observeRenewalsDue(source: () => Promise<number>) {
+      dueSource = source;
+    },
     /** Where the failing-tokens gauge reads from, at each scrape. */
     observeFailing(source: () => Promise<number>) {
       failingSource = source;

@@ -32,6 +32,7 @@ const resource = (mapTokenID: number) => ({
   token: ARCGIS_TOKEN,
   token_Expire_Date: EXPIRES,
   lastRefreshError: null,
+  usage: { lastReadAt: '2017-08-28T13:12:40.387Z', reads: 1520 },
 });
 const enterpriseResource = (mapTokenID: number) => ({
   mapTokenID,
@@ -43,6 +44,7 @@ const enterpriseResource = (mapTokenID: number) => ({
     kind: 'rejected',
     message: 'Unable to generate token. Invalid username or password.',
   },
+  usage: { lastReadAt: null, reads: 0 },
 });
 
 export const putRequestExamples = {
