@@ -100,10 +100,9 @@ export class TokenRenewer {
           // the fleet's retry pause binds reads and reports too: no call to ArcGIS before it ends
           const paused = pauseOf(known, now);
           if (paused) return { state: known, error: paused };
-          // the 30 s window is on the row before ArcGIS is called, so every instance counts this report
-          if (mode === 'forced') await this.store.mapTokens.markForced(current.id, now);
           const outcome = await this.fetchAndSave(current, mode === 'forced');
-          // recorded before the lock is released: the next holder re-reads the failure and its pause
+          // the new token, or the failure with its pause (and a report's 30 s window), is on the row before
+          // the lock is released: the next holder re-reads it
           return 'failed' in outcome ? await this.failed(known, current, outcome.failed, mode, true) : outcome;
         },
       );

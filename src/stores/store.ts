@@ -216,8 +216,6 @@ export interface MapTokenStore {
     retryAt: number,
     forcedAt?: number,
   ): Promise<boolean>;
-  /** Records that a rejected-token report forces a renewal now (the 30 s window), before ArcGIS is called. */
-  markForced(id: number, at: number): Promise<void>;
   /**
    * Up to `limit` map tokens of every environment whose renewAt is at or before `now`, earliest first, in
    * one indexed query; with `usedSince`, only those read or written since then (REFRESH_AHEAD=in-use).

@@ -339,9 +339,6 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     // a renewal that was not forced keeps the time of the last forced one
     await store.mapTokens.saveToken(row, token('m', 20_000, 620_000));
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.forcedRenewalAt).toBe(10_000);
-    // a report marks the window on the row before ArcGIS is called
-    await store.mapTokens.markForced(row.id, 30_000);
-    expect((await store.mapTokens.get(scope('env-a'), row.id))?.forcedRenewalAt).toBe(30_000);
   });
 
   it('in-use: due() and countDue() with usedSince keep only tokens read or written since then', async () => {

@@ -147,10 +147,6 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         if (forcedAt !== undefined) row.forcedRenewalAt = forcedAt;
         return true;
       },
-      async markForced(id, at) {
-        const row = mapTokens.get(id);
-        if (row) row.forcedRenewalAt = at;
-      },
       async due(now, limit, usedSince) {
         return dueRows(now, usedSince)
           .sort((a, b) => (a.renewAt ?? 0) - (b.renewAt ?? 0))

@@ -233,10 +233,6 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return result.affectedRows === 1;
     },
 
-    async markForced(id, at) {
-      await db.execute('UPDATE map_tokens SET forced_renewal_at = ? WHERE id = ?', [at, id]);
-    },
-
     async due(now, limit, usedSince) {
       const where = dueWhere(now, usedSince);
       const rows = await db.rows(`SELECT id, environment ${where.sql} ORDER BY renew_at LIMIT ?`, [...where.params, limit]);
