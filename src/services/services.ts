@@ -77,7 +77,7 @@ export function createServicesAndBroker(config: Config, store: Store, deps: Serv
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
   });
-  const idleWindowMs = config.refreshAheadIdleHours * 3600_000;
+  const idleWindowMs = Math.round(config.refreshAheadIdleHours * 3600_000);
   const scheduler =
     config.refreshAhead === 'on-read'
       ? null
