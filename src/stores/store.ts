@@ -99,7 +99,7 @@ interface MapTokenRowState {
   lastUsedAt: number;
 }
 
-export interface MapTokenUsage {
+interface MapTokenUsage {
   lastReadAt: number | null;
   reads: number;
 }
