@@ -8,6 +8,7 @@ import { BenchDatabase } from './database';
 import { type LoadOptions, measure, storm } from './load';
 import { type Child, PROJECT_ROOT, runCli, startChild, stopAll } from './processes';
 import { profileTokenRead } from './profile-run';
+import { runRenewalBenches } from './run-renewals';
 import { describeMachine, type Memory, renderReport, type Rollover, type Settings, type Storm } from './report';
 
 const ENVIRONMENT = 'bench';
@@ -154,6 +155,9 @@ async function main(): Promise<void> {
       storms.push(await coldStorm(ctx, instances, `/api/v1/map-tokens/${stormId}/token`, stormId));
     }
 
+    log('renewals at scale: 2,000 in-use tokens of 60 s; 20,000 stored, 1,000 in use');
+    const renewals = await runRenewalBenches(serverUrl);
+
     const report = renderReport({
       machine: describeMachine(await db.version(), loadAtStart),
       settings,
@@ -168,8 +172,8 @@ async function main(): Promise<void> {
       serviceLogs,
     });
     mkdirSync(join(PROJECT_ROOT, 'bench'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'bench', 'results.md'), report);
-    process.stdout.write(report);
+    writeFileSync(join(PROJECT_ROOT, 'bench', 'results.md'), `${report}\n${renewals}`);
+    process.stdout.write(`${report}\n${renewals}`);
     log('written to bench/results.md');
 
     if (profiling) {
