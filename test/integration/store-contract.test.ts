@@ -2,7 +2,9 @@ import { readAuditTrail } from '../support/audit-trail';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import type { Scope } from '../../src/domain';
-import type { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
+import type { AgolFields } from '../../src/auth-types/agol';
+import type { MapTokenFields } from '../../src/auth-types/auth-types';
+import type { AuditContext, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -249,14 +251,14 @@ describe.each(factories)('store contract: $name', ({ open }) => {
 
   it('saves a renewed token unless the credentials it was fetched with changed; an unrelated admin write does not lose it', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
-    expect(await store.mapTokens.saveToken(row, token('fresh'))).toBe(true);
+    expect(await store.mapTokens.saveToken(row, token('fresh'), 0)).toBe(true);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
     // only the organization changes: a renewal fetched with the same credentials is still saved
     await store.mapTokens.writeBatch(
       [{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(2), token: undefined }],
       audit(),
     );
-    expect(await store.mapTokens.saveToken(row, token('after-org-change'))).toBe(true);
+    expect(await store.mapTokens.saveToken(row, token('after-org-change'), 0)).toBe(true);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('after-org-change'));
     // each credential field, changed, makes a token fetched with the old ones stale
     const changes: Partial<AgolFields>[] = [
@@ -273,12 +275,12 @@ describe.each(factories)('store contract: $name', ({ open }) => {
         audit(),
       );
       version += 1;
-      expect(await store.mapTokens.saveToken(row, token('late'))).toBe(false);
+      expect(await store.mapTokens.saveToken(row, token('late'), 0)).toBe(false);
       expect(await store.mapTokens.recordRefreshFailure(row, { at: 1, kind: 'error', message: 'm' }, 1, 9000)).toBe(false);
       expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('after-org-change'));
     }
     const now = await store.mapTokens.get(scope('env-a'), row.id);
-    expect(await store.mapTokens.saveToken(now!, token('current'))).toBe(true);
+    expect(await store.mapTokens.saveToken(now!, token('current'), 0)).toBe(true);
   });
 
   it('keeps when each token is due: at its refresh point, never for static, at once without a token; due() finds them earliest first', async () => {
@@ -327,7 +329,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(failing.total).toBe(1);
     expect((await store.mapTokens.list(scope('env-b'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
 
-    expect(await store.mapTokens.saveToken(row, token('n', 10_000, 610_000), 10_000)).toBe(true);
+    expect(await store.mapTokens.saveToken(row, token('n', 10_000, 610_000), 370_000, 10_000)).toBe(true);
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({
       renewAt: 370_000,
       refreshFailures: 0,
@@ -337,7 +339,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.mapTokens.countFailing()).toBe(0);
     expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
     // a renewal that was not forced keeps the time of the last forced one
-    await store.mapTokens.saveToken(row, token('m', 20_000, 620_000));
+    await store.mapTokens.saveToken(row, token('m', 20_000, 620_000), 380_000);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.forcedRenewalAt).toBe(10_000);
   });
 

@@ -14,7 +14,7 @@ import {
   storedFields,
 } from '../store';
 import { inScope } from '../../domain';
-import { renewAtOf } from '../../token-timing';
+import { authTypeOf } from '../../auth-types/auth-types';
 import { KeyedMutex } from './keyed-mutex';
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -25,9 +25,9 @@ const CREDENTIALS = ['authType', 'authKey', 'authSecretEnc', 'authTimeout', 'aut
 const sameCredentials = (row: MapTokenRow, basis: RenewalBasis): boolean => CREDENTIALS.every((field) => row[field] === basis[field]);
 
 /** Writing a token sets when it is due and forgets earlier refresh failures (as the MySQL store does). */
-const tokenFields = (authType: string, token: StoredToken | null) => ({
+const tokenFields = (token: StoredToken | null, renewAt: number | null) => ({
   token,
-  renewAt: renewAtOf(authType, token),
+  renewAt,
   refreshFailures: 0,
   lastRefreshError: null,
 });
@@ -90,7 +90,7 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
               id: nextMapTokenId++,
               environment: ctx.environment,
               ...storedFields(write.fields),
-              ...tokenFields(write.fields.authType, write.token),
+              ...tokenFields(write.token, authTypeOf(write.fields).renewAt(write.token)),
               forcedRenewalAt: null,
               usage: { lastReadAt: null, reads: 0 },
               lastUsedAt: now,
@@ -101,7 +101,7 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
           } else {
             // checked above: every updated row is there, at its expected version
             const old = mapTokens.get(write.id) as MapTokenRow;
-            const token = write.token === undefined ? {} : tokenFields(write.fields.authType, write.token);
+            const token = write.token === undefined ? {} : tokenFields(write.token, authTypeOf(write.fields).renewAt(write.token));
             const lastUsedAt = Math.max(old.lastUsedAt, now);
             row = { ...old, ...storedFields(write.fields), ...token, version: old.version + 1, updatedAt: now, lastUsedAt };
           }
@@ -133,10 +133,10 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         }
         return replaced;
       },
-      async saveToken(basis, token: StoredToken, forcedAt) {
+      async saveToken(basis, token: StoredToken, renewAt, forcedAt) {
         const row = mapTokens.get(basis.id);
         if (!row || !sameCredentials(row, basis)) return false;
-        Object.assign(row, tokenFields('agol', copy(token)));
+        Object.assign(row, tokenFields(copy(token), renewAt));
         if (forcedAt !== undefined) row.forcedRenewalAt = forcedAt;
         return true;
       },

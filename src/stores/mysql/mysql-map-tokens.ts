@@ -1,17 +1,9 @@
 import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
-import { renewAtOf } from '../../token-timing';
+import { authTypeOf } from '../../auth-types/auth-types';
 import type { Scope } from '../../domain';
-import type {
-  AuditContext,
-  MapTokenRow,
-  MapTokenStore,
-  MapTokenWrite,
-  RefreshErrorKind,
-  RenewalBasis,
-  StoredMapTokenFields,
-  StoredToken,
-} from '../store';
+import type { StoredMapTokenFields } from '../../auth-types/auth-types';
+import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, RenewalBasis, StoredToken } from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
@@ -27,7 +19,7 @@ function toMapTokenRow(row: Row): MapTokenRow {
     row.token_enc === null
       ? null
       : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
-  // the columns of each auth type are kept consistent by the writes (services/prepare-map-token-writes.ts)
+  // the columns of each auth type are kept consistent by the writes (the write rules of auth-types/)
   const fields = {
     organizationId: num(row.organization_id),
     authType: row.auth_type,
@@ -146,7 +138,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                   f.authUrl,
                   f.authReferer ?? null,
                 ],
-                ...[...tokenColumns(write.token), renewAtOf(f.authType, write.token), now, now, now],
+                ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now, now],
               ],
               conn,
             );
@@ -159,7 +151,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                WHERE id = ? AND environment = ? AND version = ?`,
               [
                 ...[f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null],
-                ...(keepToken ? [] : [...tokenColumns(write.token ?? null), renewAtOf(f.authType, write.token ?? null)]),
+                ...(keepToken ? [] : [...tokenColumns(write.token ?? null), authTypeOf(f).renewAt(write.token ?? null)]),
                 ...[now, now, write.id, audit.environment, write.expectedVersion],
               ],
               conn,
@@ -212,10 +204,10 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return replaced;
     },
 
-    async saveToken(basis, token, forcedAt) {
+    async saveToken(basis, token, renewAt, forcedAt) {
       const result = await db.execute(
         `UPDATE map_tokens SET ${TOKEN_SET}, forced_renewal_at = COALESCE(?, forced_renewal_at) WHERE ${SAME_CREDENTIALS}`,
-        [...tokenColumns(token), renewAtOf('agol', token), forcedAt ?? null, ...credentialParams(basis)],
+        [...tokenColumns(token), renewAt, forcedAt ?? null, ...credentialParams(basis)],
       );
       return result.affectedRows === 1;
     },
