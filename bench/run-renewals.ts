@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArcgisStandIn } from './arcgis-stand-in';
 import { BenchDatabase } from './database';
-import { PROJECT_ROOT, runCli, stopAll } from './processes';
+import { PROJECT_ROOT, runCli, serviceEnvironment, stopAll } from './processes';
 import { benchInUse, benchStored, type RenewalBenchContext, renderRenewals } from './renewals';
 
 const ENVIRONMENT = 'bench';
@@ -21,16 +20,7 @@ export async function runRenewalBenches(serverUrl: string): Promise<string> {
   const db = await BenchDatabase.create(serverUrl);
   try {
     await arcgis.start();
-    const serviceEnv: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      MYSQL_URL: db.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      ACCESS_TOKEN_SIGNING_KEY: randomBytes(32).toString('hex'),
-      AUTH_URL_ALLOWLIST: arcgis.origin,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    };
+    const serviceEnv = serviceEnvironment(db.url, arcgis.origin);
     await runCli(['migrate'], serviceEnv, cwd);
     const key = async (role: string) =>
       ((await runCli(['keys', 'create', '--environment', ENVIRONMENT, '--role', role], serviceEnv, cwd)) as { key: string }).key;

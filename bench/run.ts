@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ArcgisStandIn } from './arcgis-stand-in';
 import { BenchDatabase } from './database';
 import { type LoadOptions, measure, storm } from './load';
-import { type Child, PROJECT_ROOT, runCli, startChild, stopAll } from './processes';
+import { type Child, PROJECT_ROOT, runCli, serviceEnvironment, startChild, stopAll } from './processes';
 import { profileTokenRead } from './profile-run';
 import { runRenewalBenches } from './run-renewals';
 import { describeMachine, type Memory, renderReport, type Rollover, type Settings, type Storm } from './report';
@@ -75,16 +74,7 @@ async function main(): Promise<void> {
     db = await BenchDatabase.create(serverUrl);
     log(`database ${db.name} created`);
     await arcgis.start();
-    const serviceEnv: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      MYSQL_URL: db.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      ACCESS_TOKEN_SIGNING_KEY: randomBytes(32).toString('hex'),
-      AUTH_URL_ALLOWLIST: arcgis.origin,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    };
+    const serviceEnv = serviceEnvironment(db.url, arcgis.origin);
     await runCli(['migrate'], serviceEnv, cwd);
     const admin = (await runCli(
       ['keys', 'create', '--environment', ENVIRONMENT, '--role', 'admin', '--description', 'bench'],

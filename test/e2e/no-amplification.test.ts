@@ -1,8 +1,9 @@
 import request from 'supertest';
-import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
+import type { FakeArcgis } from '../support/fake-arcgis';
+import type { TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "No amplification while ArcGIS fails" and the hostile-reporter paragraph: the retry pause on the
@@ -14,7 +15,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 const ENV = 'amplify';
 const SECRET = 'sekret-amplify-Rt5Wq1';
 
-const fake = new FakeArcgis();
+const setup = useDatabaseAndArcgis();
+let fake: FakeArcgis;
 const clock = new FakeClock();
 let db: TestDatabase;
 let instances: Harness[];
@@ -44,9 +46,8 @@ function report(harness: Harness, id: number, rejected: string) {
     .send({ rejected });
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await fake.start(0);
+beforeAll(() => {
+  ({ db, fake } = setup);
   // random() 0.5: pauses of 1.5 s, 3 s, 6 s ... (the middle of each equal-jitter range); no scheduler runs here
   instances = [0, 1].map(() =>
     createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock, random: () => 0.5, env: { REFRESH_AHEAD: 'on-read' } }),
@@ -55,8 +56,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const harness of instances) await harness.close();
-  await fake.stop();
-  await db?.drop();
 });
 
 beforeEach(async () => {

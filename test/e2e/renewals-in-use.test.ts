@@ -1,9 +1,10 @@
 import request from 'supertest';
 import type { RenewalScheduler } from '../../src/services/renewal-scheduler';
-import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
+import type { FakeArcgis } from '../support/fake-arcgis';
+import type { TestDatabase } from '../support/test-database';
 
 /**
  * SPEC "Refresh ahead" and "Renewal capacity grows with the fleet": REFRESH_AHEAD=in-use renews only
@@ -19,7 +20,8 @@ const MINUTE_MS = 60_000;
 /** A 120-minute token's refresh point: 10 minutes before it expires. */
 const REFRESH_POINT_MS = 110 * MINUTE_MS;
 
-const fake = new FakeArcgis();
+const setup = useDatabaseAndArcgis();
+let fake: FakeArcgis;
 const clock = new FakeClock();
 const harnesses: Harness[] = [];
 let db: TestDatabase;
@@ -66,15 +68,12 @@ async function backlog(harness: Harness): Promise<number> {
   return (await harness.metrics.renewalsDue.get()).values[0]?.value ?? NaN;
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await fake.start(0);
+beforeAll(() => {
+  ({ db, fake } = setup);
 });
 
 afterAll(async () => {
   for (const harness of harnesses) await harness.close();
-  await fake.stop();
-  await db?.drop();
 });
 
 beforeEach(async () => {

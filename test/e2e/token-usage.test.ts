@@ -1,10 +1,11 @@
 import request from 'supertest';
-import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { mysqlTestUrl } from '../support/mysql-url';
 import { TcpProxy } from '../support/tcp-proxy';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
+import type { FakeArcgis } from '../support/fake-arcgis';
+import type { TestDatabase } from '../support/test-database';
 
 /**
  * SPEC `usage` of the map token resource: token reads (GET and POST of the token read route, through the
@@ -16,7 +17,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 const ENV = 'usage';
 const SECRET = 'sekret-usage-Vb8Nc4';
 
-const fake = new FakeArcgis();
+const setup = useDatabaseAndArcgis();
+let fake: FakeArcgis;
 const clock = new FakeClock();
 const harnesses: Harness[] = [];
 let db: TestDatabase;
@@ -49,16 +51,13 @@ async function usageOf(id: number, via = h): Promise<{ lastReadAt: string | null
   return res.body.result.find((item: { mapTokenID: number }) => item.mapTokenID === id).usage;
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await fake.start(0);
+beforeAll(() => {
+  ({ db, fake } = setup);
   h = open();
 });
 
 afterAll(async () => {
   for (const harness of harnesses) await harness.close();
-  await fake.stop();
-  await db?.drop();
 });
 
 beforeEach(async () => {
