@@ -83,7 +83,7 @@ export function docsRouter(document: object): Router {
   const serve = (path: string, type: string, content: string, cacheControl: string, ...before: RequestHandler[]) =>
     router
       .route(path)
-      .all(tagRoute)
+      .all(tagRoute(''))
       .get(...before, (_req, res) => {
         res.setHeader('Cache-Control', cacheControl);
         res.type(type).send(content);
