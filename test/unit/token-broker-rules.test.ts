@@ -479,4 +479,32 @@ describe('a client reports its token rejected', () => {
       token: expect.stringMatching(/^fake-/),
     });
   });
+
+  test('inside the pause after a renewal that timed out, the read answers 504; a report of a usable token inside the pause calls nothing', async () => {
+    p = brokerParts(fake, { timeoutMs: 100 });
+    broker = newBroker();
+    const row = await p.create();
+    fake.mode = 'hang';
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toMatchObject({ status: 504 });
+    const calls = fake.calls.length;
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toMatchObject({
+      status: 504,
+      code: 'GatewayTimeout',
+      retryAfterSeconds: 1,
+    });
+    expect(fake.calls).toHaveLength(calls);
+
+    // a usable token whose renewal failed: a report of it inside the pause gets the pause, not a call
+    fake.mode = 'ok';
+    const { row: held } = await withToken('held');
+    await p.store.mapTokens.recordRefreshFailure(held, { at: p.clock.now(), kind: 'error', message: 'm' }, 1, p.clock.now() + 1500);
+    broker.evict(held.id);
+    const before = fake.calls.length;
+    await expect(broker.reportRejected({ environment: ENV, organizationId: null }, held.id, 'held')).rejects.toMatchObject({
+      status: 502,
+      retryAfterSeconds: 2,
+    });
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, held.id)).resolves.toMatchObject({ token: 'held' });
+    expect(fake.calls).toHaveLength(before);
+  });
 });
