@@ -180,7 +180,7 @@ test('the backlog gauge rises with tokens past their refresh point and drains as
   await scheduler(instance).idle();
   expect(await backlog(instance)).toBe(0);
   const text = await instance.metrics.registry.metrics();
-  expect(text).toMatch(/# HELP mtp_renewals_due .*fleet-wide, read from MySQL: aggregate instances with max, not sum/);
+  expect(text).toMatch(/# HELP mtp_renewals_due .*Fleet-wide: read from the shared database.*aggregate with max, not sum/);
   expect(text).toContain('mtp_renewals_due 0');
 });
 
