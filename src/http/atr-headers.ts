@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RequestContext } from '../services/principal';
+import type { RequestContext } from '../domain';
 import type { SchemaValidator } from './schema-validator';
 
 interface AtrHeaders {

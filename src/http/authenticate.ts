@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Principal } from '../domain';
+import type { Principal, RequestContext } from '../domain';
 import type { AccessService } from '../services/access-service';
-import type { RequestContext } from '../services/principal';
 
 /** The caller, from atr-subscription-key or Authorization: Bearer; names the actor in `ctx` when atr-request-source did not. */
 export async function authenticateCaller(access: AccessService, headers: IncomingHttpHeaders, ctx: RequestContext): Promise<Principal> {

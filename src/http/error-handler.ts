@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, BadRequestError, type ErrorDetail, NotFoundError, TooManyRequestsError } from '../errors';
+import { ApiError, BadRequestError, type ErrorDetail, NotFoundError, RenewalPausedError, TooManyRequestsError } from '../errors';
 import type { Logger } from '../logger';
 import { type Exchange, exchangeOf } from './exchange';
 
@@ -67,10 +67,11 @@ function apiErrorOf(error: unknown, requestId: string, logger: Logger): ApiError
   return apiError;
 }
 
-/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 429 and a 503. */
+/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 429, a 503 and inside a retry pause. */
 function errorHeaders(apiError: ApiError): string[] {
   if (apiError.status === 405 && (apiError as MethodNotAllowed).allow) return ['Allow', (apiError as MethodNotAllowed).allow];
-  if (apiError instanceof TooManyRequestsError) return ['Retry-After', String(apiError.retryAfterSeconds)];
+  if (apiError instanceof TooManyRequestsError || apiError instanceof RenewalPausedError)
+    return ['Retry-After', String(apiError.retryAfterSeconds)];
   if (apiError.status === 503) return ['Retry-After', '5'];
   return [];
 }
