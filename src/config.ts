@@ -13,7 +13,6 @@ export interface Config {
   encryptionKeys: Buffer[];
   accessTokenSigningKey: Uint8Array;
   /** True when keys were generated for the embedded store (no MYSQL_URL). */
-  ephemeral: boolean;
   authUrlAllowlist: AuthUrlAllowlist;
   upstreamTimeoutMs: number;
   cacheTtlSeconds: number;
@@ -32,6 +31,8 @@ export interface Config {
   refreshAheadIdleHours: number;
   /** Renewals the scheduler keeps in flight at once, per instance. */
   renewalConcurrency: number;
+  /** Static tokens expiring within this many days are listed by expiring=true and counted by a gauge. */
+  staticTokenWarnDays: number;
   /** Express "trust proxy": false, a hop count, or a comma-separated list of addresses/subnets. */
   trustProxy: boolean | number | string;
 }
@@ -60,7 +61,6 @@ export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
     mysqlUrl,
     encryptionKeys: encryptionKeys(env, ephemeral ? randomKey : null),
     accessTokenSigningKey: signingKey(env, ephemeral ? randomKey : null),
-    ephemeral,
     authUrlAllowlist: allowlist(env),
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 10000, 100, 120000),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 5, 0, 3600),
@@ -73,6 +73,7 @@ export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
     refreshAhead: oneOf(env, 'REFRESH_AHEAD', 'in-use', ['in-use', 'all', 'on-read']) as Config['refreshAhead'],
     refreshAheadIdleHours: positiveNumber(env, 'REFRESH_AHEAD_IDLE_HOURS', 24, 24 * 366),
     renewalConcurrency: integer(env, 'RENEWAL_CONCURRENCY', 16, 1, 1000),
+    staticTokenWarnDays: integer(env, 'STATIC_TOKEN_WARN_DAYS', 30, 0, 3650),
     trustProxy: trustProxy(env),
   };
 }

@@ -37,7 +37,6 @@ describe('configuration', () => {
       port: 8080,
       host: '0.0.0.0',
       mysqlUrl: null,
-      ephemeral: true,
       upstreamTimeoutMs: 10000,
       cacheTtlSeconds: 5,
       cacheMaxEntries: 10000,
@@ -47,6 +46,7 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 3600,
       logLevel: 'info',
       trustProxy: false,
+      staticTokenWarnDays: 30,
     });
     expect(config.encryptionKeys).toEqual([generate()]);
     expect(config.authUrlAllowlist.allows('https://www.arcgis.com/sharing/rest/oauth2/token/')).toBe(true);
@@ -74,6 +74,7 @@ describe('configuration', () => {
         REFRESH_AHEAD: 'on-read',
         REFRESH_AHEAD_IDLE_HOURS: '0.25',
         RENEWAL_CONCURRENCY: '64',
+        STATIC_TOKEN_WARN_DAYS: '0',
       },
       generate,
     );
@@ -83,7 +84,6 @@ describe('configuration', () => {
       renewalConcurrency: 64,
       port: 0,
       host: '127.0.0.1',
-      ephemeral: false,
       upstreamTimeoutMs: 500,
       cacheTtlSeconds: 0,
       cacheMaxEntries: 10,
@@ -92,6 +92,7 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 600,
       logLevel: 'debug',
       trustProxy: 1,
+      staticTokenWarnDays: 0,
     });
     expect(config.encryptionKeys).toHaveLength(2);
     expect(config.corsAllowedOrigins).toEqual(['https://maps.example.com', 'http://localhost:3000']);
@@ -124,6 +125,9 @@ describe('configuration', () => {
     [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
     [{ CORS_ALLOWED_ORIGINS: 'https://a.example.com/app' }, 'CORS_ALLOWED_ORIGINS'],
     [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
+    [{ STATIC_TOKEN_WARN_DAYS: '-1' }, 'STATIC_TOKEN_WARN_DAYS'],
+    [{ STATIC_TOKEN_WARN_DAYS: '2.5' }, 'STATIC_TOKEN_WARN_DAYS'],
+    [{ STATIC_TOKEN_WARN_DAYS: '3651' }, 'STATIC_TOKEN_WARN_DAYS'],
   ])('refuses %p naming %s in one line', (env, variable) => {
     const error = failure(env);
     expect(error.variable).toBe(variable);
