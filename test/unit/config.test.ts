@@ -72,9 +72,9 @@ describe('configuration', () => {
         LOG_LEVEL: 'debug',
         TRUST_PROXY: '1',
         REFRESH_AHEAD: 'on-read',
+        STATIC_TOKEN_WARN_DAYS: '0',
         REFRESH_AHEAD_IDLE_HOURS: '0.25',
         RENEWAL_CONCURRENCY: '64',
-        STATIC_TOKEN_WARN_DAYS: '0',
       },
       generate,
     );

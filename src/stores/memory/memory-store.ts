@@ -19,16 +19,16 @@ import { KeyedMutex } from './keyed-mutex';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
-const CREDENTIALS = ['authType', 'authKey', 'authSecretEnc', 'authTimeout', 'authUrl', 'authReferer'] as const;
-
-/** Whether a row still has the credentials a renewal was based on. */
-const sameCredentials = (row: MapTokenRow, basis: RenewalBasis): boolean => CREDENTIALS.every((field) => row[field] === basis[field]);
-
 /** A static token that expires at or before `by` (passed ones included); a token without a date never does. */
 function staticExpiring(row: MapTokenRow, by: number): boolean {
   const expiresAt = row.token?.expiresAt ?? null;
   return !authTypeOf(row).renews && expiresAt !== null && expiresAt <= by;
 }
+
+const CREDENTIALS = ['authType', 'authKey', 'authSecretEnc', 'authTimeout', 'authUrl', 'authReferer'] as const;
+
+/** Whether a row still has the credentials a renewal was based on. */
+const sameCredentials = (row: MapTokenRow, basis: RenewalBasis): boolean => CREDENTIALS.every((field) => row[field] === basis[field]);
 
 /** Writing a token sets when it is due and forgets earlier refresh failures (as the MySQL store does). */
 const tokenFields = (token: StoredToken | null, renewAt: number | null) => ({
