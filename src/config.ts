@@ -13,7 +13,6 @@ export interface Config {
   encryptionKeys: Buffer[];
   accessTokenSigningKey: Uint8Array;
   /** True when keys were generated for the embedded store (no MYSQL_URL). */
-  ephemeral: boolean;
   authUrlAllowlist: AuthUrlAllowlist;
   upstreamTimeoutMs: number;
   cacheTtlSeconds: number;
@@ -55,7 +54,6 @@ export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
     mysqlUrl,
     encryptionKeys: encryptionKeys(env, ephemeral ? randomKey : null),
     accessTokenSigningKey: signingKey(env, ephemeral ? randomKey : null),
-    ephemeral,
     authUrlAllowlist: allowlist(env),
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 10000, 100, 120000),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 5, 0, 3600),

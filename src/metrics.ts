@@ -8,6 +8,11 @@ export function createMetrics() {
   const registry = new Registry();
   let poolSource: () => { inUse: number; idle: number; waiting: number } | null = () => null;
   collectDefaultMetrics({ register: registry });
+  const staleFallbacks = new Counter({
+    name: 'mtp_stale_token_fallbacks_total',
+    help: 'Times the service kept handing out an unexpired token because its renewal failed (stale-if-error) or the store was unreachable: once per failure, not per read',
+    registers: [registry],
+  });
   const metrics = {
     registry,
     httpRequests: new Counter({
@@ -48,10 +53,17 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
-    staleServed: new Counter({
+    staleFallbacks,
+    /** The old name of staleFallbacks, kept one release for dashboards and alerts; it never counted tokens served. */
+    deprecatedStaleServed: new Counter({
       name: 'mtp_stale_tokens_served_total',
-      help: 'Tokens served past their refresh margin because a refresh failed (stale-if-error) or the store was unreachable',
+      help: 'Deprecated, removed in the next release: use mtp_stale_token_fallbacks_total, the same count under the name of what it counts',
       registers: [registry],
+      async collect() {
+        const [current] = (await staleFallbacks.get()).values;
+        this.reset();
+        this.inc(current?.value ?? 0);
+      },
     }),
     readWaits: new Counter({
       name: 'mtp_token_read_waits_total',

@@ -1,9 +1,8 @@
 import type { Clock } from '../clock';
 import { BadRequestError, type ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
-import { organizationAllowed, type Principal, type Scope, scopeOf } from '../domain';
+import { organizationAllowed, type Principal, type RequestContext, type Scope, scopeOf } from '../domain';
 import type { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
 import type { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
-import type { RequestContext } from './principal';
 import type { TokenBroker } from './token-broker';
 import type { TokenState } from './token-state';
 import { prepareMapTokenWrites, type MapTokenWriteTools } from './prepare-map-token-writes';

@@ -202,7 +202,7 @@ export class TokenRenewer {
       retryInMs: retryAt - now,
     };
     if (usable(next, now)) {
-      this.metrics.staleServed.inc();
+      this.metrics.staleFallbacks.inc();
       this.logger.warn(fields, 'token renewal failed; serving the unexpired token (stale-if-error)');
     } else {
       this.logger.error(fields, 'token renewal failed and no unexpired token is left');

@@ -165,7 +165,7 @@ describe('the cache in front of the store', () => {
     p.clock.advance(TTL_MS);
     await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).resolves.toMatchObject({ token: 'stored-1' });
     expect(await count(p.metrics.storeErrors)).toBe(1);
-    expect(await count(p.metrics.staleServed)).toBe(1);
+    expect(await count(p.metrics.staleFallbacks)).toBe(1);
     p.clock.advance(TTL_MS / 2 - 1);
     await broker.fresh({ environment: ENV, organizationId: null }, row.id);
     await broker.idle();
@@ -179,7 +179,7 @@ describe('the cache in front of the store', () => {
     const { row } = await withToken();
     p.store.down = true;
     await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(await count(p.metrics.staleServed)).toBe(0);
+    expect(await count(p.metrics.staleFallbacks)).toBe(0);
   });
 
   test('view() keeps the cached state only for the same version and the same sealed token', async () => {

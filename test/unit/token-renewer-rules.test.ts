@@ -258,7 +258,7 @@ describe('a failed renewal', () => {
       renewAt: now + 1000,
       lastRefreshError: { at: now, kind: 'rejected', message: 'Invalid client_secret' },
     });
-    expect(await count(p.metrics.staleServed)).toBe(1);
+    expect(await count(p.metrics.staleFallbacks)).toBe(1);
     expect(await count(p.metrics.refreshes, { outcome: 'failed' })).toBe(1);
     expect(p.logs.find((line) => line.mapTokenID === row.id)).toMatchObject({
       level: 'warn',
@@ -281,7 +281,7 @@ describe('a failed renewal', () => {
     fake.mode = 'reject';
     const result = await renew(row.id, 'needed');
     expect(result.state.token).toBeNull();
-    expect(await count(p.metrics.staleServed)).toBe(0);
+    expect(await count(p.metrics.staleFallbacks)).toBe(0);
     expect(p.logs.find((line) => line.mapTokenID === row.id)).toMatchObject({
       level: 'error',
       msg: 'token renewal failed and no unexpired token is left',
