@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler } from 'express';
-import type { Principal } from '../domain';
-import type { RequestContext } from '../services/principal';
+import type { Principal, RequestContext } from '../domain';
 
 /**
  * One request as the request stages see it, whichever entrance it came through: the token read's fast

@@ -2,7 +2,7 @@ import helmet from 'helmet';
 import type { Role } from '../domain';
 import { type AccessService, requireRole } from '../services/access-service';
 import type { KeyRules } from '../services/key-rules';
-import type { RequestContext } from '../services/principal';
+import type { RequestContext } from '../domain';
 import { requestContext } from './atr-headers';
 import { authenticateCaller } from './authenticate';
 import { corsStage } from './cors-stage';
