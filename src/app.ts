@@ -12,6 +12,7 @@ import { requestId } from './http/request-context';
 import { buildOpenApi } from './http/openapi';
 import { adminMapTokensRouter } from './http/routes/admin-map-tokens';
 import { authRouter } from './http/routes/auth';
+import { browserClientRouter } from './http/routes/browser-client';
 import { docsRouter } from './http/routes/docs';
 import { opsRouter } from './http/routes/ops';
 import { tokenReadCors, tokenReadRouter } from './http/routes/token-read';
@@ -52,6 +53,7 @@ export function createApp({
   app.use('/api/v1/admin/map-tokens', adminMapTokensRouter(services.mapTokens, services.access, validator, config.maxBodyBytes));
   app.use('/api/v1/auth', authRouter(services.clients, services.access, validator));
   app.use(opsRouter(services.store, metrics.registry));
+  app.use(browserClientRouter());
   app.use(docsRouter(buildOpenApi(validator, { maxBatch: config.maxBatch })));
 
   app.use(notFound);

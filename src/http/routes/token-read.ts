@@ -76,7 +76,8 @@ export function tokenReadCors(allowedOrigins: string[]) {
       'x-request-id',
       'content-type',
     ],
-    exposedHeaders: ['x-request-id'],
+    // the browser client honours Retry-After, which a page on another origin reads only when exposed
+    exposedHeaders: ['x-request-id', 'retry-after'],
     maxAge: 600,
   });
 }
