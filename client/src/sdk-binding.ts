@@ -60,7 +60,8 @@ export class SdkBinding {
   private getCredential(original: IdentityManagerLike['getCredential']): IdentityManagerLike['getCredential'] {
     return (url, request) => {
       const token = request?.token;
-      if (this.restore === null || typeof token !== 'string' || !this.known.includes(token) || !isInvalidToken(request?.error)) return original(url, request);
+      if (this.restore === null || typeof token !== 'string' || !this.known.includes(token) || !isInvalidToken(request?.error))
+        return original(url, request);
       return this.renew(token, url, request as CredentialRequest);
     };
   }
@@ -77,7 +78,9 @@ export class SdkBinding {
       }
     }
     // the request carried an older token of this connection, or the report brought a new one: already registered
-    const credential = answer?.server ? (this.identityManager?.findCredential(answer.server) ?? this.identityManager?.findCredential(url)) : null;
+    const credential = answer?.server
+      ? (this.identityManager?.findCredential(answer.server) ?? this.identityManager?.findCredential(url))
+      : null;
     if (!credential) throw request.error;
     return credential;
   }

@@ -32,11 +32,11 @@ export class TokenEndpoint {
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await this.fetch(this.url, { ...init, headers, cache: 'no-store', credentials: 'omit', signal });
+      response = await this.fetch(this.url, { ...init, headers, credentials: 'omit', signal });
     } catch (error) {
       throw new MapTokenError(`The token service could not be reached: ${(error as Error).message}`, null);
     }
-    const body = await response.json().catch(() => null);
+    const body = (await response.json().catch(() => null)) as (Partial<TokenAnswer> & { msg?: unknown; code?: unknown }) | null;
     if (response.ok && isAnswer(body)) return body;
     const message = typeof body?.msg === 'string' ? body.msg : `The token service answered HTTP ${response.status}`;
     const code = typeof body?.code === 'string' ? body.code : null;
