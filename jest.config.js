@@ -1,4 +1,4 @@
-/** Unit, integration (real MySQL) and HTTP tests; see README "Tests". */
+/** Unit, integration (real MySQL) and HTTP tests; see docs/development.md. */
 module.exports = {
   testEnvironment: 'node',
   // src/ is a root so that `--findRelatedTests` (and Stryker) can follow imports from a source file to

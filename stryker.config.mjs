@@ -1,4 +1,4 @@
-// Mutation testing (npm run test:mutation); see README "Tests". Slow: not part of `npm test` or CI.
+// Mutation testing (npm run test:mutation); see docs/development.md. Slow: not part of `npm test` or CI.
 // One file alone: npm run test:mutation -- --mutate src/arcgis/auth-url-allowlist.ts
 
 /**

@@ -14,7 +14,7 @@ import type { SchemaValidator } from '../schema-validator';
 /**
  * Failed logins allowed per window before 429: per address and client id, and per address whatever the
  * client id. Nothing counts per client id alone, so failures from other addresses can never lock a
- * client out (see README, "Client credentials"). An IPv6 address counts by its /56.
+ * client out (see docs/api.md, "Client credentials"). An IPv6 address counts by its /56.
  */
 const LOGIN_FAILURES_PER_ADDRESS_AND_CLIENT = 10;
 const LOGIN_FAILURES_PER_ADDRESS = 30;
