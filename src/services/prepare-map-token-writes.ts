@@ -93,6 +93,7 @@ function draft(
         authTimeout: null,
         authUrl: null,
         authReferer: null,
+        server: item.server ?? null,
       },
       token: { tokenEnc: box.encrypt(token), issuedAt: clock.now(), expiresAt },
       plaintextToken: token,

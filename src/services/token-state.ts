@@ -15,9 +15,9 @@ export interface TokenState {
   expiresAt: number | null;
   /** expiresAt as ISO 8601, computed once per token rather than once per read. */
   expiresAtIso: string | null;
-  /** The ArcGIS REST root the token was issued by (registerToken's `server`); null for static tokens. */
+  /** The ArcGIS REST root the token was issued by (registerToken's `server`); a static token's own, or null. */
   server: string | null;
-  /** Whether authURL is https (registerToken's `ssl`). */
+  /** Whether authURL (a static token's server) is https (registerToken's `ssl`). */
   ssl: boolean;
   /** When this process last compared the entry with the store. */
   checkedAt: number;
@@ -92,8 +92,9 @@ export function toTokenState(
     issuedAt: row.token?.issuedAt ?? null,
     expiresAt,
     expiresAtIso: same && previous.expiresAt === expiresAt ? previous.expiresAtIso : toIsoOrNull(expiresAt),
-    server: serverOf(row.authUrl),
-    ssl: row.authUrl?.startsWith('https:') ?? false,
+    // static items name their server; the others' is where their authUrl issues tokens
+    server: row.authType === 'static' ? row.server : serverOf(row.authUrl),
+    ssl: (row.authUrl ?? row.server)?.startsWith('https:') ?? false,
     checkedAt: now,
     renewAt: row.renewAt,
     lastRefreshError: row.lastRefreshError,

@@ -26,6 +26,8 @@ export interface AgolFields {
   authUrl: string;
   /** Absent means null. */
   authReferer?: null;
+  /** Derived from authUrl, never stored. Absent means null. */
+  server?: null;
 }
 
 /** A named user of a portal or standalone server (generateToken): authKey is the user name, the sealed secret its password. */
@@ -38,6 +40,8 @@ export interface EnterpriseFields {
   authUrl: string;
   /** The referer the token is bound to (null: client=requestip). Absent means null. */
   authReferer?: string | null;
+  /** Derived from authUrl, never stored. Absent means null. */
+  server?: null;
 }
 
 /** A token stored as given: no credentials. */
@@ -50,17 +54,19 @@ interface StaticFields {
   authUrl: null;
   /** Absent means null. */
   authReferer?: null;
+  /** The ArcGIS REST root the token is for (the token read's `server`). Absent means null. */
+  server?: string | null;
 }
 
-/** The fields as stored: authReferer always present. */
+/** The fields as stored: authReferer and server always present. */
 type StoredFields<F extends MapTokenFields> = F extends unknown
-  ? Omit<F, 'authReferer'> & { authReferer: Exclude<F['authReferer'], undefined> }
+  ? Omit<F, 'authReferer' | 'server'> & { authReferer: Exclude<F['authReferer'], undefined>; server: Exclude<F['server'], undefined> }
   : never;
 export type StoredMapTokenFields = StoredFields<MapTokenFields>;
 
-/** The fields of a write as a store keeps them (an absent authReferer is null). */
+/** The fields of a write as a store keeps them (an absent authReferer or server is null). */
 export function storedFields(fields: MapTokenFields): StoredMapTokenFields {
-  return { ...fields, authReferer: fields.authReferer ?? null } as StoredMapTokenFields;
+  return { ...fields, authReferer: fields.authReferer ?? null, server: fields.server ?? null } as StoredMapTokenFields;
 }
 
 export type RefreshErrorKind = 'rejected' | 'error' | 'timeout';

@@ -41,10 +41,10 @@ describe('schemas/', () => {
         authURL: 'https://a.example/x',
         authReferer: 'r',
       },
-      ...{ token: null, token_Expire_Date: null, lastRefreshError: null },
+      ...{ server: null, token: null, token_Expire_Date: null, lastRefreshError: null },
     };
     const resource: MapTokenResource = {
-      ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', authReferer: null },
+      ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', authReferer: null, server: null },
       ...{ token: '', token_Expire_Date: null, lastRefreshError: { at: '2026-01-01T00:00:00.000Z', kind: 'error', message: 'm' } },
     };
     const read: TokenReadBody = {

@@ -15,7 +15,7 @@ import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const COLUMNS =
-  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at, ' +
+  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer, server_url, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at, ' +
   'renew_at, refresh_failures, refresh_error_at, refresh_error_kind, refresh_error_message, forced_renewal_at';
 
 const num = (value: unknown): number => Number(value);
@@ -35,6 +35,7 @@ function toMapTokenRow(row: Row): MapTokenRow {
     authTimeout: numOrNull(row.auth_timeout),
     authUrl: row.auth_url,
     authReferer: row.auth_referer ?? null,
+    server: row.server_url ?? null,
   } as StoredMapTokenFields;
   return {
     id: num(row.id),
@@ -107,8 +108,8 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
           if (write.kind === 'create') {
             const result = await db.execute(
               `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer,
-                 token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+                 server_url, token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
               [
                 ...[
                   audit.environment,
@@ -119,6 +120,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                   f.authTimeout,
                   f.authUrl,
                   f.authReferer ?? null,
+                  f.server ?? null,
                 ],
                 ...[...tokenColumns(write.token), renewAtOf(f.authType, write.token), now, now],
               ],
@@ -128,11 +130,20 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
           } else {
             const keepToken = write.token === undefined;
             const result = await db.execute(
-              `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?, auth_referer = ?,
+              `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?, auth_referer = ?, server_url = ?,
                  ${keepToken ? '' : `${TOKEN_SET},`} version = version + 1, updated_at = ?
                WHERE id = ? AND environment = ? AND version = ?`,
               [
-                ...[f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null],
+                ...[
+                  f.organizationId,
+                  f.authType,
+                  f.authKey,
+                  f.authSecretEnc,
+                  f.authTimeout,
+                  f.authUrl,
+                  f.authReferer ?? null,
+                  f.server ?? null,
+                ],
                 ...(keepToken ? [] : [...tokenColumns(write.token ?? null), renewAtOf(f.authType, write.token ?? null)]),
                 ...[now, write.id, audit.environment, write.expectedVersion],
               ],
