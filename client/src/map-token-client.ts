@@ -96,6 +96,38 @@ export class MapTokenError extends Error {
   }
 }
 
+/** The credential and server info that @esri/arcgis-rest-request's ArcGISIdentityManager.fromCredential() takes. */
+export interface RestCredential {
+  server: string;
+  token: string;
+  expires: number;
+  ssl: boolean;
+  userId: string;
+}
+export interface RestServerInfo {
+  server: string;
+  hasServer: boolean;
+  hasPortal: boolean;
+}
+
+/** A static token without expiry, to a manager that assumes 2 hours when told nothing: the latest date there is. */
+const NEVER = 8.64e15;
+
+/**
+ * For arcgis-rest-js: `ArcGISIdentityManager.fromCredential(...restCredential(answer))` gives a manager for a
+ * portal (`server` ending in /sharing/rest) or a standalone ArcGIS Server (ending in /rest/services). Build a new
+ * manager for every answer (onChange): a server-form manager keeps sending the token it was built with even
+ * after updateToken().
+ */
+export function restCredential(answer: TokenAnswer): [RestCredential, RestServerInfo] {
+  if (answer.server === null) throw new TypeError('restCredential: the answer has no server (a static token stored without one)');
+  const hasServer = /\/rest\/services\/?$/i.test(answer.server);
+  return [
+    { server: answer.server, token: answer.token, expires: answer.expires ?? NEVER, ssl: answer.ssl, userId: '' },
+    { server: answer.server, hasServer, hasPortal: !hasServer },
+  ];
+}
+
 /** Connects a page to one map token: fetches it, keeps it fresh, and hands each new token to the SDK. */
 export function connectMapToken(options: ConnectOptions): MapTokenConnection {
   return createConnection(options, browserRuntime());
