@@ -55,9 +55,10 @@ describe('the browser client with the ArcGIS Maps SDK in Chromium', () => {
   const readsOf = (id: number) => reads.get(id) ?? { get: 0, post: 0 };
 
   async function openPage(): Promise<Page> {
-    const page = await browser.newPage();
+    // the stand-in's https side has a self-signed certificate
+    const page = await browser.newPage({ ignoreHTTPSErrors: true });
     page.on('request', (req) => {
-      if (!req.url().startsWith('http://127.0.0.1:')) foreign.push(req.url());
+      if (!/^https?:\/\/127\.0\.0\.1:/.test(req.url())) foreign.push(req.url());
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
@@ -230,12 +231,12 @@ describe('the browser client with the ArcGIS Maps SDK in Chromium', () => {
       authType: 'static',
       token: 'static-floor-token',
       token_Expire_Date: new Date(expires).toISOString(),
-      server: map.servicesUrl,
+      server: map.secureServicesUrl,
     });
     const page = await openPage();
-    expect(await connect(page, id)).toMatchObject({ token: 'static-floor-token', server: map.servicesUrl });
-    expect(await inPage(page, (api, server) => api.credentialToken(server), map.servicesUrl)).toBe('static-floor-token');
-    expect(await inPage(page, (api, url) => api.request(url), map.mapServiceUrl('Static'))).toMatchObject({ ok: true });
+    expect(await connect(page, id)).toMatchObject({ token: 'static-floor-token', server: map.secureServicesUrl });
+    expect(await inPage(page, (api, server) => api.credentialToken(server), map.secureServicesUrl)).toBe('static-floor-token');
+    expect(await inPage(page, (api, url) => api.request(url), `${map.secureServicesUrl}/Static/MapServer`)).toMatchObject({ ok: true });
     // the year is waited out in steps of the longest delay a browser keeps; a wrapped delay would fetch again at once
     expect(await inPage(page, (api) => api.timerDelays)).toContain(2 ** 31 - 1);
     await page.waitForTimeout(2_000);

@@ -1,11 +1,16 @@
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH, type FakeArcgis } from './fake-arcgis';
 
 /** How the stand-in refuses an invalid token: ArcGIS Server's HTTP 200 with a JSON error, or HTTP status 498. */
 export type RejectForm = 'json-200' | 'http-498';
 
-export const MAP_SERVICES_PATH = '/arcgis/rest/services';
+const MAP_SERVICES_PATH = '/arcgis/rest/services';
+/** A self-signed certificate for 127.0.0.1, for tests only (a browser page opened with ignoreHTTPSErrors accepts it). */
+const TLS_FIXTURES = join(__dirname, '..', 'e2e', 'fixtures');
 
 export interface MapRequest {
   service: string;
@@ -18,19 +23,28 @@ export interface MapRequest {
  * grants the tokens; every token that passes is remembered with its expiry) and secured map services under
  * /arcgis/rest/services/<name>/MapServer that answer a valid token with JSON, a missing one with 499 and an
  * invalid, expired or revoked one with 498, in the form set per service (as ArcGIS does, with CORS for pages).
+ * The same services answer over https too (a static token's `server` must be https).
  */
 export class FakeMapService {
   readonly requests: MapRequest[] = [];
   private readonly valid = new Map<string, number>();
   private readonly forms = new Map<string, RejectForm>();
   private server?: http.Server;
+  private secureServer?: https.Server;
   private baseUrl?: string;
+  private secureBaseUrl?: string;
 
   constructor(private readonly arcgis: FakeArcgis) {}
 
   get url(): string {
     if (this.baseUrl === undefined) throw new Error('FakeMapService is not started');
     return this.baseUrl;
+  }
+
+  /** The REST root of its services over https. */
+  get secureServicesUrl(): string {
+    if (this.secureBaseUrl === undefined) throw new Error('FakeMapService is not started');
+    return `${this.secureBaseUrl}${MAP_SERVICES_PATH}`;
   }
 
   /** The REST root of its services: the token answers' `server`. */
@@ -64,14 +78,20 @@ export class FakeMapService {
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const tls = { key: readFileSync(join(TLS_FIXTURES, 'loopback-tls.key')), cert: readFileSync(join(TLS_FIXTURES, 'loopback-tls.crt')) };
+    const secure = https.createServer(tls, (req, res) => this.handle(req, res));
+    this.secureServer = secure;
+    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
+    this.secureBaseUrl = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
     return this.baseUrl;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const server of [this.server, this.secureServer]) {
+      if (!server) continue;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
