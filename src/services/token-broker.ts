@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ArcgisClient } from '../arcgis/arcgis-client';
+import { authTypeOf } from '../auth-types/auth-types';
 import type { Clock } from '../clock';
 import type { SecretBox } from '../crypto/secret-box';
 import { environmentScope, inScope, type Scope } from '../domain';
@@ -83,7 +84,7 @@ export class TokenBroker {
    */
   async reportRejected(scope: Scope, id: number, rejected: string): Promise<TokenState> {
     const state = await this.fresh(scope, id);
-    if (state.authType === 'static' || state.token === null || !sameToken(state.token, rejected)) return state;
+    if (!authTypeOf(state).renews || state.token === null || !sameToken(state.token, rejected)) return state;
     const lastForced = state.row.forcedRenewalAt;
     if (lastForced !== null && this.clock.now() - lastForced < FORCED_RENEWAL_INTERVAL_MS) return state;
     return visibleTo(await this.renewal(state, 'forced', rejected), scope);

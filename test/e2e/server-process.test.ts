@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { startServer } from '../support/processes';
 import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -68,10 +71,39 @@ describe('npm start', () => {
     }
   });
 
+  it('checks the port before printing any key: a start on a busy port prints no key and stops with exit 1 and one line', async () => {
+    const busy = createServer();
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const failure = await startFailure({ PORT: String(port) });
+      expect(failure.exitCode).toBe(1);
+      expect(failure.output).not.toMatch(/key|secret|mtp_/i);
+      expect(failure.output.trim().split('\n')).toEqual([
+        `map-token-proxy: cannot start: PORT: 127.0.0.1:${port} is already in use by another process (stop it, or set another PORT; 0 picks a free one)`,
+      ]);
+    } finally {
+      busy.close();
+    }
+  });
+
   it('stops with exit code 1 and one line naming the variable when the configuration is wrong', async () => {
     const failure = await startFailure({ PORT: 'eighty' });
     expect(failure.exitCode).toBe(1);
     expect(failure.output.trim().split('\n')).toEqual(['map-token-proxy: cannot start: PORT: must be a whole number, got "eighty"']);
+  });
+
+  it("stops with exit code 1 and one line naming the variable on the compose file's example ENCRYPTION_KEY", async () => {
+    const failure = await startFailure({
+      MYSQL_URL: 'mysql://service:kT9vQ2xZ7wLm4Rp8@127.0.0.1:1/maptokens',
+      ENCRYPTION_KEY: 'UkVQTEFDRS1NRS1SRVBMQUNFLU1FLVJFUExBQ0UtTUU=',
+      ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
+    });
+    expect(failure.exitCode).toBe(1);
+    const lines = failure.output.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^map-token-proxy: cannot start: ENCRYPTION_KEY: key 1 is the example published with/);
   });
 
   describe('with MYSQL_URL', () => {

@@ -2,7 +2,9 @@ import { readAuditTrail } from '../support/audit-trail';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import type { Scope } from '../../src/domain';
-import type { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
+import type { AgolFields } from '../../src/auth-types/agol';
+import type { MapTokenFields } from '../../src/auth-types/auth-types';
+import type { AuditContext, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -277,13 +279,13 @@ describe.each(factories)('store contract: $name', ({ open }) => {
 
   it('saves a refreshed token only while the row is at the version it was fetched for', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'))).toBe(true);
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'), 0)).toBe(true);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
     await store.mapTokens.writeBatch(
       [{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(), token: undefined }],
       audit(),
     );
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('late'))).toBe(false);
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('late'), 0)).toBe(false);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
   });
 
@@ -333,7 +335,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(failing.total).toBe(1);
     expect((await store.mapTokens.list(scope('env-b'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
 
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('n', 10_000, 610_000), 10_000)).toBe(true);
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('n', 10_000, 610_000), 370_000, 10_000)).toBe(true);
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({
       renewAt: 370_000,
       refreshFailures: 0,
@@ -343,7 +345,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.mapTokens.countFailing()).toBe(0);
     expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
     // a renewal that was not forced keeps the time of the last forced one
-    await store.mapTokens.saveToken(row.id, row.version, token('m', 20_000, 620_000));
+    await store.mapTokens.saveToken(row.id, row.version, token('m', 20_000, 620_000), 380_000);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.forcedRenewalAt).toBe(10_000);
   });
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the Dockerfile's runtime stage without Docker: the built dist/, schemas/ and sql/ with the
 # production dependencies only, in an empty folder. The server must become ready on the embedded store,
-# hold no dev dependency, and stop with exit code 0 on SIGTERM. Prints "runtime stage OK" on success.
+# hold no dev dependency, answer a token read with the keys it printed, and stop with exit code 0 on
+# SIGTERM. It runs on the first `node` on PATH (put another Node.js first to check that one). Prints
+# "runtime stage OK on Node <version>" on success.
 set -euo pipefail
 
 project="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -62,6 +64,25 @@ while ((SECONDS < deadline)); do
 done
 [[ -n "$ready" ]] || fail "/readyz did not answer 200 within 30 s"
 
+# one token read: the printed admin key stores a static token, the printed reader key reads it back
+node -e '
+  const [origin, log] = process.argv.slice(1);
+  const text = require("node:fs").readFileSync(log, "utf8");
+  const key = (label) => (text.match(new RegExp(label + ":\\s+(mtp_\\S+)")) || [])[1];
+  const headers = (k) => ({ "atr-environment-id": "local", "atr-subscription-key": k, "content-type": "application/json" });
+  (async () => {
+    const put = await fetch(origin + "/api/v1/admin/map-tokens", {
+      method: "PUT", headers: headers(key("Admin key")),
+      body: JSON.stringify([{ organization_ID: 1, authType: "static", token: "runtime-stage-token" }]),
+    });
+    if (put.status !== 200) throw new Error("PUT answered " + put.status);
+    const id = (await put.json()).result[0].mapTokenID;
+    const read = await fetch(origin + "/api/v1/map-tokens/" + id + "/token", { headers: headers(key("Reader key")) });
+    const answer = await read.json();
+    if (read.status !== 200 || answer.token !== "runtime-stage-token") throw new Error("token read answered " + read.status);
+  })().catch((error) => { console.error(error.message); process.exit(1); });
+' "http://127.0.0.1:$port" server.log || fail "the token read with the printed keys"
+
 kill -TERM "$server_pid"
 set +e
 wait "$server_pid"
@@ -70,4 +91,4 @@ set -e
 server_pid=""
 [[ "$code" -eq 0 ]] || fail "the server exited with $code after SIGTERM, not 0"
 
-echo "runtime stage OK"
+echo "runtime stage OK on Node $(node --version)"

@@ -1,16 +1,9 @@
 import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
-import { renewAtOf } from '../../token-timing';
+import { authTypeOf } from '../../auth-types/auth-types';
 import type { Scope } from '../../domain';
-import type {
-  AuditContext,
-  MapTokenRow,
-  MapTokenStore,
-  MapTokenWrite,
-  RefreshErrorKind,
-  StoredMapTokenFields,
-  StoredToken,
-} from '../store';
+import type { StoredMapTokenFields } from '../../auth-types/auth-types';
+import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
@@ -26,7 +19,7 @@ function toMapTokenRow(row: Row): MapTokenRow {
     row.token_enc === null
       ? null
       : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
-  // the columns of each auth type are kept consistent by the writes (services/prepare-map-token-writes.ts)
+  // the columns of each auth type are kept consistent by the writes (the write rules of auth-types/)
   const fields = {
     organizationId: num(row.organization_id),
     authType: row.auth_type,
@@ -122,7 +115,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                   f.authReferer ?? null,
                   f.server ?? null,
                 ],
-                ...[...tokenColumns(write.token), renewAtOf(f.authType, write.token), now, now],
+                ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now],
               ],
               conn,
             );
@@ -144,7 +137,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                   f.authReferer ?? null,
                   f.server ?? null,
                 ],
-                ...(keepToken ? [] : [...tokenColumns(write.token ?? null), renewAtOf(f.authType, write.token ?? null)]),
+                ...(keepToken ? [] : [...tokenColumns(write.token ?? null), authTypeOf(f).renewAt(write.token ?? null)]),
                 ...[now, write.id, audit.environment, write.expectedVersion],
               ],
               conn,
@@ -197,10 +190,10 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return replaced;
     },
 
-    async saveToken(id, version, token, forcedAt) {
+    async saveToken(id, version, token, renewAt, forcedAt) {
       const result = await db.execute(
         `UPDATE map_tokens SET ${TOKEN_SET}, forced_renewal_at = COALESCE(?, forced_renewal_at) WHERE id = ? AND version = ?`,
-        [...tokenColumns(token), renewAtOf('agol', token), forcedAt ?? null, id, version],
+        [...tokenColumns(token), renewAt, forcedAt ?? null, id, version],
       );
       return result.affectedRows === 1;
     },
