@@ -66,11 +66,16 @@ describe('the browser client with the ArcGIS Maps SDK in Chromium', () => {
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
         pageErrors.push(`console: ${message.text()}`);
     });
-    await page.goto(site.url);
+    // what the page still waits for, should it not start
+    const pending = new Set<string>();
+    page.on('request', (req) => pending.add(req.url()));
+    page.on('requestfinished', (req) => pending.delete(req.url()));
+    page.on('requestfailed', (req) => pending.delete(req.url()));
+    await page.goto(site.url, { waitUntil: 'commit' });
     await page
       .waitForFunction(() => (globalThis as unknown as { pageReady?: boolean }).pageReady === true, undefined, { timeout: 60_000 })
       .catch((error: Error) => {
-        throw new Error(`the test page did not start: ${error.message}; ${pageErrors.join('; ')}`);
+        throw new Error(`the test page did not start: ${error.message}; waiting for ${[...pending].join(', ')}; ${pageErrors.join('; ')}`);
       });
     return page;
   }

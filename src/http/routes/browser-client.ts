@@ -31,7 +31,7 @@ export function browserClientRouter(distFolder = join(projectRoot(), 'dist', 'cl
     let served: Served | undefined;
     router
       .route(path)
-      .all(tagRoute)
+      .all(tagRoute(''))
       .get((_req, res) => {
         served ??= load(join(distFolder, file));
         res.setHeader('Access-Control-Allow-Origin', '*');
