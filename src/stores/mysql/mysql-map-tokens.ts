@@ -2,7 +2,7 @@ import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { authTypeOf } from '../../auth-types/auth-types';
 import type { Scope } from '../../domain';
-import type { StoredMapTokenFields } from '../../auth-types/auth-types';
+import type { MapTokenFields, StoredMapTokenFields } from '../../auth-types/auth-types';
 import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
@@ -12,6 +12,11 @@ const COLUMNS =
   'renew_at, refresh_failures, refresh_error_at, refresh_error_kind, refresh_error_message, forced_renewal_at';
 
 const num = (value: unknown): number => Number(value);
+
+/** The values of the columns an admin write sets (organization_id ... server_url), as both statements below list them. */
+function fieldColumns(f: MapTokenFields): unknown[] {
+  return [f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null, f.server ?? null];
+}
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 function toMapTokenRow(row: Row): MapTokenRow {
@@ -103,20 +108,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
               `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer,
                  server_url, token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-              [
-                ...[
-                  audit.environment,
-                  f.organizationId,
-                  f.authType,
-                  f.authKey,
-                  f.authSecretEnc,
-                  f.authTimeout,
-                  f.authUrl,
-                  f.authReferer ?? null,
-                  f.server ?? null,
-                ],
-                ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now],
-              ],
+              [audit.environment, ...fieldColumns(f), ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now]],
               conn,
             );
             id = result.insertId;
@@ -127,16 +119,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                  ${keepToken ? '' : `${TOKEN_SET},`} version = version + 1, updated_at = ?
                WHERE id = ? AND environment = ? AND version = ?`,
               [
-                ...[
-                  f.organizationId,
-                  f.authType,
-                  f.authKey,
-                  f.authSecretEnc,
-                  f.authTimeout,
-                  f.authUrl,
-                  f.authReferer ?? null,
-                  f.server ?? null,
-                ],
+                ...fieldColumns(f),
                 ...(keepToken ? [] : [...tokenColumns(write.token ?? null), authTypeOf(f).renewAt(write.token ?? null)]),
                 ...[now, write.id, audit.environment, write.expectedVersion],
               ],
