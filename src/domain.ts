@@ -2,7 +2,7 @@ import type { mapTokenWriteSchema } from './generated/schemas';
 
 /**
  * The words every layer shares (http/, services/, stores/): the auth types of a map token, the roles of
- * keys and clients, who is calling, and the scope that bounds what they see.
+ * keys and clients, who is calling and for which request, and the scope that bounds what they see.
  */
 
 /** The auth types of schemas/map-token-write.json; each has its module in auth-types/ (the compiler checks). */
@@ -20,6 +20,15 @@ export interface Principal {
   organizationId: number | null;
   /** For client principals: the secret the access token was issued for. */
   secretId?: string;
+}
+
+/** The request an action is taken for: what the audit trail records and logs carry. */
+export interface RequestContext {
+  environment: string;
+  requestId: string;
+  /** atr-request-source, else the client id, else null. */
+  actor: string | null;
+  partnerId: string | null;
 }
 
 /**

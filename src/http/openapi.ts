@@ -85,7 +85,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         adminTag,
         'listMapTokens',
         'List map tokens',
-        "The map tokens of this environment (of the caller's organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). `failing=true` lists only those whose last renewal failed (lastRefreshError set). Needs the admin role.",
+        "The map tokens of this environment (of the caller's organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). `failing=true` lists only those whose last renewal failed (lastRefreshError set); `expiring=true` only static ones whose token_Expire_Date falls within STATIC_TOKEN_WARN_DAYS (default 30) or has passed. Needs the admin role.",
         {
           parameters: parametersFrom(file('map-token-list-query.json'), 'query'),
           responses: {

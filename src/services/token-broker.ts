@@ -8,7 +8,7 @@ import { NotFoundError, StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DueMapToken, MapTokenRow, Store } from '../stores/store';
-import { toTokenState, type TokenState, usable } from './token-state';
+import { pauseOf, toTokenState, type TokenState, usable } from './token-state';
 import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode as Mode, type RenewResult, sameToken, TokenRenewer } from './token-renewer';
 
 export interface TokenBrokerOptions {
@@ -26,8 +26,10 @@ export interface TokenBrokerOptions {
  *   CACHE_TTL_SECONDS, so changes made through other instances show within that time.
  * - A read gets the cached token at once while it is unexpired; past its refresh point the read starts
  *   (or joins) one background renewal. Only a read with no usable token waits for ArcGIS.
- * - Renewals of one map token are merged in the process (never cached once settled, so a failure is
- *   retried); across instances a MySQL named lock and a re-read under it make one instance fetch.
+ * - Renewals of one map token are merged in the process by mode: the reads that wait share one, the
+ *   renewals ahead one, the forced ones one (never cached once settled, so a failure is retried). Renewals
+ *   of different modes, and of other instances, meet at the token's named lock (MySQL GET_LOCK, or the
+ *   embedded store's mutex), where a re-read of the row lets only the first one fetch.
  * - A failed renewal keeps the unexpired token (stale-if-error), records lastRefreshError on the row and
  *   pauses (growing, jittered) before the next try; with no unexpired token the error goes up.
  */
@@ -49,7 +51,8 @@ export class TokenBroker {
     this.cache = new LRUCache({ max: options.cacheMaxEntries });
     this.renewer = new TokenRenewer(store, arcgis, box, clock, logger, metrics, {
       cacheTtlMs: options.cacheTtlMs,
-      // a holder may retry once after a timeout; wait a little longer than that before going alone
+      // a holder's fetch takes at most two attempts of upstreamTimeoutMs (the ArcGIS client retries once after a
+      // reset or a 5xx, never after a timeout); wait a little longer than that before going alone
       lockTimeoutSeconds: Math.ceil((options.upstreamTimeoutMs * 2.5) / 1000) + 1,
       random: options.random ?? Math.random,
     });
@@ -74,6 +77,9 @@ export class TokenBroker {
       if (state.renewAt !== null && now >= state.renewAt) this.renewInBackground(state);
       return state;
     }
+    // no amplification: inside the fleet's retry pause a read answers at once and calls nothing
+    const paused = pauseOf(state, now);
+    if (paused) throw paused;
     this.metrics.readWaits.inc();
     return visibleTo(await this.renewal(state, 'needed'), scope);
   }
@@ -171,7 +177,7 @@ export class TokenBroker {
       if (error instanceof StoreUnavailableError && cached && usable(cached, now)) {
         // MySQL is away: keep serving what this process knows until it expires
         this.metrics.storeErrors.inc();
-        this.metrics.staleServed.inc();
+        this.metrics.staleFallbacks.inc();
         const kept = { ...cached, checkedAt: now };
         this.cache.set(id, kept);
         return kept;
@@ -215,8 +221,9 @@ export class TokenBroker {
       throw error;
     }
     this.keep(result.state);
-    // stale-if-error: a failed renewal still serves the token while it is unexpired
-    if (result.error && !usable(result.state, this.clock.now())) throw result.error;
+    // stale-if-error: a failed renewal still serves the token while it is unexpired, to every read; the
+    // client whose report forced it is told that it failed (its token stays the current one)
+    if (result.error && (mode === 'forced' || !usable(result.state, this.clock.now()))) throw result.error;
     return result.state;
   }
 

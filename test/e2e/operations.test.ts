@@ -157,12 +157,17 @@ describe('health, readiness and metrics', () => {
     for (const name of [
       'mtp_arcgis_calls_total',
       'mtp_token_refreshes_total',
+      'mtp_stale_token_fallbacks_total',
       'mtp_stale_tokens_served_total',
       'process_resident_memory_bytes',
       'nodejs_eventloop_lag_seconds',
     ]) {
       expect(text).toContain(name);
     }
+    // the old name of the stale fallbacks counter stays one release, marked deprecated
+    expect(text).toMatch(
+      /^# HELP mtp_stale_tokens_served_total Deprecated, removed in the next release: use mtp_stale_token_fallbacks_total/m,
+    );
     expect(text).not.toContain(`/${id}/`);
     expect(text).not.toContain(reader);
   });

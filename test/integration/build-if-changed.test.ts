@@ -22,7 +22,7 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 let project: string;
 
-// tsc runs in a child: seconds, more on a busy machine
+// tsc runs in a child, twice per build (the browser client's declarations too): seconds, a minute each at load average 30
 jest.setTimeout(300_000);
 
 function build(): Promise<{ code: number; stderr: string }> {

@@ -15,14 +15,28 @@ function failure(env: Record<string, string>): ConfigError {
 }
 
 describe('configuration', () => {
+  it.each([
+    ['0.5', 0.5],
+    ['.5', 0.5],
+    ['2.', 2],
+    ['8784', 8784],
+  ])('takes REFRESH_AHEAD_IDLE_HOURS=%s (fractions allowed, up to a year)', (value, hours) => {
+    expect(loadConfig({ REFRESH_AHEAD_IDLE_HOURS: value }, generate).refreshAheadIdleHours).toBe(hours);
+  });
+
+  it.each(['in-use', 'all', 'on-read'])('takes REFRESH_AHEAD=%s', (mode) => {
+    expect(loadConfig({ REFRESH_AHEAD: mode }, generate).refreshAhead).toBe(mode);
+  });
+
   it('has the documented defaults and runs on the embedded store with generated keys when MYSQL_URL is unset', () => {
     const config = loadConfig({}, generate);
     expect(config).toMatchObject({
-      refreshAhead: 'all',
+      refreshAhead: 'in-use',
+      refreshAheadIdleHours: 24,
+      renewalConcurrency: 16,
       port: 8080,
       host: '0.0.0.0',
       mysqlUrl: null,
-      ephemeral: true,
       upstreamTimeoutMs: 10000,
       cacheTtlSeconds: 5,
       cacheMaxEntries: 10000,
@@ -32,6 +46,7 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 3600,
       logLevel: 'info',
       trustProxy: false,
+      staticTokenWarnDays: 30,
     });
     expect(config.encryptionKeys).toEqual([generate()]);
     expect(config.authUrlAllowlist.allows('https://www.arcgis.com/sharing/rest/oauth2/token/')).toBe(true);
@@ -57,14 +72,18 @@ describe('configuration', () => {
         LOG_LEVEL: 'debug',
         TRUST_PROXY: '1',
         REFRESH_AHEAD: 'on-read',
+        STATIC_TOKEN_WARN_DAYS: '0',
+        REFRESH_AHEAD_IDLE_HOURS: '0.25',
+        RENEWAL_CONCURRENCY: '64',
       },
       generate,
     );
     expect(config).toMatchObject({
       refreshAhead: 'on-read',
+      refreshAheadIdleHours: 0.25,
+      renewalConcurrency: 64,
       port: 0,
       host: '127.0.0.1',
-      ephemeral: false,
       upstreamTimeoutMs: 500,
       cacheTtlSeconds: 0,
       cacheMaxEntries: 10,
@@ -73,6 +92,7 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 600,
       logLevel: 'debug',
       trustProxy: 1,
+      staticTokenWarnDays: 0,
     });
     expect(config.encryptionKeys).toHaveLength(2);
     expect(config.corsAllowedOrigins).toEqual(['https://maps.example.com', 'http://localhost:3000']);
@@ -86,6 +106,14 @@ describe('configuration', () => {
     [{ MAX_BATCH: '0' }, 'MAX_BATCH'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
     [{ REFRESH_AHEAD: 'always' }, 'REFRESH_AHEAD'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '0' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '-1' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '24h' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '1e3' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '9000' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ RENEWAL_CONCURRENCY: '0' }, 'RENEWAL_CONCURRENCY'],
+    [{ RENEWAL_CONCURRENCY: '1.5' }, 'RENEWAL_CONCURRENCY'],
+    [{ RENEWAL_CONCURRENCY: '1001' }, 'RENEWAL_CONCURRENCY'],
     [{ MYSQL_URL: 'postgres://x/y' }, 'MYSQL_URL'],
     [{ MYSQL_URL: 'mysql://127.0.0.1:3306' }, 'MYSQL_URL'],
     [{ MYSQL_URL: 'mysql://127.0.0.1/db' }, 'ENCRYPTION_KEY'],
@@ -97,6 +125,9 @@ describe('configuration', () => {
     [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
     [{ CORS_ALLOWED_ORIGINS: 'https://a.example.com/app' }, 'CORS_ALLOWED_ORIGINS'],
     [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
+    [{ STATIC_TOKEN_WARN_DAYS: '-1' }, 'STATIC_TOKEN_WARN_DAYS'],
+    [{ STATIC_TOKEN_WARN_DAYS: '2.5' }, 'STATIC_TOKEN_WARN_DAYS'],
+    [{ STATIC_TOKEN_WARN_DAYS: '3651' }, 'STATIC_TOKEN_WARN_DAYS'],
   ])('refuses %p naming %s in one line', (env, variable) => {
     const error = failure(env);
     expect(error.variable).toBe(variable);
