@@ -19,7 +19,7 @@ export interface TokenState {
   expiresAtIso: string | null;
   /** The ArcGIS REST root the token was issued by (registerToken's `server`, by its auth type); null: none. */
   server: string | null;
-  /** Whether authURL is https (registerToken's `ssl`). */
+  /** Whether authURL (a static token's server) is https (registerToken's `ssl`). */
   ssl: boolean;
   /** When this process last compared the entry with the store. */
   checkedAt: number;
@@ -79,7 +79,8 @@ export function toTokenState(
     expiresAt,
     expiresAtIso: same && previous.expiresAt === expiresAt ? previous.expiresAtIso : toIsoOrNull(expiresAt),
     server: authTypeOf(row).server(row),
-    ssl: row.authUrl?.startsWith('https:') ?? false,
+    // a static token's is its server's scheme (it has no authURL)
+    ssl: (row.authUrl ?? row.server)?.startsWith('https:') ?? false,
     checkedAt: now,
     renewAt: row.renewAt,
     lastRefreshError: row.lastRefreshError,

@@ -18,6 +18,7 @@ function row(overrides: Partial<MapTokenRow> = {}): MapTokenRow {
     authTimeout: null,
     authUrl: 'https://www.arcgis.com/sharing/rest/oauth2/token/',
     authReferer: null,
+    server: null,
     token: { tokenEnc: box.encrypt('sealed-token'), issuedAt: NOW - 1000, expiresAt: NOW + 60_000 },
     version: 2,
     createdAt: NOW - 5000,
@@ -51,6 +52,13 @@ describe('toTokenState', () => {
       lastRefreshError: { at: NOW - 1, kind: 'error', message: 'm' },
       row: stored,
     });
+  });
+
+  test('a static row answers its own server, and ssl when that server is https', () => {
+    const server = 'https://gis.example.com/arcgis/rest/services';
+    const fields = { authType: 'static', authKey: null, authSecretEnc: null, authUrl: null } as const;
+    expect(toTokenState(row({ ...fields, server }), undefined, box, NOW)).toMatchObject({ server, ssl: true });
+    expect(toTokenState(row({ ...fields, server: null }), undefined, box, NOW)).toMatchObject({ server: null, ssl: false });
   });
 
   test('a row without a token or authURL', () => {
