@@ -2,7 +2,15 @@ import { timingSafeEqual } from 'node:crypto';
 import type { ArcgisClient, ArcgisToken } from '../arcgis/arcgis-client';
 import type { Clock } from '../clock';
 import type { SecretBox } from '../crypto/secret-box';
-import { ApiError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import {
+  ApiError,
+  EncryptionKeyMissingError,
+  NotFoundError,
+  StoreUnavailableError,
+  UpstreamError,
+  UpstreamRejectedError,
+  UpstreamTimeoutError,
+} from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { MapTokenRow, RefreshFailure, Store } from '../stores/store';
@@ -70,13 +78,17 @@ export class TokenRenewer {
     void tracked.finally(() => this.writes.delete(tracked));
   }
 
-  /** Throws NotFoundError when the row is gone; every other failure comes back as `error`. */
+  /**
+   * Throws NotFoundError when the row is gone, EncryptionKeyMissingError when its secret is sealed with a
+   * key this instance lacks (nothing is recorded: the instances holding the key renew it); every other
+   * failure comes back as `error`.
+   */
   async renew(state: TokenState, mode: Mode, rejected: string | undefined): Promise<RenewResult> {
     let outcome: Renewed;
     try {
       outcome = await this.underLock(state, mode, rejected);
     } catch (error) {
-      if (error instanceof NotFoundError) throw error;
+      if (error instanceof NotFoundError || error instanceof EncryptionKeyMissingError) throw error;
       outcome = { failed: error, row: state.row };
     }
     return 'failed' in outcome ? this.failed(state, outcome.row, outcome.failed, mode) : outcome;
@@ -134,6 +146,7 @@ export class TokenRenewer {
     try {
       fetched = await this.fetchFor(row);
     } catch (error) {
+      if (error instanceof EncryptionKeyMissingError) throw error;
       return { failed: error, row };
     }
     const issuedAt = this.clock.now();
