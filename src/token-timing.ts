@@ -23,13 +23,17 @@ export function refreshPointMs(lifetime: TokenLifetime): number | null {
 }
 
 /**
- * When a stored row is next due for renewal: never for a static token, at once for an ArcGIS item
- * without a token, else at its refresh point.
+ * When a row whose tokens are fetched from ArcGIS is next due for renewal: at once without a token (or
+ * without an expiry), else at its refresh point. (A static token is never due: auth-types/static-token.ts.)
  */
-export function renewAtOf(authType: string, token: TokenLifetime | null): number | null {
-  if (authType === 'static') return null;
+export function renewAtOf(token: TokenLifetime | null): number {
   if (token === null) return 0;
   return refreshPointMs(token) ?? 0;
+}
+
+/** Whether a fetched token can be handed out at `now` without asking ArcGIS: until it expires. */
+export function unexpired(expiresAt: number | null, now: number): boolean {
+  return expiresAt !== null && expiresAt > now;
 }
 
 /** When a token granted `expiresInSeconds` now expires, in whole milliseconds (ArcGIS may send a fraction). */

@@ -4,42 +4,7 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { type ApiError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
 import type { AuthUrlAllowlist } from './auth-url-allowlist';
 import { redactSecrets } from '../redaction';
-import { type Call, generateTokenCall, oauthCall } from './token-protocols';
-
-/** An ArcGIS OAuth app (`agol`): the client_credentials grant at an OAuth2 token URL. */
-export interface AgolCredentials {
-  /** Optional for callers written before enterprise items existed; absent means agol. */
-  authType?: 'agol';
-  authURL: string;
-  clientId: string;
-  clientSecret: string;
-  /** Requested lifetime in minutes, sent as `expiration`; null lets ArcGIS choose. */
-  expirationMinutes: number | null;
-}
-
-/** A named user of an ArcGIS Enterprise portal or a standalone ArcGIS Server (`enterprise`): generateToken. */
-export interface EnterpriseCredentials {
-  authType: 'enterprise';
-  authURL: string;
-  username: string;
-  password: string;
-  /** Sent as `client=referer&referer=...`; null sends `client=requestip`. */
-  referer: string | null;
-  /** Requested lifetime in minutes, sent as `expiration`; null lets ArcGIS choose. */
-  expirationMinutes: number | null;
-}
-
-export type ArcgisCredentials = AgolCredentials | EnterpriseCredentials;
-
-/** The name this request had when only agol apps existed. */
-export type ArcgisTokenRequest = AgolCredentials;
-
-export interface ArcgisToken {
-  accessToken: string;
-  expiresInSeconds: number;
-  /** generateToken only: ArcGIS's `ssl` flag (the token must travel over HTTPS only), when it sent one. */
-  ssl?: boolean;
-}
+import { type ArcgisToken, isRecord, type TokenRequest } from './token-request';
 
 export type ArcgisOutcome = 'ok' | 'rejected' | 'error' | 'timeout';
 
@@ -50,7 +15,7 @@ export interface ArcgisClientOptions {
   maxBodyBytes?: number;
   /** Called once per HTTP attempt (for metrics). */
   onCall?: (outcome: ArcgisOutcome, durationMs: number) => void;
-  /** The service's clock (epoch ms): generateToken's `expires` is a date, turned into seconds left with it. */
+  /** The service's clock (epoch ms): an answer that gives an expiry date is turned into seconds left with it. */
   now?: () => number;
 }
 
@@ -76,8 +41,8 @@ const REJECTION_ERRORS = new Set([
 const MAX_MESSAGE_CHARS = 300;
 
 /**
- * The one outbound client: gets tokens from ArcGIS, for an OAuth app from an OAuth2 token URL
- * (client_credentials) and for a named user from a portal's or a server's generateToken.
+ * The one outbound client: sends a token request that an auth type built (its protocol: token-protocols.ts)
+ * to ArcGIS, and maps every failure to the service's own errors. It knows no auth type.
  */
 export class ArcgisClient {
   private readonly http: AxiosInstance;
@@ -108,13 +73,10 @@ export class ArcgisClient {
     });
   }
 
-  async fetchToken(credentials: ArcgisCredentials): Promise<ArcgisToken> {
-    this.options.allowlist.check(credentials.authURL);
-    const call =
-      credentials.authType === 'enterprise' ? generateTokenCall(credentials, this.options.now ?? Date.now) : oauthCall(credentials);
-
+  async fetchToken(request: TokenRequest): Promise<ArcgisToken> {
+    this.options.allowlist.check(request.authURL);
     for (let attempt = 1; ; attempt += 1) {
-      const result = await this.attempt(credentials.authURL, call);
+      const result = await this.attempt(request);
       if ('token' in result) return result.token;
       if (!result.retryable || attempt >= MAX_ATTEMPTS) throw result.error;
     }
@@ -126,11 +88,12 @@ export class ArcgisClient {
     this.httpsAgent.destroy();
   }
 
-  private async attempt(authURL: string, call: Call): Promise<Attempt> {
+  private async attempt(request: TokenRequest): Promise<Attempt> {
+    const { authURL } = request;
     const started = performance.now();
     let result: Attempt;
     try {
-      const response: AxiosResponse<unknown> = await this.http.post(authURL, call.body, {
+      const response: AxiosResponse<unknown> = await this.http.post(authURL, request.body, {
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
         // axios's own timeout does not cover a server that sends headers and then stalls the body.
         signal: AbortSignal.timeout(this.timeoutMs),
@@ -141,7 +104,8 @@ export class ArcgisClient {
         String(response.headers['content-type'] ?? ''),
         // Stryker disable next-line StringLiteral: unreachable; responseType text always gives a string
         typeof response.data === 'string' ? response.data : '',
-        call,
+        request,
+        (this.options.now ?? Date.now)(),
       );
     } catch (err) {
       result = this.transportFailure(err, authURL);
@@ -218,8 +182,8 @@ function formatBytes(bytes: number): string {
 }
 
 /** Reads one answer of the token URL: ArcGIS's errors are in the body, whatever the status says. */
-function readAnswer(status: number, contentType: string, text: string, call: Call): Attempt {
-  const { secret } = call;
+function readAnswer(status: number, contentType: string, text: string, request: TokenRequest, now: number): Attempt {
+  const { secret } = request;
   const fail = (message: string, retryable = false): Attempt => ({
     error: new UpstreamError(message),
     outcome: 'error',
@@ -249,7 +213,7 @@ function readAnswer(status: number, contentType: string, text: string, call: Cal
   if (serverFault) return fail(`ArcGIS answered HTTP ${status}`, true);
   // 3xx and 5xx were answered above; what is left is 2xx or 4xx (Node hands over no final status below 200).
   if (status >= 400) return fail(`ArcGIS answered HTTP ${status} without a token`);
-  const token = call.readToken(json);
+  const token = request.readToken(json, now);
   return typeof token === 'string' ? fail(token) : { token };
 }
 
@@ -279,7 +243,3 @@ function parseJson(text: string): unknown {
   }
 }
 // Stryker restore BlockStatement
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

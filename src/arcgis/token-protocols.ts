@@ -1,16 +1,27 @@
-import type { AgolCredentials, ArcgisToken, EnterpriseCredentials } from './arcgis-client';
+import { type ArcgisToken, isRecord, type TokenRequest } from './token-request';
 
-/** One protocol's request body and how to read its success answer. */
-export interface Call {
-  body: string;
-  /** Redacted from any message built out of ArcGIS's answer. */
-  secret: string;
-  /** The token of a success answer, or why the answer is not one. */
-  readToken: (json: unknown) => ArcgisToken | string;
+/** An ArcGIS OAuth app: the client_credentials grant at an OAuth2 token URL. */
+export interface OauthAppCredentials {
+  authURL: string;
+  clientId: string;
+  clientSecret: string;
+  /** Requested lifetime in minutes, sent as `expiration`; null lets ArcGIS choose. */
+  expirationMinutes: number | null;
 }
 
-/** OAuth2 client_credentials at an OAuth2 token URL (agol). The secret goes in the body, never the URL. */
-export function oauthCall(credentials: AgolCredentials): Call {
+/** A named user of an ArcGIS Enterprise portal or a standalone ArcGIS Server: generateToken. */
+export interface NamedUserCredentials {
+  authURL: string;
+  username: string;
+  password: string;
+  /** Sent as `client=referer&referer=...`; null sends `client=requestip`. */
+  referer: string | null;
+  /** Requested lifetime in minutes, sent as `expiration`; null lets ArcGIS choose. */
+  expirationMinutes: number | null;
+}
+
+/** OAuth2 client_credentials at an OAuth2 token URL. The secret goes in the body, never the URL. */
+export function oauthRequest(credentials: OauthAppCredentials): TokenRequest {
   const form = new URLSearchParams({
     client_id: credentials.clientId,
     client_secret: credentials.clientSecret,
@@ -19,6 +30,7 @@ export function oauthCall(credentials: AgolCredentials): Call {
   if (credentials.expirationMinutes !== null) form.set('expiration', String(credentials.expirationMinutes));
   form.set('f', 'json');
   return {
+    authURL: credentials.authURL,
     body: form.toString(),
     secret: credentials.clientSecret,
     readToken: (json) => readOauthToken(json) ?? 'ArcGIS answered without an access_token and a positive expires_in',
@@ -27,9 +39,9 @@ export function oauthCall(credentials: AgolCredentials): Call {
 
 /**
  * generateToken of a portal (`.../sharing/rest/generateToken`) or of a standalone ArcGIS Server
- * (`.../tokens/generateToken`) for a named user (enterprise). The password goes in the body, never the URL.
+ * (`.../tokens/generateToken`) for a named user. The password goes in the body, never the URL.
  */
-export function generateTokenCall(credentials: EnterpriseCredentials, now: () => number): Call {
+export function generateTokenRequest(credentials: NamedUserCredentials): TokenRequest {
   const form = new URLSearchParams({ username: credentials.username, password: credentials.password });
   if (credentials.referer !== null) {
     form.set('client', 'referer');
@@ -39,7 +51,7 @@ export function generateTokenCall(credentials: EnterpriseCredentials, now: () =>
   }
   if (credentials.expirationMinutes !== null) form.set('expiration', String(credentials.expirationMinutes));
   form.set('f', 'json');
-  return { body: form.toString(), secret: credentials.password, readToken: (json) => readGeneratedToken(json, now()) };
+  return { authURL: credentials.authURL, body: form.toString(), secret: credentials.password, readToken: readGeneratedToken };
 }
 
 /**
@@ -67,7 +79,7 @@ function readOauthToken(json: unknown): ArcgisToken | undefined {
 function readGeneratedToken(json: unknown, now: number): ArcgisToken | string {
   const missing = 'ArcGIS answered without a token and an expires date';
   if (!isRecord(json)) return missing;
-  const { token, expires: raw, ssl } = json;
+  const { token, expires: raw } = json;
   const expires = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (typeof token !== 'string' || token === '' || !Number.isFinite(expires)) return missing;
   // whole seconds, rounded down: the token is never thought to live longer than ArcGIS said
@@ -78,14 +90,10 @@ function readGeneratedToken(json: unknown, now: number): ArcgisToken | string {
   }
   if (expiresInSeconds > MAX_LIFETIME_SECONDS)
     return `ArcGIS answered with a token that expires at ${describeInstant(expires)}, more than a year ahead`;
-  return { accessToken: token, expiresInSeconds, ...(typeof ssl === 'boolean' ? { ssl } : {}) };
+  return { accessToken: token, expiresInSeconds };
 }
 
 function describeInstant(ms: number): string {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

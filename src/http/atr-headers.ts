@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import type { RequestContext } from '../services/principal';
+import type { RequestContext } from '../domain';
 import type { SchemaValidator } from './schema-validator';
 
 interface AtrHeaders {

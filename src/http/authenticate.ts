@@ -1,8 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import type { Principal, Role } from '../domain';
+import type { Principal, RequestContext, Role } from '../domain';
 import { type AccessService, requireRole } from '../services/access-service';
-import type { RequestContext } from '../services/principal';
 
 /** The caller, from atr-subscription-key or Authorization: Bearer; names the actor in `ctx` when atr-request-source did not. */
 export async function authenticateCaller(access: AccessService, headers: IncomingHttpHeaders, ctx: RequestContext): Promise<Principal> {

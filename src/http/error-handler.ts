@@ -58,7 +58,8 @@ export function apiErrorOf(error: unknown, requestId: string, logger: Logger): A
   }
   if (apiError.status >= 500) {
     logger.error(
-      { requestId, status: apiError.status, code: apiError.code, msg: apiError.message, cause: causeCode(apiError) },
+      // the caller's sentence goes in a field of its own: a second msg key would hide one of the two
+      { requestId, status: apiError.status, code: apiError.code, reason: apiError.message, cause: causeCode(apiError) },
       'request failed',
     );
   }

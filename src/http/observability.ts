@@ -2,8 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { Principal } from '../domain';
-import type { RequestContext } from '../services/principal';
+import type { Principal, RequestContext } from '../domain';
 
 /**
  * Records the matched route's template for logs and metric labels: the router's mount point as declared

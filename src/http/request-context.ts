@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import type { Principal } from '../domain';
-import type { RequestContext } from '../services/principal';
+import type { Principal, RequestContext } from '../domain';
 
 declare global {
   namespace Express {

@@ -3,10 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import { hashSecret, newClientId, newClientSecret, newSecretId, sameHash } from '../crypto/secrets';
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../errors';
-import type { Role } from '../domain';
 import type { ClientRow, ClientSecretRow, Store } from '../stores/store';
-import type { Principal } from '../domain';
-import type { RequestContext } from './principal';
+import type { Principal, RequestContext, Role } from '../domain';
 import { TtlCache } from './ttl-cache';
 
 const ISSUER = 'map-token-proxy';

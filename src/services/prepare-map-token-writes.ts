@@ -1,11 +1,12 @@
-import { expiryOf } from '../token-timing';
-import type { ArcgisClient, ArcgisCredentials } from '../arcgis/arcgis-client';
+import type { ArcgisClient } from '../arcgis/arcgis-client';
 import type { AuthUrlAllowlist } from '../arcgis/auth-url-allowlist';
+import type { TokenRequest } from '../arcgis/token-request';
+import { authTypeOf, type MapTokenFields } from '../auth-types/auth-types';
 import type { Clock } from '../clock';
 import type { SecretBox } from '../crypto/secret-box';
 import { ApiError, BadRequestError, type ErrorDetail, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
-import type { AgolFields, EnterpriseFields, MapTokenFields, MapTokenRow, MapTokenWrite, StoredToken } from '../stores/store';
-import { credentialsWith } from './arcgis-credentials';
+import type { MapTokenRow, MapTokenWrite, StoredToken } from '../stores/store';
+import { expiryOf } from '../token-timing';
 import type { MapTokenWriteItem } from './map-token-types';
 
 /** What preparing a PUT needs: sealing, the allowlist, ArcGIS for the tokens fetched before the commit, time. */
@@ -32,13 +33,13 @@ interface Draft {
   token: StoredToken | null | undefined;
   plaintextToken: string | null | undefined;
   /** Set when ArcGIS must be asked for a token before the commit. */
-  fetch?: ArcgisCredentials;
+  fetch?: TokenRequest;
 }
 
 /**
- * Turns validated PUT items into store writes: seals secrets, checks the allowlist, and fetches a token
- * for every agol or enterprise item whose credentials are new or changed, all before anything is written. Any
- * problem throws, and the caller stores nothing.
+ * Turns validated PUT items into store writes: each item's auth type applies its write rules (seals
+ * secrets, checks the allowlist, ...), then a token is fetched for every item whose credentials are new or
+ * changed, all before anything is written. Any problem throws, and the caller stores nothing.
  */
 export async function prepareMapTokenWrites(
   tools: MapTokenWriteTools,
@@ -65,7 +66,7 @@ export async function prepareMapTokenWrites(
   }));
 }
 
-/** The draft of one item, or undefined when it has a problem (recorded in `problems`). */
+/** The draft of one item by the rules of its auth type, or undefined when it has a problem (recorded in `problems`). */
 function draft(
   tools: MapTokenWriteTools,
   item: MapTokenWriteItem,
@@ -74,96 +75,31 @@ function draft(
   problems: ErrorDetail[],
 ): Draft | undefined {
   const { box, clock } = tools;
-  if (item.authType === 'static') {
-    const token = item.token;
-    const expiresAt = item.token_Expire_Date ? Date.parse(item.token_Expire_Date) : null;
-    // the schema's date-time admits what Date cannot hold (a leap second, 23:59:60)
-    if (expiresAt !== null && Number.isNaN(expiresAt))
-      problems.push({ path: `/${index}/token_Expire_Date`, message: 'is not a date this service can store' });
-    else if (expiresAt !== null && expiresAt <= clock.now())
-      problems.push({ path: `/${index}/token_Expire_Date`, message: 'is in the past' });
-    return {
-      index,
-      existing: old,
-      fields: {
-        organizationId: item.organization_ID,
-        authType: 'static',
-        authKey: null,
-        authSecretEnc: null,
-        authTimeout: null,
-        authUrl: null,
-        authReferer: null,
-      },
-      token: { tokenEnc: box.encrypt(token), issuedAt: clock.now(), expiresAt },
-      plaintextToken: token,
-    };
-  }
-
-  const authType = item.authType;
-  const authURL = item.authURL;
-  const authKey = item.authKey;
-  const authTimeout = item.authTimeout ?? null;
-  // the schema admits authReferer only for enterprise items
-  const authReferer = item.authType === 'enterprise' ? (item.authReferer ?? null) : null;
-  if (!tools.allowlist.allows(authURL)) {
-    problems.push({
-      path: `/${index}/authURL`,
-      message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${tools.allowlist.describe()})`,
-    });
-  }
-  // a stored secret is kept only within its type: a client secret is no password, nor the reverse
-  const same = old !== undefined && old.authType !== 'static' && old.authType === authType ? old : undefined;
-  const oldSecret = same && box.decrypt(same.authSecretEnc);
-  const secret = item.authToken ?? oldSecret;
-  const what = authType === 'enterprise' ? 'password' : 'secret';
-  if (secret === undefined) {
-    problems.push({
-      path: `/${index}/authToken`,
-      message: `is required when an item becomes ${authType} (there is no stored ${what} to keep)`,
-    });
-    return undefined;
-  } else if (item.authToken === undefined && old?.authUrl && originOf(old.authUrl) !== originOf(authURL)) {
-    // the stored secret goes only where it went before: moving it to another origin takes the caller sending it
-    problems.push({
-      path: `/${index}/authToken`,
-      message: `is required when authURL moves to another origin (the stored ${what} is not sent elsewhere)`,
-    });
-  }
-  const unchanged =
-    same !== undefined &&
-    same.authKey === authKey &&
-    same.authUrl === authURL &&
-    same.authTimeout === authTimeout &&
-    same.authReferer === authReferer &&
-    secret === oldSecret;
-  const common = {
-    organizationId: item.organization_ID,
-    authKey,
-    authSecretEnc: unchanged ? same.authSecretEnc : box.encrypt(secret),
-    authTimeout,
-    authUrl: authURL,
-  };
-  const fields: AgolFields | EnterpriseFields =
-    authType === 'enterprise' ? { ...common, authType, authReferer } : { ...common, authType, authReferer: null };
+  const now = clock.now();
+  const type = authTypeOf(item);
+  const same = old?.authType === item.authType ? old : undefined;
+  const planned = type.draft(item, { index, same, box, allowlist: tools.allowlist, now, problems });
+  if (!planned) return undefined;
+  const { fields, token, fetch } = planned;
   return {
     index,
     existing: old,
     fields,
-    token: undefined,
-    plaintextToken: undefined,
-    fetch: unchanged ? undefined : credentialsWith(fields, secret),
+    token: token && { tokenEnc: box.encrypt(token.plaintext), issuedAt: now, expiresAt: token.expiresAt },
+    plaintextToken: token?.plaintext,
+    ...(fetch ? { fetch } : {}),
   };
 }
 
 async function fetchTokens(tools: MapTokenWriteTools, drafts: Draft[]): Promise<void> {
-  const queue = drafts.flatMap((d) => (d.fetch ? [{ d, credentials: d.fetch }] : []));
+  const queue = drafts.flatMap((d) => (d.fetch ? [{ d, request: d.fetch }] : []));
   const failures: { index: number; error: unknown }[] = [];
   const worker = async () => {
     // after the first failure the PUT fails anyway: take no more items, so it answers within one timeout or so
     for (let next = queue.shift(); next && failures.length === 0; next = queue.shift()) {
-      const { d, credentials } = next;
+      const { d, request } = next;
       try {
-        const fetched = await tools.arcgis.fetchToken(credentials);
+        const fetched = await tools.arcgis.fetchToken(request);
         const issuedAt = tools.clock.now();
         d.token = { tokenEnc: tools.box.encrypt(fetched.accessToken), issuedAt, expiresAt: expiryOf(issuedAt, fetched.expiresInSeconds) };
         d.plaintextToken = fetched.accessToken;
@@ -195,12 +131,4 @@ async function fetchTokens(tools: MapTokenWriteTools, drafts: Draft[]): Promise<
     throw new ApiError(status, code, `Could not get a token for item /${first.index}: ${message}; nothing was stored.`);
   }
   throw first.error;
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }

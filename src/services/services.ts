@@ -20,7 +20,10 @@ export interface Services {
   keyRotation: KeyRotationService;
   /** REFRESH_AHEAD=all: renews unread tokens too; started by server.ts after listen(). null with on-read. */
   scheduler: RenewalScheduler | null;
-  /** Stops the scheduler and waits for the renewals and background writes in flight, so no fetched token is lost. */
+  /**
+   * Stops the scheduler and waits for the renewals and background writes in flight, so no fetched token is
+   * lost; then drops the ArcGIS client's idle keep-alive sockets. The last call before the store closes.
+   */
   drain(): Promise<void>;
 }
 
@@ -31,39 +34,55 @@ export interface ServiceDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** The ArcGIS client; by default createArcgisClient's. */
   arcgis?: ArcgisClient;
+  /**
+   * The token broker, built with createTokenBroker on the same store and `arcgis`; by default one is built.
+   * A test that watches renewals (`broker.idle()`) passes its own: the graph has no other way in.
+   */
+  broker?: TokenBroker;
   random?: () => number;
 }
 
-/** The rules of the app: one graph per app, nothing global, time and ArcGIS injected. */
-export function createServices(config: Config, store: Store, deps: ServiceDeps): Services {
-  return createServicesAndBroker(config, store, deps).services;
+/** The one outbound client, with the config's timeout and allowlist, counted in the metrics. */
+export function createArcgisClient(config: Config, clock: Clock, metrics: Metrics): ArcgisClient {
+  return new ArcgisClient({
+    timeoutMs: config.upstreamTimeoutMs,
+    allowlist: config.authUrlAllowlist,
+    now: () => clock.now(),
+    onCall: (outcome, durationMs) => {
+      metrics.arcgisCalls.inc({ outcome });
+      metrics.arcgisDuration.observe({ outcome }, durationMs / 1000);
+    },
+  });
 }
 
-/** The same graph, with the broker behind it for a caller that watches the broker itself (the test harness). */
-export function createServicesAndBroker(config: Config, store: Store, deps: ServiceDeps): { services: Services; broker: TokenBroker } {
+/** The token broker of the config (cache size and TTL, ArcGIS's timeout) over the store and `arcgis`. */
+export function createTokenBroker(
+  config: Config,
+  store: Store,
+  deps: Pick<ServiceDeps, 'clock' | 'logger' | 'metrics' | 'random'> & { arcgis: ArcgisClient },
+): TokenBroker {
   const { clock, logger, metrics } = deps;
-  metrics.observePool(() => store.poolStats());
-  metrics.observeFailing(() => store.mapTokens.countFailing());
-  const box = new SecretBox(config.encryptionKeys);
-  const cacheTtlMs = config.cacheTtlSeconds * 1000;
-  const arcgis =
-    deps.arcgis ??
-    new ArcgisClient({
-      timeoutMs: config.upstreamTimeoutMs,
-      allowlist: config.authUrlAllowlist,
-      now: () => clock.now(),
-      onCall: (outcome, durationMs) => {
-        metrics.arcgisCalls.inc({ outcome });
-        metrics.arcgisDuration.observe({ outcome }, durationMs / 1000);
-      },
-    });
-  const broker = new TokenBroker(store, arcgis, box, clock, logger, metrics, {
-    cacheTtlMs,
+  return new TokenBroker(store, deps.arcgis, new SecretBox(config.encryptionKeys), clock, logger, metrics, {
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
     cacheMaxEntries: config.cacheMaxEntries,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     random: deps.random,
   });
+}
+
+/** The rules of the app: one graph per app, nothing global, time and ArcGIS injected. */
+export function createServices(config: Config, store: Store, deps: ServiceDeps): Services {
+  const { clock, logger, metrics } = deps;
+  metrics.observePool(() => store.poolStats());
+  metrics.observeFailing(() => store.mapTokens.countFailing());
+  const staticTokenWarnMs = config.staticTokenWarnDays * 86_400_000;
+  metrics.observeStaticExpiring(() => store.mapTokens.countStaticExpiring(clock.now() + staticTokenWarnMs));
+  const box = new SecretBox(config.encryptionKeys);
+  const cacheTtlMs = config.cacheTtlSeconds * 1000;
+  const arcgis = deps.arcgis ?? createArcgisClient(config, clock, metrics);
+  const broker = deps.broker ?? createTokenBroker(config, store, { ...deps, arcgis });
   const clients = new ClientCredentialsService(store, clock, config.accessTokenSigningKey, {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     cacheTtlMs,
@@ -76,12 +95,13 @@ export function createServicesAndBroker(config: Config, store: Store, deps: Serv
     scheduler,
     clients,
     access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
-    mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }),
+    mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }, staticTokenWarnMs),
     keyRotation: new KeyRotationService(store, box),
     async drain() {
       await scheduler?.stop();
       await broker.idle();
+      arcgis.close();
     },
   };
-  return { services, broker };
+  return services;
 }

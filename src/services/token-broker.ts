@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ArcgisClient } from '../arcgis/arcgis-client';
+import { authTypeOf } from '../auth-types/auth-types';
 import type { Clock } from '../clock';
 import type { SecretBox } from '../crypto/secret-box';
 import { environmentScope, inScope, type Scope } from '../domain';
@@ -25,8 +26,10 @@ export interface TokenBrokerOptions {
  *   CACHE_TTL_SECONDS, so changes made through other instances show within that time.
  * - A read gets the cached token at once while it is unexpired; past its refresh point the read starts
  *   (or joins) one background renewal. Only a read with no usable token waits for ArcGIS.
- * - Renewals of one map token are merged in the process (never cached once settled, so a failure is
- *   retried); across instances a MySQL named lock and a re-read under it make one instance fetch.
+ * - Renewals of one map token are merged in the process by mode: the reads that wait share one, the
+ *   renewals ahead one, the forced ones one (never cached once settled, so a failure is retried). Renewals
+ *   of different modes, and of other instances, meet at the token's named lock (MySQL GET_LOCK, or the
+ *   embedded store's mutex), where a re-read of the row lets only the first one fetch.
  * - A failed renewal keeps the unexpired token (stale-if-error), records lastRefreshError on the row and
  *   pauses (growing, jittered) before the next try; with no unexpired token the error goes up.
  */
@@ -50,7 +53,8 @@ export class TokenBroker {
     this.cache = new LRUCache({ max: options.cacheMaxEntries });
     this.renewer = new TokenRenewer(store, arcgis, box, clock, logger, metrics, {
       cacheTtlMs: options.cacheTtlMs,
-      // a holder may retry once after a timeout; wait a little longer than that before going alone
+      // a holder's fetch takes at most two attempts of upstreamTimeoutMs (the ArcGIS client retries once after a
+      // reset or a 5xx, never after a timeout); wait a little longer than that before going alone
       lockTimeoutSeconds: Math.ceil((options.upstreamTimeoutMs * 2.5) / 1000) + 1,
       random: options.random ?? Math.random,
     });
@@ -87,7 +91,7 @@ export class TokenBroker {
    */
   async reportRejected(scope: Scope, id: number, rejected: string): Promise<TokenState> {
     const state = await this.fresh(scope, id);
-    if (state.authType === 'static' || state.token === null || !sameToken(state.token, rejected)) return state;
+    if (!authTypeOf(state).renews || state.token === null || !sameToken(state.token, rejected)) return state;
     const lastForced = state.row.forcedRenewalAt;
     if (lastForced !== null && this.clock.now() - lastForced < FORCED_RENEWAL_INTERVAL_MS) return state;
     return visibleTo(await this.renewal(state, 'forced', rejected), scope);
@@ -176,7 +180,7 @@ export class TokenBroker {
       if (error instanceof StoreUnavailableError && cached && usable(cached, now)) {
         // MySQL is away: keep serving what this process knows until it expires
         this.metrics.storeErrors.inc();
-        this.metrics.staleServed.inc();
+        this.metrics.staleFallbacks.inc();
         const kept = { ...cached, checkedAt: now };
         this.cache.set(id, kept);
         return kept;

@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { ArcgisClient, ArcgisToken } from '../arcgis/arcgis-client';
+import type { ArcgisClient } from '../arcgis/arcgis-client';
+import type { ArcgisToken } from '../arcgis/token-request';
+import { authTypeOf } from '../auth-types/auth-types';
 import type { Clock } from '../clock';
 import type { SecretBox } from '../crypto/secret-box';
 import {
@@ -14,9 +16,8 @@ import {
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { MapTokenRow, RefreshFailure, Store } from '../stores/store';
-import { expiryOf, renewAtOf, retryPauseMs } from '../token-timing';
+import { expiryOf, retryPauseMs } from '../token-timing';
 import { environmentScope } from '../domain';
-import { credentialsOf } from './arcgis-credentials';
 import { toTokenState, type TokenState, usable } from './token-state';
 
 /** A client's rejected-token report forces at most one renewal per map token in this window. */
@@ -152,9 +153,10 @@ export class TokenRenewer {
     const issuedAt = this.clock.now();
     const token = { tokenEnc: this.box.encrypt(fetched.accessToken), issuedAt, expiresAt: expiryOf(issuedAt, fetched.expiresInSeconds) };
     const forcedAt = forced ? issuedAt : undefined;
+    const renewAt = authTypeOf(row).renewAt(token);
     try {
       // false: an admin changed the row meanwhile; the token still serves this read, the next read re-checks
-      await this.store.mapTokens.saveToken(row.id, row.version, token, forcedAt);
+      await this.store.mapTokens.saveToken(row.id, row.version, token, renewAt, forcedAt);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       this.metrics.storeErrors.inc();
@@ -167,7 +169,7 @@ export class TokenRenewer {
     const renewed = {
       ...row,
       token,
-      renewAt: renewAtOf(row.authType, token),
+      renewAt,
       refreshFailures: 0,
       lastRefreshError: null,
       forcedRenewalAt: forcedAt ?? row.forcedRenewalAt,
@@ -176,8 +178,11 @@ export class TokenRenewer {
   }
 
   private fetchFor(row: MapTokenRow) {
+    const request = authTypeOf(row).tokenRequest(row, (sealed) => this.box.decrypt(sealed));
+    // unreachable: a type whose tokens are not fetched is never due (renewAt null) nor unusable
+    if (request === null) throw new Error(`a ${row.authType} map token is not renewed`);
     // a URL taken off the allowlist since the row was written comes back as the client's own 502
-    return this.arcgis.fetchToken(credentialsOf(row, this.box));
+    return this.arcgis.fetchToken(request);
   }
 
   /** Records the failure (on the row, for every instance) and when to try again; logs it. */
@@ -210,7 +215,7 @@ export class TokenRenewer {
       retryInMs: retryAt - now,
     };
     if (usable(next, now)) {
-      this.metrics.staleServed.inc();
+      this.metrics.staleFallbacks.inc();
       this.logger.warn(fields, 'token renewal failed; serving the unexpired token (stale-if-error)');
     } else {
       this.logger.error(fields, 'token renewal failed and no unexpired token is left');

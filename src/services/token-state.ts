@@ -1,3 +1,4 @@
+import { authTypeOf } from '../auth-types/auth-types';
 import type { SecretBox } from '../crypto/secret-box';
 import { EncryptionKeyMissingError } from '../errors';
 import type { AuthType } from '../domain';
@@ -16,7 +17,7 @@ export interface TokenState {
   expiresAt: number | null;
   /** expiresAt as ISO 8601, computed once per token rather than once per read. */
   expiresAtIso: string | null;
-  /** The ArcGIS REST root the token was issued by (registerToken's `server`); null for static tokens. */
+  /** The ArcGIS REST root the token was issued by (registerToken's `server`, by its auth type); null: none. */
   server: string | null;
   /** Whether authURL is https (registerToken's `ssl`). */
   ssl: boolean;
@@ -40,33 +41,10 @@ export function toIsoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** Whether the token can be handed out now without asking ArcGIS (static tokens always can). */
+/** Whether the token can be handed out now without asking ArcGIS (its auth type's lifetime rule). */
 export function usable(state: TokenState, now: number): boolean {
   if (state.token === null || state.rejected) return false;
-  if (state.authType === 'static') return true;
-  return state.expiresAt !== null && state.expiresAt > now;
-}
-
-/**
- * registerToken's `server`: the REST root of authURL, i.e. the path up to and including
- * `/sharing/rest` (ArcGIS Online, a portal), or for a standalone ArcGIS Server's
- * `/<instance>/tokens/generateToken` its `/<instance>/rest/services`; else the origin.
- */
-export function serverOf(authUrl: string | null): string | null {
-  if (authUrl === null) return null;
-  let url: URL;
-  try {
-    url = new URL(authUrl);
-  } catch {
-    return null;
-  }
-  const path = url.pathname;
-  const sharing = path.toLowerCase().indexOf('/sharing/rest');
-  if (sharing >= 0) return url.origin + path.slice(0, sharing + '/sharing/rest'.length);
-  // no ^ needed: the greedy group starts at the path's beginning
-  const server = /(.*)\/tokens(?:\/generateToken)?\/?$/i.exec(path);
-  if (server) return `${url.origin}${server[1]}/rest/services`;
-  return url.origin;
+  return authTypeOf(state).usable(state.expiresAt, now);
 }
 
 /**
@@ -107,7 +85,7 @@ export function toTokenState(
     issuedAt: row.token?.issuedAt ?? null,
     expiresAt,
     expiresAtIso: same && previous.expiresAt === expiresAt ? previous.expiresAtIso : toIsoOrNull(expiresAt),
-    server: serverOf(row.authUrl),
+    server: authTypeOf(row).server(row),
     ssl: row.authUrl?.startsWith('https:') ?? false,
     checkedAt: now,
     renewAt: row.renewAt,

@@ -1,3 +1,4 @@
+import type { MapTokenFields, StoredMapTokenFields } from '../auth-types/auth-types';
 import type { Role, Scope } from '../domain';
 
 /**
@@ -12,51 +13,6 @@ export interface StoredToken {
   /** null: a static token without an expiry date. */
   expiresAt: number | null;
 }
-
-/** What an admin write sets, by authType: the compiler, not a `!`, says which fields an item has. */
-export type MapTokenFields = AgolFields | EnterpriseFields | StaticFields;
-
-/** An ArcGIS OAuth app (client_credentials): authKey is the client id, the sealed secret its client secret. */
-export interface AgolFields {
-  organizationId: number;
-  authType: 'agol';
-  authKey: string;
-  authSecretEnc: string;
-  authTimeout: number | null;
-  authUrl: string;
-  /** Absent means null. */
-  authReferer?: null;
-}
-
-/** A named user of a portal or standalone server (generateToken): authKey is the user name, the sealed secret its password. */
-export interface EnterpriseFields {
-  organizationId: number;
-  authType: 'enterprise';
-  authKey: string;
-  authSecretEnc: string;
-  authTimeout: number | null;
-  authUrl: string;
-  /** The referer the token is bound to (null: client=requestip). Absent means null. */
-  authReferer?: string | null;
-}
-
-/** A token stored as given: no credentials. */
-interface StaticFields {
-  organizationId: number;
-  authType: 'static';
-  authKey: null;
-  authSecretEnc: null;
-  authTimeout: null;
-  authUrl: null;
-  /** Absent means null. */
-  authReferer?: null;
-}
-
-/** The fields as stored: authReferer always present. */
-type StoredFields<F extends MapTokenFields> = F extends unknown
-  ? Omit<F, 'authReferer'> & { authReferer: Exclude<F['authReferer'], undefined> }
-  : never;
-export type StoredMapTokenFields = StoredFields<MapTokenFields>;
 
 /** The fields of a write as a store keeps them (an absent authReferer is null). */
 export function storedFields(fields: MapTokenFields): StoredMapTokenFields {
@@ -84,8 +40,8 @@ interface MapTokenRowState {
   createdAt: number;
   updatedAt: number;
   /**
-   * When the token is next due for renewal (token-timing.ts `renewAtOf`, or the end of the pause after a
-   * failed renewal); null for static tokens. Kept by the store on every write of a token.
+   * When the token is next due for renewal (its auth type's `renewAt`, or the end of the pause after a
+   * failed renewal); null for a type that is never renewed. Kept by the store on every write of a token.
    */
   renewAt: number | null;
   /** Failed renewals since the last successful one. */
@@ -110,6 +66,8 @@ export interface ListQuery {
   organizationId: number | null;
   /** Only resources whose last renewal failed. */
   failing?: boolean;
+  /** Only static resources whose token expires at or before this time (epoch ms), passed ones included. */
+  expiringBy?: number;
 }
 
 /** A map token whose renewal is due, as the scheduler's query finds it. */
@@ -180,10 +138,11 @@ export interface MapTokenStore {
   /** Deletes the row (secret and token with it). False when it is not in the scope. */
   delete(scope: Scope, id: number, audit: AuditContext): Promise<boolean>;
   /**
-   * Saves a renewed token unless the row changed since `version` (false when it did): sets `renewAt`
-   * from it and clears any refresh failure. `forcedAt`: the renewal was forced by a rejected-token report.
+   * Saves a renewed token and when it is next due (`renewAt`: its auth type's rule, which the caller knows)
+   * unless the row changed since `version` (false when it did), and clears any refresh failure.
+   * `forcedAt`: the renewal was forced by a rejected-token report.
    */
-  saveToken(id: number, version: number, token: StoredToken, forcedAt?: number): Promise<boolean>;
+  saveToken(id: number, version: number, token: StoredToken, renewAt: number | null, forcedAt?: number): Promise<boolean>;
   /**
    * Records a failed renewal and when to try again, unless the row changed since `version`. `forcedAt`: the
    * renewal was forced by a rejected-token report, which counts toward the 30 s window even when it failed.
@@ -200,6 +159,8 @@ export interface MapTokenStore {
   due(now: number, limit: number): Promise<DueMapToken[]>;
   /** How many map tokens, in every environment, have a lastRefreshError. */
   countFailing(): Promise<number>;
+  /** Static map tokens of every environment that expire at or before `by` (epoch ms), passed ones included. */
+  countStaticExpiring(by: number): Promise<number>;
   /**
    * Key rotation: passes every sealed value (secrets and tokens of every environment) to `reseal`, and
    * stores what it returns in place of a value it changed (unless the row changed meanwhile).

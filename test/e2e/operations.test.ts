@@ -98,6 +98,23 @@ describe('request logs', () => {
     expect(errors.some((l) => l.status === 500 && l.requestId === res.body.requestId)).toBe(true);
   });
 
+  it('writes one msg per line, with the cause of a 5xx in a field of its own', async () => {
+    h.store.mapTokens.list = async () => {
+      throw new StoreUnavailableError();
+    };
+    const res = await request(h.app).get('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+    expect(res.status).toBe(503);
+    const lines = h.logText().split('\n').filter(Boolean);
+    expect(lines.filter((line) => line.split('"msg":').length !== 2)).toEqual([]);
+    const failed = h.logs.filter((line) => line.requestId === res.body.requestId && line.level === 'error');
+    expect(failed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ msg: 'request failed', status: 503, code: 'ServiceUnavailable', reason: res.body.msg }),
+        expect.objectContaining({ msg: 'GET /api/v1/admin/map-tokens 503', status: 503 }),
+      ]),
+    );
+  });
+
   it('honours LOG_LEVEL', async () => {
     const quiet = createHarness({ env: { LOG_LEVEL: 'warn' } });
     const key = await quiet.key(ENV, 'admin');
@@ -140,12 +157,17 @@ describe('health, readiness and metrics', () => {
     for (const name of [
       'mtp_arcgis_calls_total',
       'mtp_token_refreshes_total',
+      'mtp_stale_token_fallbacks_total',
       'mtp_stale_tokens_served_total',
       'process_resident_memory_bytes',
       'nodejs_eventloop_lag_seconds',
     ]) {
       expect(text).toContain(name);
     }
+    // the old name of the stale fallbacks counter stays one release, marked deprecated
+    expect(text).toMatch(
+      /^# HELP mtp_stale_tokens_served_total Deprecated, removed in the next release: use mtp_stale_token_fallbacks_total/m,
+    );
     expect(text).not.toContain(`/${id}/`);
     expect(text).not.toContain(reader);
   });

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { startServer } from '../support/processes';
 import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -65,6 +68,23 @@ describe('npm start', () => {
       expect(server.output().split(clientSecret)).toHaveLength(2);
     } finally {
       expect(await server.stop('SIGTERM')).toBe(0);
+    }
+  });
+
+  it('checks the port before printing any key: a start on a busy port prints no key and stops with exit 1 and one line', async () => {
+    const busy = createServer();
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const failure = await startFailure({ PORT: String(port) });
+      expect(failure.exitCode).toBe(1);
+      expect(failure.output).not.toMatch(/key|secret|mtp_/i);
+      expect(failure.output.trim().split('\n')).toEqual([
+        `map-token-proxy: cannot start: PORT: 127.0.0.1:${port} is already in use by another process (stop it, or set another PORT; 0 picks a free one)`,
+      ]);
+    } finally {
+      busy.close();
     }
   });
 

@@ -87,10 +87,12 @@ function moveTo(at: number): void {
   clock.advance(at - clock.now());
 }
 
-async function staleServed(via: Harness): Promise<number> {
+/** mtp_stale_token_fallbacks_total, checked against its deprecated old name, which must say the same. */
+async function staleFallbacks(via: Harness): Promise<number> {
   const res = await request(via.app).get('/metrics');
-  const match = /^mtp_stale_tokens_served_total (\S+)$/m.exec(res.text);
-  return match ? Number(match[1]) : 0;
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.text)?.[1] ?? 0);
+  expect(read('mtp_stale_tokens_served_total')).toBe(read('mtp_stale_token_fallbacks_total'));
+  return read('mtp_stale_token_fallbacks_total');
 }
 
 /** What nothing stored looks like: no row in the database and an empty list. */
@@ -140,7 +142,7 @@ describe('stale-if-error: a token inside its margin but unexpired', () => {
       moveTo(created.expiresAt - 100 * 1000);
       fake.reset();
       fake.mode = mode;
-      const before = await staleServed(a);
+      const before = await staleFallbacks(a);
       const logsBefore = a.logs.length;
 
       const res = await readToken('stale', created.id);
@@ -150,7 +152,7 @@ describe('stale-if-error: a token inside its margin but unexpired', () => {
       expect(res.body.token).toBe(created.token);
       expect(res.body.expires_in).toBe(100);
       expect(fake.calls.length).toBeGreaterThanOrEqual(1);
-      expect(await staleServed(a)).toBe(before + 1);
+      expect(await staleFallbacks(a)).toBe(before + 1);
       const warnings = a.logs.slice(logsBefore).filter((line) => line.level === 'warn');
       expect(warnings).toEqual([expect.objectContaining({ mapTokenID: created.id, msg: expect.stringContaining('stale-if-error') })]);
       const warning = JSON.stringify(warnings[0]);

@@ -1,7 +1,9 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ArcgisClient, type ArcgisOutcome, type ArcgisTokenRequest } from '../../src/arcgis/arcgis-client';
+import { ArcgisClient, type ArcgisOutcome } from '../../src/arcgis/arcgis-client';
+import { type OauthAppCredentials, oauthRequest } from '../../src/arcgis/token-protocols';
+import type { TokenRequest } from '../../src/arcgis/token-request';
 import { AuthUrlAllowlist } from '../../src/arcgis/auth-url-allowlist';
 import { AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 import { UpstreamError, UpstreamRejectedError } from '../../src/errors';
@@ -106,8 +108,14 @@ function makeClient(options: { maxBodyBytes?: number; onCall?: (o: ArcgisOutcome
   return client;
 }
 
-function request(overrides: Partial<ArcgisTokenRequest> = {}): ArcgisTokenRequest {
-  return { authURL: `${arcgis.origin}${TOKEN_PATH}`, clientId: 'edge-client', clientSecret: SECRET, expirationMinutes: null, ...overrides };
+function request(overrides: Partial<OauthAppCredentials> = {}): TokenRequest {
+  return oauthRequest({
+    authURL: `${arcgis.origin}${TOKEN_PATH}`,
+    clientId: 'edge-client',
+    clientSecret: SECRET,
+    expirationMinutes: null,
+    ...overrides,
+  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {

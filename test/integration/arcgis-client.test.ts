@@ -1,7 +1,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { ArcgisClient, type ArcgisOutcome, type ArcgisTokenRequest } from '../../src/arcgis/arcgis-client';
+import { ArcgisClient, type ArcgisOutcome } from '../../src/arcgis/arcgis-client';
+import { type OauthAppCredentials, oauthRequest } from '../../src/arcgis/token-protocols';
+import type { TokenRequest } from '../../src/arcgis/token-request';
 import { AuthUrlAllowlist, AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../../src/errors';
 import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, FakeArcgis, type FakeArcgisMode } from '../support/fake-arcgis';
@@ -28,8 +30,8 @@ function makeClient(options: { timeoutMs?: number; allowlist?: string } = {}): A
   return client;
 }
 
-function request(overrides: Partial<ArcgisTokenRequest> = {}): ArcgisTokenRequest {
-  return { authURL: fake.tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, expirationMinutes: null, ...overrides };
+function request(overrides: Partial<OauthAppCredentials> = {}): TokenRequest {
+  return oauthRequest({ authURL: fake.tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, expirationMinutes: null, ...overrides });
 }
 
 /** Runs a call that must fail and hands back what it threw. */
@@ -147,7 +149,7 @@ describe('when ArcGIS refuses the credentials', () => {
     expectNoSecret(err);
   });
 
-  it.each<[string, Partial<ArcgisTokenRequest>, string]>([
+  it.each<[string, Partial<OauthAppCredentials>, string]>([
     ['a wrong secret', { clientSecret: 'not-the-secret' }, 'Invalid client_secret'],
     ['an unknown client id', { clientId: 'someone-else' }, 'Invalid client_id'],
   ])("with %s, the client throws ArcGIS's own words as a rejection", async (_what, overrides, message) => {

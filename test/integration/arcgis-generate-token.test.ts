@@ -1,7 +1,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { ArcgisClient, type ArcgisOutcome, type EnterpriseCredentials } from '../../src/arcgis/arcgis-client';
+import { ArcgisClient, type ArcgisOutcome } from '../../src/arcgis/arcgis-client';
+import { generateTokenRequest, type NamedUserCredentials } from '../../src/arcgis/token-protocols';
+import type { TokenRequest } from '../../src/arcgis/token-request';
 import { AuthUrlAllowlist, AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../../src/errors';
 import {
@@ -32,16 +34,15 @@ function makeClient(options: { timeoutMs?: number; allowlist?: string; now?: num
   return client;
 }
 
-function credentials(overrides: Partial<EnterpriseCredentials> = {}): EnterpriseCredentials {
-  return {
-    authType: 'enterprise',
+function credentials(overrides: Partial<NamedUserCredentials> = {}): TokenRequest {
+  return generateTokenRequest({
     authURL: fake.portalTokenUrl,
     username: USERNAME,
     password: PASSWORD,
     referer: null,
     expirationMinutes: null,
     ...overrides,
-  };
+  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -140,7 +141,7 @@ describe('the expires of a generated token (epoch milliseconds)', () => {
   it('becomes the seconds left on the service clock: 7200 for a token expiring two hours from now', async () => {
     const token = await makeClient().fetchToken(credentials());
 
-    expect(token).toEqual({ accessToken: expect.stringMatching(/^fake-\d+-[0-9a-f]+$/), expiresInSeconds: 7200, ssl: false });
+    expect(token).toEqual({ accessToken: expect.stringMatching(/^fake-\d+-[0-9a-f]+$/), expiresInSeconds: 7200 });
     expect(outcomes).toEqual(['ok']);
   });
 
@@ -150,12 +151,12 @@ describe('the expires of a generated token (epoch milliseconds)', () => {
     expect(token.expiresInSeconds).toBe(7140);
   });
 
-  it("follows the requested expiration, and passes on ArcGIS's ssl flag", async () => {
+  it("follows the requested expiration; ArcGIS's ssl flag is not kept (the answer's ssl comes from authURL)", async () => {
     fake.ssl = true;
 
     const token = await makeClient().fetchToken(credentials({ expirationMinutes: 30 }));
 
-    expect(token).toMatchObject({ expiresInSeconds: 1800, ssl: true });
+    expect(token).toEqual({ accessToken: expect.any(String), expiresInSeconds: 1800 });
   });
 
   it('rounds a part of a second down, so the token is never thought to live longer than ArcGIS said', async () => {
@@ -196,7 +197,7 @@ describe('the expires of a generated token (epoch milliseconds)', () => {
 });
 
 describe('when the portal or server refuses the credentials', () => {
-  it.each<[string, Partial<EnterpriseCredentials>]>([
+  it.each<[string, Partial<NamedUserCredentials>]>([
     ['a wrong password', { password: 'not-the-password' }],
     ['an unknown user', { username: 'someone-else' }],
   ])('with %s, the HTTP-200 error body becomes a rejection quoting message and details', async (_what, overrides) => {

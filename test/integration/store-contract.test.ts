@@ -1,11 +1,11 @@
 import { readAuditTrail } from '../support/audit-trail';
-import { createMemoryStore } from '../../src/stores/memory/memory-store';
-import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import type { Scope } from '../../src/domain';
-import type { AgolFields, AuditContext, MapTokenFields, Store } from '../../src/stores/store';
+import type { AgolFields } from '../../src/auth-types/agol';
+import type { MapTokenFields } from '../../src/auth-types/auth-types';
+import type { AuditContext, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { storeFactories as factories } from '../support/store-factories';
 
 const agol = (organizationId = 1): AgolFields => ({
   organizationId,
@@ -18,34 +18,6 @@ const agol = (organizationId = 1): AgolFields => ({
 const token = (tokenEnc = 'sealed-token', issuedAt = 1000, expiresAt: number | null = 2000) => ({ tokenEnc, issuedAt, expiresAt });
 const scope = (environment = 'env-a', organizationId: number | null = null): Scope => ({ environment, organizationId });
 const audit = (environment = 'env-a'): AuditContext => ({ environment, actor: 'tester', requestId: 'req-1' });
-
-type Factory = { name: string; open: () => Promise<{ store: Store; clock: FakeClock; done: () => Promise<void> }> };
-
-const factories: Factory[] = [
-  {
-    name: 'embedded (memory)',
-    open: async () => {
-      const clock = new FakeClock();
-      return { store: createMemoryStore(clock), clock, done: async () => undefined };
-    },
-  },
-  {
-    name: 'MySQL',
-    open: async () => {
-      const db: TestDatabase = await createTestDatabase();
-      const clock = new FakeClock();
-      const store = createMysqlStore(db.url, clock);
-      return {
-        store,
-        clock,
-        done: async () => {
-          await store.close();
-          await db.drop();
-        },
-      };
-    },
-  },
-];
 
 describe.each(factories)('store contract: $name', ({ open }) => {
   let store: Store;
@@ -249,13 +221,13 @@ describe.each(factories)('store contract: $name', ({ open }) => {
 
   it('saves a refreshed token only while the row is at the version it was fetched for', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'))).toBe(true);
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'), 0)).toBe(true);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
     await store.mapTokens.writeBatch(
       [{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(), token: undefined }],
       audit(),
     );
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('late'))).toBe(false);
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('late'), 0)).toBe(false);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
   });
 
@@ -305,7 +277,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(failing.total).toBe(1);
     expect((await store.mapTokens.list(scope('env-b'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
 
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('n', 10_000, 610_000), 10_000)).toBe(true);
+    expect(await store.mapTokens.saveToken(row.id, row.version, token('n', 10_000, 610_000), 370_000, 10_000)).toBe(true);
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({
       renewAt: 370_000,
       refreshFailures: 0,
@@ -315,7 +287,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.mapTokens.countFailing()).toBe(0);
     expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
     // a renewal that was not forced keeps the time of the last forced one
-    await store.mapTokens.saveToken(row.id, row.version, token('m', 20_000, 620_000));
+    await store.mapTokens.saveToken(row.id, row.version, token('m', 20_000, 620_000), 380_000);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.forcedRenewalAt).toBe(10_000);
   });
 

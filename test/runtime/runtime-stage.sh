@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
 # Reproduces the Dockerfile's runtime stage without Docker: the built dist/, schemas/ and sql/ with the
 # production dependencies only, in an empty folder. The server must become ready on the embedded store,
-# hold no dev dependency, and stop with exit code 0 on SIGTERM. Prints "runtime stage OK" on success.
+# hold no dev dependency, answer a token read with the keys it printed, and stop with exit code 0 on
+# SIGTERM; the command line, linked onto PATH as the image links it, must answer, and (when a MySQL
+# answers at MYSQL_TEST_URL, default mysql://root@127.0.0.1:3306) create the first admin key of a fresh
+# database, as the container docs show. It runs on the first `node` on PATH (put another Node.js first to check that one). Prints
+# "runtime stage OK on Node <version>" on success.
 set -euo pipefail
 
 project="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 stage="$(mktemp -d)"
 server_pid=""
+mysql="${MYSQL_TEST_URL:-mysql://root@127.0.0.1:3306}"
+database="mtp_runtime_$$"
+database_made=""
 
 cleanup() {
   if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid" 2>/dev/null || true; fi
+  if [[ -n "$database_made" ]]; then (cd "$stage" && sql "DROP DATABASE IF EXISTS \`$database\`") || true; fi
   rm -rf "$stage"
+}
+
+# runs one statement on the MySQL at $mysql with the stage's own mysql2 (a production dependency)
+sql() {
+  node -e '
+    require("mysql2/promise").createConnection(process.argv[1])
+      .then(async (c) => { await c.query(process.argv[2]); await c.end(); })
+      .catch((error) => { console.error(error.code || error.message); process.exit(1); });
+  ' "$mysql" "$1"
 }
 trap cleanup EXIT
 
@@ -62,6 +79,42 @@ while ((SECONDS < deadline)); do
 done
 [[ -n "$ready" ]] || fail "/readyz did not answer 200 within 30 s"
 
+# one token read: the printed admin key stores a static token, the printed reader key reads it back
+node -e '
+  const [origin, log] = process.argv.slice(1);
+  const text = require("node:fs").readFileSync(log, "utf8");
+  const key = (label) => (text.match(new RegExp(label + ":\\s+(mtp_\\S+)")) || [])[1];
+  const headers = (k) => ({ "atr-environment-id": "local", "atr-subscription-key": k, "content-type": "application/json" });
+  (async () => {
+    const put = await fetch(origin + "/api/v1/admin/map-tokens", {
+      method: "PUT", headers: headers(key("Admin key")),
+      body: JSON.stringify([{ organization_ID: 1, authType: "static", token: "runtime-stage-token" }]),
+    });
+    if (put.status !== 200) throw new Error("PUT answered " + put.status);
+    const id = (await put.json()).result[0].mapTokenID;
+    const read = await fetch(origin + "/api/v1/map-tokens/" + id + "/token", { headers: headers(key("Reader key")) });
+    const answer = await read.json();
+    if (read.status !== 200 || answer.token !== "runtime-stage-token") throw new Error("token read answered " + read.status);
+  })().catch((error) => { console.error(error.message); process.exit(1); });
+' "http://127.0.0.1:$port" server.log || fail "the token read with the printed keys"
+
+# the command line on PATH, linked as the Dockerfile links it
+chmod +x dist/src/cli.js
+mkdir bin
+ln -s "$stage/dist/src/cli.js" bin/map-token-proxy
+PATH="$stage/bin:$PATH" map-token-proxy --help | grep -q '^usage: map-token-proxy' || fail "map-token-proxy --help on PATH"
+if sql "SELECT 1" 2>/dev/null; then
+  database_made=yes
+  key="$(MYSQL_URL="$mysql/$database" PATH="$stage/bin:$PATH" \
+    ENCRYPTION_KEY="$(node -p 'require("node:crypto").randomBytes(32).toString("base64")')" \
+    ACCESS_TOKEN_SIGNING_KEY="$(node -p 'require("node:crypto").randomBytes(48).toString("base64")')" \
+    map-token-proxy keys create --environment prod --role admin --json 2>cli.log)" || { cat cli.log >&2; fail "map-token-proxy keys create"; }
+  [[ "$key" == *'"key":"mtp_'* ]] || fail "map-token-proxy keys create printed no key"
+  echo "map-token-proxy keys create made the first admin key of a fresh database"
+else
+  echo "no MySQL at $mysql: the first-key step is left out"
+fi
+
 kill -TERM "$server_pid"
 set +e
 wait "$server_pid"
@@ -70,4 +123,4 @@ set -e
 server_pid=""
 [[ "$code" -eq 0 ]] || fail "the server exited with $code after SIGTERM, not 0"
 
-echo "runtime stage OK"
+echo "runtime stage OK on Node $(node --version)"

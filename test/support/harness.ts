@@ -9,7 +9,7 @@ import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import type { Role } from '../../src/domain';
 import type { Store } from '../../src/stores/store';
-import { createServicesAndBroker, type Services } from '../../src/services/services';
+import { createArcgisClient, createServices, createTokenBroker, type Services } from '../../src/services/services';
 import type { TokenBroker } from '../../src/services/token-broker';
 import type { AuditEvent } from '../../src/stores/store';
 import { readAuditTrail } from './audit-trail';
@@ -80,7 +80,9 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   const logger = createLogger(config.logLevel, sink);
   const store = options.mysqlUrl ? createMysqlStore(options.mysqlUrl, clock as Clock) : createMemoryStore(clock);
   const metrics = createMetrics();
-  const { services, broker } = createServicesAndBroker(config, store, { clock, logger, metrics, random: options.random });
+  const arcgis = createArcgisClient(config, clock, metrics);
+  const broker = createTokenBroker(config, store, { clock, logger, metrics, arcgis, random: options.random });
+  const services = createServices(config, store, { clock, logger, metrics, arcgis, broker, random: options.random });
   const app = createApp({ config, services, logger, metrics });
   return {
     app,

@@ -22,7 +22,6 @@ describe('configuration', () => {
       port: 8080,
       host: '0.0.0.0',
       mysqlUrl: null,
-      ephemeral: true,
       upstreamTimeoutMs: 10000,
       cacheTtlSeconds: 5,
       cacheMaxEntries: 10000,
@@ -32,6 +31,7 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 3600,
       logLevel: 'info',
       trustProxy: false,
+      staticTokenWarnDays: 30,
     });
     expect(config.encryptionKeys).toEqual([generate()]);
     expect(config.authUrlAllowlist.allows('https://www.arcgis.com/sharing/rest/oauth2/token/')).toBe(true);
@@ -57,6 +57,7 @@ describe('configuration', () => {
         LOG_LEVEL: 'debug',
         TRUST_PROXY: '1',
         REFRESH_AHEAD: 'on-read',
+        STATIC_TOKEN_WARN_DAYS: '0',
       },
       generate,
     );
@@ -64,7 +65,6 @@ describe('configuration', () => {
       refreshAhead: 'on-read',
       port: 0,
       host: '127.0.0.1',
-      ephemeral: false,
       upstreamTimeoutMs: 500,
       cacheTtlSeconds: 0,
       cacheMaxEntries: 10,
@@ -73,6 +73,7 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 600,
       logLevel: 'debug',
       trustProxy: 1,
+      staticTokenWarnDays: 0,
     });
     expect(config.encryptionKeys).toHaveLength(2);
     expect(config.corsAllowedOrigins).toEqual(['https://maps.example.com', 'http://localhost:3000']);
@@ -97,6 +98,9 @@ describe('configuration', () => {
     [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
     [{ CORS_ALLOWED_ORIGINS: 'https://a.example.com/app' }, 'CORS_ALLOWED_ORIGINS'],
     [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
+    [{ STATIC_TOKEN_WARN_DAYS: '-1' }, 'STATIC_TOKEN_WARN_DAYS'],
+    [{ STATIC_TOKEN_WARN_DAYS: '2.5' }, 'STATIC_TOKEN_WARN_DAYS'],
+    [{ STATIC_TOKEN_WARN_DAYS: '3651' }, 'STATIC_TOKEN_WARN_DAYS'],
   ])('refuses %p naming %s in one line', (env, variable) => {
     const error = failure(env);
     expect(error.variable).toBe(variable);

@@ -1,6 +1,7 @@
 import { environmentScope } from '../../src/domain';
 import { NotFoundError, StoreUnavailableError, UpstreamRejectedError } from '../../src/errors';
 import { TokenBroker, type TokenBrokerOptions } from '../../src/services/token-broker';
+import { renewAtOf } from '../../src/token-timing';
 import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
 import { FakeArcgis } from '../support/fake-arcgis';
 
@@ -164,7 +165,7 @@ describe('the cache in front of the store', () => {
     p.clock.advance(TTL_MS);
     await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).resolves.toMatchObject({ token: 'stored-1' });
     expect(await count(p.metrics.storeErrors)).toBe(1);
-    expect(await count(p.metrics.staleServed)).toBe(1);
+    expect(await count(p.metrics.staleFallbacks)).toBe(1);
     p.clock.advance(TTL_MS / 2 - 1);
     await broker.fresh({ environment: ENV, organizationId: null }, row.id);
     await broker.idle();
@@ -178,7 +179,7 @@ describe('the cache in front of the store', () => {
     const { row } = await withToken();
     p.store.down = true;
     await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(await count(p.metrics.staleServed)).toBe(0);
+    expect(await count(p.metrics.staleFallbacks)).toBe(0);
   });
 
   test('view() keeps the cached state only for the same version and the same sealed token', async () => {
@@ -193,14 +194,16 @@ describe('the cache in front of the store', () => {
     expect(broker.view(updated)).toMatchObject({ organizationId: 7, token: 'stored-1', version: 2 });
 
     broker.prime(updated);
-    await p.store.mapTokens.saveToken(row.id, updated.version, p.sealed('stored-2', HOUR_MS));
+    const stored = p.sealed('stored-2', HOUR_MS);
+    await p.store.mapTokens.saveToken(row.id, updated.version, stored, renewAtOf(stored));
     expect(broker.view(await p.row(row.id))).toMatchObject({ token: 'stored-2', version: 2 });
   });
 
   test('prime() puts a written row in the cache at once, with the plaintext when given; evict() drops it', async () => {
     const { row } = await withToken();
     await broker.fresh({ environment: ENV, organizationId: null }, row.id);
-    await p.store.mapTokens.saveToken(row.id, row.version, p.sealed('stored-2', HOUR_MS));
+    const stored = p.sealed('stored-2', HOUR_MS);
+    await p.store.mapTokens.saveToken(row.id, row.version, stored, renewAtOf(stored));
     expect(broker.prime(await p.row(row.id), 'given')).toMatchObject({ token: 'given' });
     await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).resolves.toMatchObject({ token: 'given' });
     expect(p.store.gets).toBe(2);

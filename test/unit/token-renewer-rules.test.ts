@@ -3,6 +3,7 @@ import { environmentScope } from '../../src/domain';
 import { StoreUnavailableError, UpstreamError, UpstreamRejectedError } from '../../src/errors';
 import { toTokenState, type TokenState } from '../../src/services/token-state';
 import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode, sameToken, TokenRenewer } from '../../src/services/token-renewer';
+import { renewAtOf } from '../../src/token-timing';
 import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
 import { FakeArcgis } from '../support/fake-arcgis';
 
@@ -38,7 +39,8 @@ async function renew(id: number, mode: RenewalMode, rejected?: string) {
 /** A token saved by "another instance" after this one read the row. */
 async function savedElsewhere(id: number, plaintext: string, lifetimeMs = HOUR_MS, forcedAt?: number) {
   const row = await p.row(id);
-  await p.store.mapTokens.saveToken(id, row.version, p.sealed(plaintext, lifetimeMs), forcedAt);
+  const token = p.sealed(plaintext, lifetimeMs);
+  await p.store.mapTokens.saveToken(id, row.version, token, renewAtOf(token), forcedAt);
 }
 
 beforeAll(async () => {
@@ -256,7 +258,7 @@ describe('a failed renewal', () => {
       renewAt: now + 1000,
       lastRefreshError: { at: now, kind: 'rejected', message: 'Invalid client_secret' },
     });
-    expect(await count(p.metrics.staleServed)).toBe(1);
+    expect(await count(p.metrics.staleFallbacks)).toBe(1);
     expect(await count(p.metrics.refreshes, { outcome: 'failed' })).toBe(1);
     expect(p.logs.find((line) => line.mapTokenID === row.id)).toMatchObject({
       level: 'warn',
@@ -279,7 +281,7 @@ describe('a failed renewal', () => {
     fake.mode = 'reject';
     const result = await renew(row.id, 'needed');
     expect(result.state.token).toBeNull();
-    expect(await count(p.metrics.staleServed)).toBe(0);
+    expect(await count(p.metrics.staleFallbacks)).toBe(0);
     expect(p.logs.find((line) => line.mapTokenID === row.id)).toMatchObject({
       level: 'error',
       msg: 'token renewal failed and no unexpired token is left',

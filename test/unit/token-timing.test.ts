@@ -1,5 +1,6 @@
-import { serverOf } from '../../src/services/token-state';
-import { expiryOf, refreshMarginMs, refreshPointMs, renewAtOf, retryPauseMs } from '../../src/token-timing';
+import { serverOf } from '../../src/arcgis/server-of';
+import { authTypes } from '../../src/auth-types/auth-types';
+import { expiryOf, refreshMarginMs, refreshPointMs, renewAtOf, retryPauseMs, unexpired } from '../../src/token-timing';
 
 const MINUTE = 60 * 1000;
 
@@ -19,10 +20,14 @@ describe('the refresh margin and the refresh point', () => {
 
   test('a static token is never due; an ArcGIS item without a token is due at once; a dated one at its refresh point', () => {
     const token = { issuedAt: 0, expiresAt: 120 * MINUTE };
-    expect(renewAtOf('static', token)).toBeNull();
-    expect(renewAtOf('agol', null)).toBe(0);
-    expect(renewAtOf('agol', token)).toBe(110 * MINUTE);
-    expect(renewAtOf('enterprise', token)).toBe(110 * MINUTE);
+    expect(authTypes.static.renewAt(token)).toBeNull();
+    expect(authTypes.static.renewAt(null)).toBeNull();
+    expect(renewAtOf(null)).toBe(0);
+    expect(renewAtOf(token)).toBe(110 * MINUTE);
+    expect(authTypes.agol.renewAt(token)).toBe(110 * MINUTE);
+    expect(authTypes.agol.renewAt(null)).toBe(0);
+    expect(authTypes.enterprise.renewAt(token)).toBe(110 * MINUTE);
+    expect(authTypes.enterprise.renewAt(null)).toBe(0);
     expect(refreshPointMs({ issuedAt: 0, expiresAt: null })).toBeNull();
   });
 
@@ -31,7 +36,17 @@ describe('the refresh margin and the refresh point', () => {
     expect(refreshMarginMs({ issuedAt: 0, expiresAt: null })).toBe(0);
     expect(refreshMarginMs({ issuedAt: 10 * MINUTE, expiresAt: 0 })).toBe(0);
     expect(refreshPointMs({ issuedAt: null, expiresAt: 10 * MINUTE })).toBe(10 * MINUTE);
-    expect(renewAtOf('agol', { issuedAt: null, expiresAt: null })).toBe(0);
+    expect(renewAtOf({ issuedAt: null, expiresAt: null })).toBe(0);
+  });
+
+  test('a fetched token is usable until the millisecond it expires; a static one while it is there', () => {
+    expect(unexpired(1000, 999)).toBe(true);
+    expect(unexpired(1000, 1000)).toBe(false);
+    expect(unexpired(null, 0)).toBe(false);
+    expect(authTypes.agol.usable(1000, 1000)).toBe(false);
+    expect(authTypes.enterprise.usable(1000, 999)).toBe(true);
+    expect(authTypes.static.usable(1000, 5000)).toBe(true);
+    expect(authTypes.static.usable(null, 5000)).toBe(true);
   });
 });
 

@@ -25,6 +25,7 @@ interface ListQuery {
   offset?: number;
   organization_ID?: number;
   failing?: 'true' | 'false';
+  expiring?: 'true' | 'false';
 }
 
 /** /api/v1/admin/map-tokens: the Atrius-compatible admin API. Handlers only translate HTTP. */
@@ -55,6 +56,7 @@ export function adminMapTokensRouter(
         offset: query.offset ?? 0,
         organizationId: query.organization_ID ?? null,
         failing: query.failing === 'true',
+        expiring: query.expiring === 'true',
       });
       res.json({ result: items, count: items.length, limit: query.limit ?? null, offset: query.offset ?? null, total });
     })

@@ -13,15 +13,21 @@ import {
   storedFields,
 } from '../store';
 import { inScope } from '../../domain';
-import { renewAtOf } from '../../token-timing';
+import { authTypeOf } from '../../auth-types/auth-types';
 import { KeyedMutex } from './keyed-mutex';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
+/** A static token that expires at or before `by` (passed ones included); a token without a date never does. */
+function staticExpiring(row: MapTokenRow, by: number): boolean {
+  const expiresAt = row.token?.expiresAt ?? null;
+  return !authTypeOf(row).renews && expiresAt !== null && expiresAt <= by;
+}
+
 /** Writing a token sets when it is due and forgets earlier refresh failures (as the MySQL store does). */
-const tokenFields = (authType: string, token: StoredToken | null) => ({
+const tokenFields = (token: StoredToken | null, renewAt: number | null) => ({
   token,
-  renewAt: renewAtOf(authType, token),
+  renewAt,
   refreshFailures: 0,
   lastRefreshError: null,
 });
@@ -58,10 +64,11 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         }
         return found;
       },
-      async list(scope, { limit, offset, organizationId, failing }) {
+      async list(scope, { limit, offset, organizationId, failing, expiringBy }) {
         const matching = [...mapTokens.values()]
           .filter((row) => inScope(scope, row) && (organizationId === null || row.organizationId === organizationId))
           .filter((row) => !failing || row.lastRefreshError !== null)
+          .filter((row) => expiringBy === undefined || staticExpiring(row, expiringBy))
           .sort((a, b) => a.id - b.id);
         return { rows: matching.slice(offset, offset + limit).map(copy), total: matching.length };
       },
@@ -80,7 +87,7 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
               id: nextMapTokenId++,
               environment: ctx.environment,
               ...storedFields(write.fields),
-              ...tokenFields(write.fields.authType, write.token),
+              ...tokenFields(write.token, authTypeOf(write.fields).renewAt(write.token)),
               forcedRenewalAt: null,
               version: 1,
               createdAt: now,
@@ -89,7 +96,7 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
           } else {
             // checked above: every updated row is there, at its expected version
             const old = mapTokens.get(write.id) as MapTokenRow;
-            const token = write.token === undefined ? {} : tokenFields(write.fields.authType, write.token);
+            const token = write.token === undefined ? {} : tokenFields(write.token, authTypeOf(write.fields).renewAt(write.token));
             row = { ...old, ...storedFields(write.fields), ...token, version: old.version + 1, updatedAt: now };
           }
           mapTokens.set(row.id, row);
@@ -120,10 +127,10 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         }
         return replaced;
       },
-      async saveToken(id, version, token: StoredToken, forcedAt) {
+      async saveToken(id, version, token: StoredToken, renewAt, forcedAt) {
         const row = mapTokens.get(id);
         if (!row || row.version !== version) return false;
-        Object.assign(row, tokenFields('agol', copy(token)));
+        Object.assign(row, tokenFields(copy(token), renewAt));
         if (forcedAt !== undefined) row.forcedRenewalAt = forcedAt;
         return true;
       },
@@ -143,6 +150,9 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
       },
       async countFailing() {
         return [...mapTokens.values()].filter((row) => row.lastRefreshError !== null).length;
+      },
+      async countStaticExpiring(by) {
+        return [...mapTokens.values()].filter((row) => staticExpiring(row, by)).length;
       },
     },
     keys: {

@@ -1,16 +1,9 @@
 import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
-import { renewAtOf } from '../../token-timing';
+import { authTypeOf, unrenewedAuthTypes } from '../../auth-types/auth-types';
 import type { Scope } from '../../domain';
-import type {
-  AuditContext,
-  MapTokenRow,
-  MapTokenStore,
-  MapTokenWrite,
-  RefreshErrorKind,
-  StoredMapTokenFields,
-  StoredToken,
-} from '../store';
+import type { StoredMapTokenFields } from '../../auth-types/auth-types';
+import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
@@ -26,7 +19,7 @@ function toMapTokenRow(row: Row): MapTokenRow {
     row.token_enc === null
       ? null
       : { tokenEnc: row.token_enc, issuedAt: num(row.token_issued_at), expiresAt: numOrNull(row.token_expires_at) };
-  // the columns of each auth type are kept consistent by the writes (services/prepare-map-token-writes.ts)
+  // the columns of each auth type are kept consistent by the writes (the write rules of auth-types/)
   const fields = {
     organizationId: num(row.organization_id),
     authType: row.auth_type,
@@ -56,6 +49,15 @@ function toMapTokenRow(row: Row): MapTokenRow {
 
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
+/**
+ * A static token (of an auth type never renewed) that expires at or before `by`, passed ones included; a
+ * token without a date never does.
+ */
+const staticExpiring = (by: number) => ({
+  where: 'auth_type IN (?) AND token_expires_at IS NOT NULL AND token_expires_at <= ?',
+  params: [unrenewedAuthTypes, by],
+});
+
 const tokenColumns = (token: StoredToken | null) => [token?.tokenEnc ?? null, token?.issuedAt ?? null, token?.expiresAt ?? null];
 /** Writing a token sets when it is due and forgets earlier refresh failures. */
 const TOKEN_SET =
@@ -83,11 +85,16 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return new Map(rows.map((row) => [num(row.id), toMapTokenRow(row)]));
     },
 
-    async list(scope, { limit, offset, organizationId, failing }) {
+    async list(scope, { limit, offset, organizationId, failing, expiringBy }) {
       const inScope = scoped(scope);
       let where = organizationId === null ? inScope.where : `${inScope.where} AND organization_id = ?`;
+      const params: unknown[] = organizationId === null ? inScope.params : [...inScope.params, organizationId];
       if (failing) where += ' AND refresh_error_at IS NOT NULL';
-      const params = organizationId === null ? inScope.params : [...inScope.params, organizationId];
+      if (expiringBy !== undefined) {
+        const expiring = staticExpiring(expiringBy);
+        where += ` AND ${expiring.where}`;
+        params.push(...expiring.params);
+      }
       const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [
         ...params,
         limit,
@@ -120,7 +127,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                   f.authUrl,
                   f.authReferer ?? null,
                 ],
-                ...[...tokenColumns(write.token), renewAtOf(f.authType, write.token), now, now],
+                ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now],
               ],
               conn,
             );
@@ -133,7 +140,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                WHERE id = ? AND environment = ? AND version = ?`,
               [
                 ...[f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null],
-                ...(keepToken ? [] : [...tokenColumns(write.token ?? null), renewAtOf(f.authType, write.token ?? null)]),
+                ...(keepToken ? [] : [...tokenColumns(write.token ?? null), authTypeOf(f).renewAt(write.token ?? null)]),
                 ...[now, write.id, audit.environment, write.expectedVersion],
               ],
               conn,
@@ -186,10 +193,10 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return replaced;
     },
 
-    async saveToken(id, version, token, forcedAt) {
+    async saveToken(id, version, token, renewAt, forcedAt) {
       const result = await db.execute(
         `UPDATE map_tokens SET ${TOKEN_SET}, forced_renewal_at = COALESCE(?, forced_renewal_at) WHERE id = ? AND version = ?`,
-        [...tokenColumns(token), renewAtOf('agol', token), forcedAt ?? null, id, version],
+        [...tokenColumns(token), renewAt, forcedAt ?? null, id, version],
       );
       return result.affectedRows === 1;
     },
@@ -212,6 +219,12 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
     async countFailing() {
       const row = await db.one('SELECT COUNT(*) AS failing FROM map_tokens WHERE refresh_error_at IS NOT NULL');
       return num(row.failing);
+    },
+
+    async countStaticExpiring(by) {
+      const expiring = staticExpiring(by);
+      const row = await db.one(`SELECT COUNT(*) AS expiring FROM map_tokens WHERE ${expiring.where}`, expiring.params);
+      return num(row.expiring);
     },
   };
 }
