@@ -2,6 +2,9 @@ import { createMetrics } from '../../src/metrics';
 
 /** The service's metrics: names, help, types and label sets are part of what dashboards and alerts read. */
 
+const FLEET =
+  ', in every environment. Fleet-wide: read from the shared database, so every instance reports the same value; aggregate with max, not sum';
+
 type Described = { help: string; labelNames: string[]; upperBounds?: number[] };
 
 const EXPECTED: [name: string, type: string, help: string, labels: string[], buckets: number[] | null][] = [
@@ -36,16 +39,30 @@ const EXPECTED: [name: string, type: string, help: string, labels: string[], buc
     null,
   ],
   [
+    'mtp_stale_token_fallbacks_total',
+    'counter',
+    'Times the service kept handing out an unexpired token because its renewal failed (stale-if-error) or the store was unreachable: once per failure, not per read',
+    [],
+    null,
+  ],
+  [
     'mtp_stale_tokens_served_total',
     'counter',
-    'Tokens served past their refresh margin because a refresh failed (stale-if-error) or the store was unreachable',
+    'Deprecated, removed in the next release: use mtp_stale_token_fallbacks_total, the same count under the name of what it counts',
     [],
     null,
   ],
   ['mtp_token_read_waits_total', 'counter', 'Token reads that waited for ArcGIS because no unexpired token was at hand', [], null],
   ['mtp_store_unavailable_total', 'counter', 'Operations that found the store (MySQL) unreachable', [], null],
   ['mtp_db_pool_connections', 'gauge', 'MySQL pool connections by state (in_use, idle, waiting requests)', ['state'], null],
-  ['mtp_map_tokens_failing', 'gauge', 'Map tokens whose last renewal failed (lastRefreshError set), in every environment', [], null],
+  ['mtp_map_tokens_failing', 'gauge', `Map tokens whose last renewal failed (lastRefreshError set)${FLEET}`, [], null],
+  [
+    'mtp_static_tokens_expiring',
+    'gauge',
+    `Static map tokens whose token_Expire_Date falls within STATIC_TOKEN_WARN_DAYS or has passed${FLEET}`,
+    [],
+    null,
+  ],
 ];
 
 describe('createMetrics', () => {
@@ -81,16 +98,27 @@ describe('createMetrics', () => {
     expect(text).toContain('mtp_db_pool_connections{state="waiting"} 1');
   });
 
-  it('reads the failing gauge at each scrape and keeps the last value while its source fails', async () => {
+  it.each([
+    ['mtp_map_tokens_failing', 'observeFailing'],
+    ['mtp_static_tokens_expiring', 'observeStaticExpiring'],
+  ] as const)('reads %s at each scrape and keeps the last value while its source fails', async (name, observe) => {
     const metrics = createMetrics();
-    const scrape = () => metrics.registry.getSingleMetricAsString('mtp_map_tokens_failing');
-    expect(await scrape()).toMatch(/^mtp_map_tokens_failing 0$/m);
+    const scrape = () => metrics.registry.getSingleMetricAsString(name);
+    expect(await scrape()).toMatch(new RegExp(`^${name} 0$`, 'm'));
     let next: () => Promise<number> = async () => 4;
-    metrics.observeFailing(() => next());
-    expect(await scrape()).toMatch(/^mtp_map_tokens_failing 4$/m);
+    metrics[observe](() => next());
+    expect(await scrape()).toMatch(new RegExp(`^${name} 4$`, 'm'));
     next = () => Promise.reject(new Error('store away'));
-    expect(await scrape()).toMatch(/^mtp_map_tokens_failing 4$/m);
+    expect(await scrape()).toMatch(new RegExp(`^${name} 4$`, 'm'));
     next = async () => 0;
-    expect(await scrape()).toMatch(/^mtp_map_tokens_failing 0$/m);
+    expect(await scrape()).toMatch(new RegExp(`^${name} 0$`, 'm'));
+  });
+
+  it('the deprecated stale count repeats the fallbacks count at each scrape', async () => {
+    const metrics = createMetrics();
+    metrics.staleFallbacks.inc(3);
+    expect(await metrics.registry.getSingleMetricAsString('mtp_stale_tokens_served_total')).toMatch(/^mtp_stale_tokens_served_total 3$/m);
+    metrics.staleFallbacks.inc();
+    expect(await metrics.registry.getSingleMetricAsString('mtp_stale_tokens_served_total')).toMatch(/^mtp_stale_tokens_served_total 4$/m);
   });
 });
