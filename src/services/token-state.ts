@@ -1,6 +1,6 @@
 import { authTypeOf } from '../auth-types/auth-types';
 import type { SecretBox } from '../crypto/secret-box';
-import { EncryptionKeyMissingError } from '../errors';
+import { EncryptionKeyMissingError, RenewalPausedError } from '../errors';
 import type { AuthType } from '../domain';
 import type { MapTokenRow, RefreshFailure } from '../stores/store';
 
@@ -31,8 +31,6 @@ export interface TokenState {
    * token is then null): reads answer 503, lists show the row without its token. null: the token opened.
    */
   missingKeyId: string | null;
-  /** A client reported this token rejected by ArcGIS: it is no longer handed out. */
-  rejected: boolean;
   /** The row as last read: what a renewal needs, even while the store cannot be reached. */
   row: MapTokenRow;
 }
@@ -43,8 +41,17 @@ export function toIsoOrNull(ms: number | null): string | null {
 
 /** Whether the token can be handed out now without asking ArcGIS (its auth type's lifetime rule). */
 export function usable(state: TokenState, now: number): boolean {
-  if (state.token === null || state.rejected) return false;
+  if (state.token === null) return false;
   return authTypeOf(state).usable(state.expiresAt, now);
+}
+
+/**
+ * The error of a read or report inside the fleet's retry pause (set on the row by a failed renewal): no
+ * call to ArcGIS before `renewAt`; null outside a pause. 504 when the last try timed out, else 502.
+ */
+export function pauseOf(state: TokenState, now: number): RenewalPausedError | null {
+  if (state.row.refreshFailures === 0 || state.renewAt === null || state.renewAt <= now) return null;
+  return new RenewalPausedError(state.id, state.lastRefreshError?.kind === 'timeout', state.renewAt - now);
 }
 
 /**
@@ -91,7 +98,6 @@ export function toTokenState(
     renewAt: row.renewAt,
     lastRefreshError: row.lastRefreshError,
     missingKeyId,
-    rejected: same && previous.rejected,
     row,
   };
 }
