@@ -21,9 +21,9 @@ function formsOf(secret: string): string[] {
   return [
     secret,
     uri,
-    uri.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+    uri.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
     form,
-    form.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+    form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
     uri.replace(/%20/g, '+'),
     json,
     JSON.stringify(json).slice(1, -1),

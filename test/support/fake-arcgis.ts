@@ -392,7 +392,7 @@ function echoError(body: string): unknown {
       error: 'invalid_request',
       message: `Invalid request: ${body}`,
       details: [
-        body.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+        body.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
         decoded,
         decoded.toUpperCase(),
         decoded.toLowerCase(),
