@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
@@ -22,7 +22,7 @@ describe('the /docs API explorer page', () => {
 
   beforeAll(async () => {
     harness = createHarness();
-    server = harness.app.listen(0, '127.0.0.1');
+    server = createServer(harness.app).listen(0, '127.0.0.1');
     await once(server, 'listening');
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import type { Clock } from '../../src/clock';
@@ -19,7 +20,10 @@ export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 export const TEST_SIGNING_KEY = 'test-signing-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export interface Harness {
-  app: Express;
+  /** The request listener (the token read's fast path, else Express): what supertest and http.createServer take. */
+  app: RequestListener;
+  /** The Express app behind it. */
+  express: Express;
   config: Config;
   services: Services;
   store: Store;
@@ -83,9 +87,10 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   const arcgis = createArcgisClient(config, clock, metrics);
   const broker = createTokenBroker(config, store, { clock, logger, metrics, arcgis, random: options.random });
   const services = createServices(config, store, { clock, logger, metrics, arcgis, broker, random: options.random });
-  const app = createApp({ config, services, logger, metrics });
+  const { listener: app, express } = createApp({ config, services, logger, metrics });
   return {
     app,
+    express,
     config,
     services,
     store,
