@@ -23,6 +23,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 COPY sql ./sql
+# The command line on PATH, as the package's bin would be installed: map-token-proxy keys create ...
+# (npm run cli needs the build tools this stage does not have)
+RUN chmod +x dist/src/cli.js && ln -s /app/dist/src/cli.js /usr/local/bin/map-token-proxy
 USER node
 EXPOSE 8080
 # slim images have no curl: node's own fetch asks /healthz

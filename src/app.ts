@@ -10,11 +10,11 @@ import { hotTokenRead } from './http/hot-token-read';
 import { observeRequests, requestObserver } from './http/observability';
 import { requestId } from './http/request-context';
 import { buildOpenApi } from './http/openapi';
-import { adminMapTokensRouter } from './http/routes/admin-map-tokens';
-import { authRouter } from './http/routes/auth';
+import { ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter } from './http/routes/admin-map-tokens';
+import { AUTH_MOUNT, authRouter } from './http/routes/auth';
 import { docsRouter } from './http/routes/docs';
 import { opsRouter } from './http/routes/ops';
-import { tokenReadCors, tokenReadRouter } from './http/routes/token-read';
+import { TOKEN_READ_MOUNT, tokenReadCors, tokenReadRouter } from './http/routes/token-read';
 import { SchemaValidator } from './http/schema-validator';
 
 export interface AppDeps {
@@ -48,9 +48,9 @@ export function createApp({
   app.use(securityHeaders);
 
   // the floor-rendering clients' hot path first, so it passes the fewest routers
-  app.use('/api/v1/map-tokens', tokenReadRouter(services.mapTokens, services.access, validator, config.corsAllowedOrigins));
-  app.use('/api/v1/admin/map-tokens', adminMapTokensRouter(services.mapTokens, services.access, validator, config.maxBodyBytes));
-  app.use('/api/v1/auth', authRouter(services.clients, services.access, validator));
+  app.use(TOKEN_READ_MOUNT, tokenReadRouter(services.mapTokens, services.access, validator, config.corsAllowedOrigins));
+  app.use(ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter(services.mapTokens, services.access, validator, config.maxBodyBytes));
+  app.use(AUTH_MOUNT, authRouter(services.clients, services.access, validator));
   app.use(opsRouter(services.store, metrics.registry));
   app.use(docsRouter(buildOpenApi(validator, { maxBatch: config.maxBatch })));
 

@@ -1,4 +1,5 @@
 import { AuthUrlAllowlist } from './arcgis/auth-url-allowlist';
+import { isPlaceholder } from './placeholder-secrets';
 
 export type Environment = Record<string, string | undefined>;
 
@@ -23,6 +24,8 @@ export interface Config {
   logLevel: string;
   /** all: a scheduler renews every ArcGIS token at its refresh point; on-read: only tokens that are read. */
   refreshAhead: 'all' | 'on-read';
+  /** Static tokens expiring within this many days are listed by expiring=true and counted by a gauge. */
+  staticTokenWarnDays: number;
   /** Express "trust proxy": false, a hop count, or a comma-separated list of addresses/subnets. */
   trustProxy: boolean | number | string;
 }
@@ -38,6 +41,8 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** Where the examples a deployment must replace are published. */
+const PUBLISHED_WHERE = 'map-token-proxy (docker-compose.yml, .env.example, docs)';
 const DEFAULT_ALLOWLIST = 'https://www.arcgis.com,https://*.arcgis.com';
 
 export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
@@ -59,6 +64,7 @@ export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86400),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     refreshAhead: oneOf(env, 'REFRESH_AHEAD', 'all', ['all', 'on-read']) as Config['refreshAhead'],
+    staticTokenWarnDays: integer(env, 'STATIC_TOKEN_WARN_DAYS', 30, 0, 3650),
     trustProxy: trustProxy(env),
   };
 }
@@ -99,6 +105,9 @@ function optionalMysqlUrl(env: Environment): string | null {
   }
   if (url.protocol !== 'mysql:') throw new ConfigError('MYSQL_URL', 'must start with mysql://');
   if (url.pathname.length <= 1) throw new ConfigError('MYSQL_URL', 'must name a database, e.g. mysql://user@host:3306/maptokens');
+  if (url.password !== '' && isPlaceholder('MYSQL_URL', safeDecode(url.password))) {
+    throw new ConfigError('MYSQL_URL', `its password is the example published with ${PUBLISHED_WHERE}; set the database's real password`);
+  }
   return value;
 }
 
@@ -114,8 +123,22 @@ function encryptionKeys(env: Environment, generate: (() => Buffer) | null): Buff
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || key.length !== 32) {
       throw new ConfigError('ENCRYPTION_KEY', `key ${index + 1} is not base64 of exactly 32 bytes`);
     }
+    if (isPlaceholder('ENCRYPTION_KEY', trimmed, key.toString('latin1'))) {
+      throw new ConfigError(
+        'ENCRYPTION_KEY',
+        `key ${index + 1} is the example published with ${PUBLISHED_WHERE}; generate one (openssl rand -base64 32)`,
+      );
+    }
     return key;
   });
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function signingKey(env: Environment, generate: (() => Buffer) | null): Uint8Array {
@@ -125,6 +148,12 @@ function signingKey(env: Environment, generate: (() => Buffer) | null): Uint8Arr
     throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY', 'is required with MYSQL_URL (at least 32 characters, the same on every instance)');
   }
   if (value.length < 32) throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY', 'must be at least 32 characters long');
+  if (isPlaceholder('ACCESS_TOKEN_SIGNING_KEY', value)) {
+    throw new ConfigError(
+      'ACCESS_TOKEN_SIGNING_KEY',
+      `is the example published with ${PUBLISHED_WHERE}; generate one (openssl rand -base64 48)`,
+    );
+  }
   return new TextEncoder().encode(value);
 }
 

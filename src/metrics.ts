@@ -7,8 +7,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   let poolSource: () => { inUse: number; idle: number; waiting: number } | null = () => null;
-  let failingSource: () => Promise<number> = async () => 0;
-  let lastFailing = 0;
   collectDefaultMetrics({ register: registry });
   const staleFallbacks = new Counter({
     name: 'mtp_stale_token_fallbacks_total',
@@ -90,27 +88,47 @@ export function createMetrics() {
         this.set({ state: 'waiting' }, stats.waiting);
       },
     }),
-    mapTokensFailing: new Gauge({
-      name: 'mtp_map_tokens_failing',
-      help: 'Map tokens whose last renewal failed (lastRefreshError set), in every environment',
-      registers: [registry],
-      // registered after the pool gauge, so that the pool is read before this query takes a connection
-      async collect() {
-        // read at each scrape; while the store is away the last known count stands
-        lastFailing = await failingSource().catch(() => lastFailing);
-        this.set(lastFailing);
-      },
-    }),
-    /** Where the failing-tokens gauge reads from, at each scrape. */
-    observeFailing(source: () => Promise<number>) {
-      failingSource = source;
-    },
     /** Where the pool gauge reads from, read at each scrape. */
     observePool(source: () => { inUse: number; idle: number; waiting: number } | null) {
       poolSource = source;
     },
   };
-  return metrics;
+  // registered after the pool gauge, so that the pool is read before their queries take a connection
+  const failing = fleetGauge(registry, 'mtp_map_tokens_failing', 'Map tokens whose last renewal failed (lastRefreshError set)');
+  const expiring = fleetGauge(
+    registry,
+    'mtp_static_tokens_expiring',
+    'Static map tokens whose token_Expire_Date falls within STATIC_TOKEN_WARN_DAYS or has passed',
+  );
+  return {
+    ...metrics,
+    /** Where the failing-tokens gauge reads from, at each scrape. */
+    observeFailing: failing,
+    /** Where the expiring-static-tokens gauge reads from, at each scrape. */
+    observeStaticExpiring: expiring,
+  };
+}
+
+/**
+ * A gauge of the whole fleet, counted in the shared store at each scrape (in every environment): every
+ * instance reports the same value, which its help text says, so that dashboards take the max, not the
+ * sum. While the store is away the last known count stands. Returns where to read it from.
+ */
+function fleetGauge(registry: Registry, name: string, what: string): (source: () => Promise<number>) => void {
+  let source: () => Promise<number> = async () => 0;
+  let last = 0;
+  new Gauge({
+    name,
+    help: `${what}, in every environment. Fleet-wide: read from the shared database, so every instance reports the same value; aggregate with max, not sum`,
+    registers: [registry],
+    async collect() {
+      last = await source().catch(() => last);
+      this.set(last);
+    },
+  });
+  return (read) => {
+    source = read;
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

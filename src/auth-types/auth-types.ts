@@ -16,6 +16,11 @@ type AnyModule = AuthTypeModule<any>;
 
 export const authTypes = { agol, enterprise, static: staticToken } satisfies AuthTypeRegistry;
 
+/** The auth types whose tokens are stored as given and never renewed (static): they can only expire. */
+export const unrenewedAuthTypes: readonly AuthType[] = Object.values(authTypes)
+  .filter((module) => !module.renews)
+  .map((module) => module.authType);
+
 /** What an admin write sets, by authType: the fields of every module of the registry. */
 export type MapTokenFields = FieldsOf<(typeof authTypes)[AuthType]>;
 type FieldsOf<M> = M extends AuthTypeModule<infer F> ? F : never;

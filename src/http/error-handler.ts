@@ -14,7 +14,12 @@ function fromFrameworkError(error: unknown): ApiError | null {
     case 'entity.parse.failed':
       return new BadRequestError('The request body is not valid JSON.');
     case 'entity.too.large':
-      return new ApiError(413, 'PayloadTooLarge', 'The request body is larger than MAX_BODY_BYTES allows.');
+      // routes with a JSON body name their own cap (json-body.ts); this is the others' (the login's 16 KiB)
+      return new ApiError(
+        413,
+        'PayloadTooLarge',
+        `The request body is larger than the ${String((error as { limit?: unknown }).limit)} bytes this route accepts.`,
+      );
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new ApiError(415, 'UnsupportedMediaType', 'The request body must be UTF-8 JSON.');

@@ -10,6 +10,7 @@ import type { ObserveRequest } from './observability';
 import { pathId } from './query';
 import { requestIdOf } from './request-context';
 import type { SchemaValidator } from './schema-validator';
+import { sendJson, sendTokenAnswer } from './token-answer';
 
 /** The route pattern in logs and metrics, as the router names it. */
 const ROUTE = '/api/v1/map-tokens/:mapTokenID/token';
@@ -64,11 +65,11 @@ export function hotTokenRead(deps: HotTokenReadDeps): (req: IncomingMessage, res
       principal = await authenticateCaller(access, req.headers, ctx);
       requireRole(principal, 'reader');
       const body = await mapTokens.readToken(principal, ctx.environment, id);
-      send(res, 200, [...headers, 'Cache-Control', 'no-store'], JSON.stringify(body));
+      sendTokenAnswer(res, headers, body);
     } catch (error) {
       const apiError = apiErrorOf(error, requestId, logger);
       errorCode = apiError.code;
-      send(res, apiError.status, [...headers, ...errorHeaders(apiError).flat()], JSON.stringify(errorBody(apiError, requestId)));
+      sendJson(res, apiError.status, [...headers, ...errorHeaders(apiError).flat()], JSON.stringify(errorBody(apiError, requestId)));
     }
   }
 
@@ -81,12 +82,6 @@ export function hotTokenRead(deps: HotTokenReadDeps): (req: IncomingMessage, res
     });
     return true;
   };
-}
-
-function send(res: ServerResponse, status: number, headers: string[], body: string): void {
-  headers.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)));
-  res.writeHead(status, headers);
-  res.end(body);
 }
 
 /**

@@ -5,13 +5,17 @@ import type { Metrics } from '../metrics';
 import type { Principal, RequestContext } from '../domain';
 
 /**
- * Records the matched route pattern (never the raw path, which holds ids) for logs and metric labels.
- * Mounted first on each route with .all(), while req.baseUrl still names the router's mount point.
+ * Records the matched route's template for logs and metric labels: the router's mount point as declared
+ * (`mount`) and the route's declared path. Never req.baseUrl or the raw path: Express matches paths
+ * case-insensitively and with a trailing slash, so those hold the caller's spelling, and every spelling
+ * would be a new metric series that is never freed.
  */
-export function tagRoute(req: Request, res: Response, next: NextFunction): void {
-  const path = (req.route as { path?: string } | undefined)?.path ?? '';
-  res.locals.route = `${req.baseUrl}${path === '/' ? '' : path}` || '/';
-  next();
+export function tagRoute(mount: string) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const path = (req.route as { path?: string } | undefined)?.path ?? '';
+    res.locals.route = `${mount}${path === '/' ? '' : path}` || '/';
+    next();
+  };
 }
 
 function routeLabel(res: Response): string {

@@ -135,12 +135,12 @@ export const ERROR_RESPONSES = {
   },
   413: {
     code: 'PayloadTooLarge',
-    description: 'The body is larger than MAX_BODY_BYTES.',
-    msg: 'The request body is larger than MAX_BODY_BYTES allows.',
+    description: 'The body is larger than the route accepts: MAX_BODY_BYTES for a PUT, 16 KiB for a token report.',
+    msg: 'The request body is larger than MAX_BODY_BYTES (1048576 bytes) allows.',
   },
   415: {
     code: 'UnsupportedMediaType',
-    description: 'The body is not application/json.',
+    description: 'The body is not application/json, or not in UTF-8.',
     msg: 'Content-Type text/plain is not supported; send application/json.',
   },
   500: {

@@ -85,7 +85,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         adminTag,
         'listMapTokens',
         'List map tokens',
-        "The map tokens of this environment (of the caller's organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). `failing=true` lists only those whose last renewal failed (lastRefreshError set). Needs the admin role.",
+        "The map tokens of this environment (of the caller's organization for an organization-bound key), ordered by mapTokenID, with tokens as cached (no refresh). `failing=true` lists only those whose last renewal failed (lastRefreshError set); `expiring=true` only static ones whose token_Expire_Date falls within STATIC_TOKEN_WARN_DAYS (default 30) or has passed. Needs the admin role.",
         {
           parameters: parametersFrom(file('map-token-list-query.json'), 'query'),
           responses: {
@@ -262,9 +262,14 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       }),
     },
     '/docs': {
-      get: publicOperation('Documentation', 'docs', 'An API explorer page for this document (Redoc, served by this service)', {
-        200: response('The page.', { 'text/html': { schema: { type: 'string' } } }),
-      }),
+      get: publicOperation(
+        'Documentation',
+        'docs',
+        'An API explorer page for this document (Swagger UI, served by this service): paste a key under Authorize and send requests with Try it out',
+        {
+          200: response('The page.', { 'text/html': { schema: { type: 'string' } } }),
+        },
+      ),
     },
   };
 

@@ -25,8 +25,11 @@ export function checkedQuery<T>(validator: SchemaValidator, req: Request, id: st
   return validator.check<T>(id, out, 'query');
 }
 
-/** A path id: a positive int32, else 400. */
+/**
+ * A path id: a positive int32 in its one decimal spelling, else 400. Leading zeros are refused
+ * (`01`, `00000000001`): one resource, one path; such text stays text, which the schema refuses.
+ */
 export function pathId(validator: SchemaValidator, raw: string): number {
-  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : raw;
+  const value = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : raw;
   return validator.check<number>('map-token-id.json', value, 'path');
 }

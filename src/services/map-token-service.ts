@@ -14,6 +14,8 @@ export class MapTokenService {
     private readonly broker: TokenBroker,
     private readonly clock: Clock,
     private readonly writeTools: MapTokenWriteTools,
+    /** STATIC_TOKEN_WARN_DAYS in milliseconds: how far ahead `expiring` looks. */
+    private readonly staticTokenWarnMs: number,
   ) {}
 
   async put(principal: Principal, ctx: RequestContext, items: MapTokenWriteItem[]): Promise<MapTokenResource[]> {
@@ -34,8 +36,14 @@ export class MapTokenService {
     return rows.map((row, index) => toResource(row, this.broker.prime(row, prepared[index]?.plaintextToken)));
   }
 
-  async list(principal: Principal, environment: string, query: ListQuery): Promise<{ items: MapTokenResource[]; total: number }> {
-    const { rows, total } = await this.store.mapTokens.list(scopeOf(principal, environment), query);
+  /** `expiring`: only static tokens that expire within STATIC_TOKEN_WARN_DAYS, or have expired. */
+  async list(
+    principal: Principal,
+    environment: string,
+    { expiring, ...query }: Omit<ListQuery, 'expiringBy'> & { expiring?: boolean },
+  ): Promise<{ items: MapTokenResource[]; total: number }> {
+    const filter: ListQuery = expiring ? { ...query, expiringBy: this.clock.now() + this.staticTokenWarnMs } : query;
+    const { rows, total } = await this.store.mapTokens.list(scopeOf(principal, environment), filter);
     return { items: rows.map((row) => toResource(row, this.broker.view(row))), total };
   }
 

@@ -77,6 +77,8 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
   const { clock, logger, metrics } = deps;
   metrics.observePool(() => store.poolStats());
   metrics.observeFailing(() => store.mapTokens.countFailing());
+  const staticTokenWarnMs = config.staticTokenWarnDays * 86_400_000;
+  metrics.observeStaticExpiring(() => store.mapTokens.countStaticExpiring(clock.now() + staticTokenWarnMs));
   const box = new SecretBox(config.encryptionKeys);
   const cacheTtlMs = config.cacheTtlSeconds * 1000;
   const arcgis = deps.arcgis ?? createArcgisClient(config, clock, metrics);
@@ -93,7 +95,7 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
     scheduler,
     clients,
     access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
-    mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }),
+    mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }, staticTokenWarnMs),
     keyRotation: new KeyRotationService(store, box),
     async drain() {
       await scheduler?.stop();

@@ -66,6 +66,8 @@ export interface ListQuery {
   organizationId: number | null;
   /** Only resources whose last renewal failed. */
   failing?: boolean;
+  /** Only static resources whose token expires at or before this time (epoch ms), passed ones included. */
+  expiringBy?: number;
 }
 
 /** A map token whose renewal is due, as the scheduler's query finds it. */
@@ -157,6 +159,8 @@ export interface MapTokenStore {
   due(now: number, limit: number): Promise<DueMapToken[]>;
   /** How many map tokens, in every environment, have a lastRefreshError. */
   countFailing(): Promise<number>;
+  /** Static map tokens of every environment that expire at or before `by` (epoch ms), passed ones included. */
+  countStaticExpiring(by: number): Promise<number>;
   /**
    * Key rotation: passes every sealed value (secrets and tokens of every environment) to `reseal`, and
    * stores what it returns in place of a value it changed (unless the row changed meanwhile).

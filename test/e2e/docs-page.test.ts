@@ -67,7 +67,8 @@ describe('the /docs API explorer page', () => {
     await harness?.close();
   });
 
-  it('renders every operation with Redoc served from this service, loading nothing from elsewhere', async () => {
+  /** A page of the explorer that records what it requests and every script or console error. */
+  async function openExplorer(at = origin) {
     const page = await (await launch()).newPage();
     const requested: string[] = [];
     const problems: string[] = [];
@@ -76,15 +77,22 @@ describe('the /docs API explorer page', () => {
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
     });
+    await page.goto(`${at}/docs`);
+    await page.locator('.opblock').first().waitFor({ timeout: 60_000 });
+    return { page, requested, problems };
+  }
 
-    await page.goto(`${origin}/docs`);
-    await page.locator('[data-section-id^="operation/"]').first().waitFor({ timeout: 60_000 });
+  it('renders every operation with Swagger UI served from this service, loading nothing from elsewhere', async () => {
+    const { page, requested, problems } = await openExplorer();
 
-    // each operation as "METHOD /path", from its verb badge and the path beside it
+    // each operation as "METHOD /path", from its method badge and the path beside it
     const operations = await page
-      .locator('[data-section-id^="operation/"] .http-verb')
-      .evaluateAll((verbs) =>
-        verbs.map((verb) => `${verb.textContent?.trim().toUpperCase()} ${verb.nextElementSibling?.textContent?.trim()}`),
+      .locator('.opblock-summary')
+      .evaluateAll((summaries) =>
+        summaries.map(
+          (summary) =>
+            `${summary.querySelector('.opblock-summary-method')?.textContent?.trim()} ${summary.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
+        ),
       );
     expect(operations).toEqual(
       expect.arrayContaining([
@@ -97,18 +105,51 @@ describe('the /docs API explorer page', () => {
         'GET /healthz',
       ]),
     );
-    expect(await page.locator('h1').first().textContent()).toContain('map-token-proxy');
-    expect(await page.locator('body').textContent()).toContain('/api/v1/admin/map-tokens');
+    expect(await page.locator('.information-container .title').first().textContent()).toContain('map-token-proxy');
+    // Swagger UI lists what it could not resolve or parse in the document here
+    expect(await page.locator('.errors-wrapper').count()).toBe(0);
 
-    // Redoc's script and the document came from here; nothing went to another host (no CDN, no logo, no telemetry);
-    // blob: is the search worker Redoc builds from its own bundle
+    // the explorer's files and the document came from here; nothing went to another host (no CDN, no
+    // validator badge, no telemetry)
     expect(requested).toEqual(
-      expect.arrayContaining([`${origin}/docs/assets/redoc.standalone.js`, `${origin}/docs/init.js`, `${origin}/api/v1/openapi.json`]),
+      expect.arrayContaining([
+        `${origin}/docs/assets/swagger-ui-bundle.js`,
+        `${origin}/docs/assets/swagger-ui.css`,
+        `${origin}/docs/init.js`,
+        `${origin}/api/v1/openapi.json`,
+      ]),
     );
-    expect(
-      requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith(`blob:${origin}/`) && !url.startsWith('data:')),
-    ).toEqual([]);
+    expect(requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'))).toEqual([]);
     // a Content-Security-Policy violation or a script error shows up here
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('sends a request from the page: paste a key under Authorize, Try it out, Execute, and see the answer', async () => {
+    const admin = await harness.key('docs-env', 'admin');
+    await request(harness.app)
+      .put('/api/v1/admin/map-tokens')
+      .set({ 'atr-environment-id': 'docs-env', 'atr-subscription-key': admin })
+      .send([{ organization_ID: 1, authType: 'static', token: 'tried-from-the-explorer' }])
+      .expect(200);
+    const { page, problems } = await openExplorer();
+
+    await page.locator('button.authorize').first().click();
+    const scheme = page.locator('.auth-container', { hasText: 'atr-subscription-key' });
+    await scheme.locator('input').fill(admin);
+    await scheme.locator('button.authorize').click();
+    await page.locator('.auth-container button.btn-done').first().click();
+
+    const list = page.locator('.opblock.opblock-get', { has: page.locator('[data-path="/api/v1/admin/map-tokens"]') });
+    await list.locator('.opblock-summary').click();
+    await list.locator('button.try-out__btn').click();
+    await list.locator('tr[data-param-name="atr-environment-id"] input').fill('docs-env');
+    await list.locator('button.execute').click();
+
+    const answer = list.locator('.live-responses-table tr.response');
+    await answer.waitFor({ timeout: 60_000 });
+    expect((await answer.locator('.response-col_status').textContent())?.trim()).toBe('200');
+    expect(await answer.locator('.response-col_description').textContent()).toContain('tried-from-the-explorer');
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -119,7 +160,7 @@ describe('the /docs API explorer page', () => {
     page.on('requestfailed', (req) => failed.push(`${req.url()} ${req.failure()?.errorText}`));
     const plainOrigin = origin.replace('127.0.0.1', PLAIN_HTTP_HOST);
     await page.goto(`${plainOrigin}/docs`);
-    await page.locator('[data-section-id^="operation/"]').first().waitFor({ timeout: 60_000 });
+    await page.locator('.opblock').first().waitFor({ timeout: 60_000 });
     expect(failed).toEqual([]);
     await page.close();
   });
@@ -134,7 +175,10 @@ describe('the /docs API explorer page', () => {
     const api = (await request(harness.app).get('/healthz').expect(200)).headers['content-security-policy'];
     expect(api).toContain('upgrade-insecure-requests');
     expect(csp).toBe(
-      [...api.split(';').filter((directive: string) => directive !== 'upgrade-insecure-requests'), "worker-src 'self' blob:"].join(';'),
+      api
+        .split(';')
+        .filter((directive: string) => directive !== 'upgrade-insecure-requests')
+        .join(';'),
     );
     expect(csp).toMatch(/(^|;)script-src 'self';/);
     expect(csp).toMatch(/(^|;)script-src-attr 'none'/);
@@ -156,18 +200,25 @@ describe('the /docs API explorer page', () => {
     await request(harness.app).delete('/favicon.ico').expect(405).expect('Allow', 'GET');
   });
 
-  it('serves the one file of the Redoc package the page needs, without its logo from a CDN, and nothing else of the package', async () => {
+  it('serves the two files of the Swagger UI package the page needs, without source-map comments, and nothing else of the package', async () => {
     const bundle = await request(harness.app)
-      .get('/docs/assets/redoc.standalone.js')
+      .get('/docs/assets/swagger-ui-bundle.js')
       .expect(200)
       .expect('Content-Type', /javascript/);
-    expect(bundle.text.length).toBeGreaterThan(100_000);
-    expect(bundle.text).toContain('Redoc');
-    expect(bundle.text).not.toContain('cdn.redoc.ly');
+    expect(bundle.text.length).toBeGreaterThan(1_000_000);
+    expect(bundle.text).toContain('SwaggerUIBundle');
+    expect(bundle.text).not.toContain('sourceMappingURL');
+    const css = await request(harness.app)
+      .get('/docs/assets/swagger-ui.css')
+      .expect(200)
+      .expect('Content-Type', /text\/css/);
+    expect(css.text).toContain('.swagger-ui');
+    expect(css.text).not.toContain('sourceMappingURL');
     for (const path of [
       '/docs/assets/package.json',
-      '/docs/assets/README.md',
-      '/docs/assets/redoc.standalone.js.map',
+      '/docs/assets/index.html',
+      '/docs/assets/swagger-initializer.js',
+      '/docs/assets/swagger-ui-bundle.js.map',
       '/docs/assets/',
       '/docs/assets/../package.json',
       '/docs/assets/%2e%2e/package.json',

@@ -94,6 +94,18 @@ describe('npm start', () => {
     expect(failure.output.trim().split('\n')).toEqual(['map-token-proxy: cannot start: PORT: must be a whole number, got "eighty"']);
   });
 
+  it("stops with exit code 1 and one line naming the variable on the compose file's example ENCRYPTION_KEY", async () => {
+    const failure = await startFailure({
+      MYSQL_URL: 'mysql://service:kT9vQ2xZ7wLm4Rp8@127.0.0.1:1/maptokens',
+      ENCRYPTION_KEY: 'UkVQTEFDRS1NRS1SRVBMQUNFLU1FLVJFUExBQ0UtTUU=',
+      ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
+    });
+    expect(failure.exitCode).toBe(1);
+    const lines = failure.output.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^map-token-proxy: cannot start: ENCRYPTION_KEY: key 1 is the example published with/);
+  });
+
   describe('with MYSQL_URL', () => {
     let db: TestDatabase;
     beforeAll(async () => {

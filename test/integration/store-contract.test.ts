@@ -1,13 +1,11 @@
 import { readAuditTrail } from '../support/audit-trail';
-import { createMemoryStore } from '../../src/stores/memory/memory-store';
-import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
 import type { Scope } from '../../src/domain';
 import type { AgolFields } from '../../src/auth-types/agol';
 import type { MapTokenFields } from '../../src/auth-types/auth-types';
 import type { AuditContext, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { storeFactories as factories } from '../support/store-factories';
 
 const agol = (organizationId = 1): AgolFields => ({
   organizationId,
@@ -20,34 +18,6 @@ const agol = (organizationId = 1): AgolFields => ({
 const token = (tokenEnc = 'sealed-token', issuedAt = 1000, expiresAt: number | null = 2000) => ({ tokenEnc, issuedAt, expiresAt });
 const scope = (environment = 'env-a', organizationId: number | null = null): Scope => ({ environment, organizationId });
 const audit = (environment = 'env-a'): AuditContext => ({ environment, actor: 'tester', requestId: 'req-1' });
-
-type Factory = { name: string; open: () => Promise<{ store: Store; clock: FakeClock; done: () => Promise<void> }> };
-
-const factories: Factory[] = [
-  {
-    name: 'embedded (memory)',
-    open: async () => {
-      const clock = new FakeClock();
-      return { store: createMemoryStore(clock), clock, done: async () => undefined };
-    },
-  },
-  {
-    name: 'MySQL',
-    open: async () => {
-      const db: TestDatabase = await createTestDatabase();
-      const clock = new FakeClock();
-      const store = createMysqlStore(db.url, clock);
-      return {
-        store,
-        clock,
-        done: async () => {
-          await store.close();
-          await db.drop();
-        },
-      };
-    },
-  },
-];
 
 describe.each(factories)('store contract: $name', ({ open }) => {
   let store: Store;

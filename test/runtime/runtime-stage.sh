@@ -2,17 +2,32 @@
 # Reproduces the Dockerfile's runtime stage without Docker: the built dist/, schemas/ and sql/ with the
 # production dependencies only, in an empty folder. The server must become ready on the embedded store,
 # hold no dev dependency, answer a token read with the keys it printed, and stop with exit code 0 on
-# SIGTERM. It runs on the first `node` on PATH (put another Node.js first to check that one). Prints
+# SIGTERM; the command line, linked onto PATH as the image links it, must answer, and (when a MySQL
+# answers at MYSQL_TEST_URL, default mysql://root@127.0.0.1:3306) create the first admin key of a fresh
+# database, as the container docs show. It runs on the first `node` on PATH (put another Node.js first to check that one). Prints
 # "runtime stage OK on Node <version>" on success.
 set -euo pipefail
 
 project="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 stage="$(mktemp -d)"
 server_pid=""
+mysql="${MYSQL_TEST_URL:-mysql://root@127.0.0.1:3306}"
+database="mtp_runtime_$$"
+database_made=""
 
 cleanup() {
   if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid" 2>/dev/null || true; fi
+  if [[ -n "$database_made" ]]; then (cd "$stage" && sql "DROP DATABASE IF EXISTS \`$database\`") || true; fi
   rm -rf "$stage"
+}
+
+# runs one statement on the MySQL at $mysql with the stage's own mysql2 (a production dependency)
+sql() {
+  node -e '
+    require("mysql2/promise").createConnection(process.argv[1])
+      .then(async (c) => { await c.query(process.argv[2]); await c.end(); })
+      .catch((error) => { console.error(error.code || error.message); process.exit(1); });
+  ' "$mysql" "$1"
 }
 trap cleanup EXIT
 
@@ -82,6 +97,23 @@ node -e '
     if (read.status !== 200 || answer.token !== "runtime-stage-token") throw new Error("token read answered " + read.status);
   })().catch((error) => { console.error(error.message); process.exit(1); });
 ' "http://127.0.0.1:$port" server.log || fail "the token read with the printed keys"
+
+# the command line on PATH, linked as the Dockerfile links it
+chmod +x dist/src/cli.js
+mkdir bin
+ln -s "$stage/dist/src/cli.js" bin/map-token-proxy
+PATH="$stage/bin:$PATH" map-token-proxy --help | grep -q '^usage: map-token-proxy' || fail "map-token-proxy --help on PATH"
+if sql "SELECT 1" 2>/dev/null; then
+  database_made=yes
+  key="$(MYSQL_URL="$mysql/$database" PATH="$stage/bin:$PATH" \
+    ENCRYPTION_KEY="$(node -p 'require("node:crypto").randomBytes(32).toString("base64")')" \
+    ACCESS_TOKEN_SIGNING_KEY="$(node -p 'require("node:crypto").randomBytes(48).toString("base64")')" \
+    map-token-proxy keys create --environment prod --role admin --json 2>cli.log)" || { cat cli.log >&2; fail "map-token-proxy keys create"; }
+  [[ "$key" == *'"key":"mtp_'* ]] || fail "map-token-proxy keys create printed no key"
+  echo "map-token-proxy keys create made the first admin key of a fresh database"
+else
+  echo "no MySQL at $mysql: the first-key step is left out"
+fi
 
 kill -TERM "$server_pid"
 set +e

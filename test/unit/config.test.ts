@@ -31,6 +31,7 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 3600,
       logLevel: 'info',
       trustProxy: false,
+      staticTokenWarnDays: 30,
     });
     expect(config.encryptionKeys).toEqual([generate()]);
     expect(config.authUrlAllowlist.allows('https://www.arcgis.com/sharing/rest/oauth2/token/')).toBe(true);
@@ -56,6 +57,7 @@ describe('configuration', () => {
         LOG_LEVEL: 'debug',
         TRUST_PROXY: '1',
         REFRESH_AHEAD: 'on-read',
+        STATIC_TOKEN_WARN_DAYS: '0',
       },
       generate,
     );
@@ -71,6 +73,7 @@ describe('configuration', () => {
       accessTokenTtlSeconds: 600,
       logLevel: 'debug',
       trustProxy: 1,
+      staticTokenWarnDays: 0,
     });
     expect(config.encryptionKeys).toHaveLength(2);
     expect(config.corsAllowedOrigins).toEqual(['https://maps.example.com', 'http://localhost:3000']);
@@ -95,6 +98,9 @@ describe('configuration', () => {
     [{ CORS_ALLOWED_ORIGINS: '*' }, 'CORS_ALLOWED_ORIGINS'],
     [{ CORS_ALLOWED_ORIGINS: 'https://a.example.com/app' }, 'CORS_ALLOWED_ORIGINS'],
     [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
+    [{ STATIC_TOKEN_WARN_DAYS: '-1' }, 'STATIC_TOKEN_WARN_DAYS'],
+    [{ STATIC_TOKEN_WARN_DAYS: '2.5' }, 'STATIC_TOKEN_WARN_DAYS'],
+    [{ STATIC_TOKEN_WARN_DAYS: '3651' }, 'STATIC_TOKEN_WARN_DAYS'],
   ])('refuses %p naming %s in one line', (env, variable) => {
     const error = failure(env);
     expect(error.variable).toBe(variable);

@@ -11,6 +11,9 @@ import { checkedQuery, pathId } from '../query';
 import { contextOf } from '../request-context';
 import type { SchemaValidator } from '../schema-validator';
 
+/** Where app.ts mounts this router; the start of every route template in logs and metrics. */
+export const ADMIN_MAP_TOKENS_MOUNT = '/api/v1/admin/map-tokens';
+
 /** Admin answers carry live ArcGIS tokens: no browser or proxy may keep them. */
 const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
@@ -22,6 +25,7 @@ interface ListQuery {
   offset?: number;
   organization_ID?: number;
   failing?: 'true' | 'false';
+  expiring?: 'true' | 'false';
 }
 
 /** /api/v1/admin/map-tokens: the Atrius-compatible admin API. Handlers only translate HTTP. */
@@ -37,8 +41,8 @@ export function adminMapTokensRouter(
 
   router
     .route('/')
-    .all(tagRoute)
-    .put(...admin, jsonBody(maxBodyBytes), async (req, res) => {
+    .all(tagRoute(ADMIN_MAP_TOKENS_MOUNT))
+    .put(...admin, jsonBody(maxBodyBytes, `MAX_BODY_BYTES (${maxBodyBytes} bytes)`), async (req, res) => {
       const { ctx, principal } = contextOf(req);
       const items = validator.check<MapTokenWriteItem[]>('map-token-put-request.json', req.body, 'body');
       const result = await mapTokens.put(principal, ctx, items);
@@ -52,6 +56,7 @@ export function adminMapTokensRouter(
         offset: query.offset ?? 0,
         organizationId: query.organization_ID ?? null,
         failing: query.failing === 'true',
+        expiring: query.expiring === 'true',
       });
       res.json({ result: items, count: items.length, limit: query.limit ?? null, offset: query.offset ?? null, total });
     })
@@ -59,7 +64,7 @@ export function adminMapTokensRouter(
 
   router
     .route('/:mapTokenID')
-    .all(tagRoute)
+    .all(tagRoute(ADMIN_MAP_TOKENS_MOUNT))
     .get(...admin, async (req, res) => {
       const { ctx, principal } = contextOf(req);
       const resource = await mapTokens.get(principal, ctx.environment, pathId(validator, req.params.mapTokenID));

@@ -11,6 +11,9 @@ import { checkedQuery } from '../query';
 import { contextOf } from '../request-context';
 import type { SchemaValidator } from '../schema-validator';
 
+/** Where app.ts mounts this router; the start of every route template in logs and metrics. */
+export const AUTH_MOUNT = '/api/v1/auth';
+
 /**
  * Failed logins allowed per window before 429: per address and client id, and per address whatever the
  * client id. Nothing counts per client id alone, so failures from other addresses can never lock a
@@ -61,7 +64,7 @@ export function authRouter(clients: ClientCredentialsService, access: AccessServ
 
   router
     .route('/token')
-    .all(tagRoute)
+    .all(tagRoute(AUTH_MOUNT))
     .post(
       express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
       express.json({ limit: '16kb' }),
@@ -79,7 +82,7 @@ export function authRouter(clients: ClientCredentialsService, access: AccessServ
   const anyRole: RequestHandler[] = [atrHeaders(validator), authenticate(access, 'reader')];
   router
     .route('/clientcredentials')
-    .all(tagRoute)
+    .all(tagRoute(AUTH_MOUNT))
     .get(...anyRole, async (req, res) => {
       res.json(await clients.listSecrets(contextOf(req).principal));
     })

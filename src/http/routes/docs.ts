@@ -4,14 +4,15 @@ import helmet from 'helmet';
 import { methodNotAllowed } from '../error-handler';
 import { tagRoute } from '../observability';
 
-/** Redoc's self-contained browser bundle, from the redoc package: the only file of it the page needs. */
-const REDOC_BUNDLE = require.resolve('redoc/bundles/redoc.standalone.js');
-const REDOC_PATH = '/docs/assets/redoc.standalone.js';
 /**
- * The one address the bundle would load from elsewhere: the logo beside its "API docs by Redocly" link.
- * Served without it, the image fails at once and Redoc leaves it out; nothing else in the bundle fetches.
+ * Swagger UI's browser bundle and style sheet, from the swagger-ui-dist package: the only files of it the
+ * page needs. Their source-map comments are cut, so that no browser asks for a file that is not served.
  */
-const REDOCLY_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg';
+const ASSETS = {
+  '/docs/assets/swagger-ui-bundle.js': { file: require.resolve('swagger-ui-dist/swagger-ui-bundle.js'), type: 'text/javascript' },
+  '/docs/assets/swagger-ui.css': { file: require.resolve('swagger-ui-dist/swagger-ui.css'), type: 'text/css' },
+};
+const SOURCE_MAP_COMMENT = /\n?(\/\/# sourceMappingURL=\S+|\/\*# sourceMappingURL=\S+ ?\*\/)\s*$/;
 
 // Absolute URLs: the page answers at /docs and /docs/ alike.
 const PAGE = `<!doctype html>
@@ -20,81 +21,79 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>map-token-proxy API</title>
+<link rel="icon" href="/favicon.ico">
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
 </head>
 <body>
-<div id="redoc"></div>
-<script src="${REDOC_PATH}"></script>
+<div id="explorer"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script>
 </body>
 </html>
 `;
 
-// A file of its own, not an inline script: helmet's Content-Security-Policy (script-src 'self') forbids those.
-const INIT_SCRIPT = `Redoc.init('/api/v1/openapi.json', {
-  expandResponses: '200',
-  hideHostname: false,
-  pathInMiddlePanel: true,
-}, document.getElementById('redoc'));
+/**
+ * A file of its own, not an inline script: helmet's Content-Security-Policy (script-src 'self') forbids
+ * those. validatorUrl null: Swagger UI would otherwise send the document to validator.swagger.io for a
+ * badge. The key a person pastes under "Authorize" stays in the page (persistAuthorization off: not
+ * even in localStorage).
+ */
+const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
+  url: '/api/v1/openapi.json',
+  dom_id: '#explorer',
+  deepLinking: true,
+  validatorUrl: null,
+  persistAuthorization: false,
+  displayRequestDuration: true,
+  defaultModelsExpandDepth: 0,
+});
 `;
 
 /**
- * helmet's policy for the page, with two changes. No upgrade-insecure-requests: over plain HTTP (e.g. the
- * compose file's http://host:8080) it would send the page's own script requests to https:// and the page
- * would stay blank; the page names only same-origin paths, so behind TLS they are https anyway.
- * worker-src 'self' blob:: Redoc runs its search index in a worker that it builds from its own bundle.
+ * helmet's policy for the page, less upgrade-insecure-requests: over plain HTTP (e.g. the compose file's
+ * http://host:8080) it would send the page's own requests to https:// and the page would stay blank; the
+ * page names only same-origin paths, so behind TLS they are https anyway.
  */
-const pagePolicy = helmet.contentSecurityPolicy({ directives: { upgradeInsecureRequests: null, workerSrc: ["'self'", 'blob:'] } });
+const pagePolicy = helmet.contentSecurityPolicy({ directives: { upgradeInsecureRequests: null } });
 
 /** A map pin: the icon browsers show for /docs. */
 const FAVICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path fill="#0079c1" d="M8 0a5.5 5.5 0 0 0-5.5 5.5C2.5 10 8 16 8 16s5.5-6 5.5-10.5A5.5 5.5 0 0 0 8 0zm0 8a2.5 2.5 0 1 1 0-5 2.5 2.5 0 0 1 0 5z"/></svg>';
 
-let bundleText: string | undefined;
-/** Read once per process (1 MB; every app built, e.g. one per test, serves the same file). */
-function redocBundle(): string {
-  bundleText ??= readFileSync(REDOC_BUNDLE, 'utf8').split(REDOCLY_LOGO).join('');
-  return bundleText;
+const assetText = new Map<string, string>();
+/** Read once per process (1.7 MB; every app built, e.g. one per test, serves the same files). */
+function asset(file: string): string {
+  let text = assetText.get(file);
+  if (text === undefined) {
+    text = readFileSync(file, 'utf8').replace(SOURCE_MAP_COMMENT, '\n');
+    assetText.set(file, text);
+  }
+  return text;
 }
 
 /**
- * GET /api/v1/openapi.json and GET /docs, an API explorer page (Redoc), served from this service with
- * exactly the files the page needs: the page loads nothing from elsewhere and sends no telemetry.
+ * GET /api/v1/openapi.json and GET /docs, an API explorer page (Swagger UI) in which a person pastes a key
+ * and sends requests ("Try it out"), served from this service with exactly the files the page needs: the
+ * page loads nothing from elsewhere and sends no telemetry.
  */
 export function docsRouter(document: object): Router {
   const router = Router();
   const body = JSON.stringify(document);
 
-  const text = (path: string, type: string, content: string, ...before: RequestHandler[]) =>
+  const serve = (path: string, type: string, content: string, cacheControl: string, ...before: RequestHandler[]) =>
     router
       .route(path)
-      .all(tagRoute)
+      .all(tagRoute(''))
       .get(...before, (_req, res) => {
-        res.setHeader('Cache-Control', 'no-cache');
+        res.setHeader('Cache-Control', cacheControl);
         res.type(type).send(content);
       })
       .all(methodNotAllowed(['GET']));
-  text('/api/v1/openapi.json', 'application/json', body);
-  text('/docs', 'html', PAGE, pagePolicy);
-  text('/docs/init.js', 'text/javascript', INIT_SCRIPT);
-
+  serve('/api/v1/openapi.json', 'application/json', body, 'no-cache');
+  serve('/docs', 'html', PAGE, 'no-cache', pagePolicy);
+  serve('/docs/init.js', 'text/javascript', INIT_SCRIPT, 'no-cache');
+  for (const [path, { file, type }] of Object.entries(ASSETS)) serve(path, type, asset(file), 'public, max-age=3600');
   // Browsers ask for /favicon.ico on their own (Chromium 156 logs a 404 for it as a console error)
-  router
-    .route('/favicon.ico')
-    .all(tagRoute)
-    .get((_req, res) => {
-      res.setHeader('Cache-Control', 'public, max-age=86400');
-      res.type('image/svg+xml').send(FAVICON);
-    })
-    .all(methodNotAllowed(['GET']));
-
-  const bundle = redocBundle();
-  router
-    .route(REDOC_PATH)
-    .all(tagRoute)
-    .get((_req, res) => {
-      res.setHeader('Cache-Control', 'public, max-age=3600');
-      res.type('text/javascript').send(bundle);
-    })
-    .all(methodNotAllowed(['GET']));
+  serve('/favicon.ico', 'image/svg+xml', FAVICON, 'public, max-age=86400');
   return router;
 }

@@ -11,7 +11,7 @@ export function opsRouter(store: Store, registry: Registry): Router {
   const router = Router();
   router
     .route('/healthz')
-    .all(tagRoute)
+    .all(tagRoute(''))
     .get((_req, res) => {
       res.setHeader('Cache-Control', 'no-store');
       res.json({ status: 'ok' });
@@ -19,7 +19,7 @@ export function opsRouter(store: Store, registry: Registry): Router {
     .all(methodNotAllowed(['GET']));
   router
     .route('/readyz')
-    .all(tagRoute)
+    .all(tagRoute(''))
     .get(async (_req, res) => {
       res.setHeader('Cache-Control', 'no-store');
       let timer: NodeJS.Timeout | undefined;
@@ -36,7 +36,7 @@ export function opsRouter(store: Store, registry: Registry): Router {
     .all(methodNotAllowed(['GET']));
   router
     .route('/metrics')
-    .all(tagRoute)
+    .all(tagRoute(''))
     .get(async (_req, res) => {
       res.setHeader('Content-Type', registry.contentType);
       res.send(await registry.metrics());

@@ -10,6 +10,10 @@ import { tagRoute } from '../observability';
 import { pathId } from '../query';
 import { contextOf } from '../request-context';
 import type { SchemaValidator } from '../schema-validator';
+import { sendTokenAnswer } from '../token-answer';
+
+/** Where app.ts mounts this router; the start of every route template in logs and metrics. */
+export const TOKEN_READ_MOUNT = '/api/v1/map-tokens';
 
 /** The token route's body is one short token report: no need for the admin PUT's MAX_BODY_BYTES. */
 const REPORT_BODY_BYTES = 16 * 1024;
@@ -37,7 +41,7 @@ export function tokenReadRouter(
   });
   router
     .route('/:mapTokenID/token')
-    .all(tagRoute)
+    .all(tagRoute(TOKEN_READ_MOUNT))
     .options(corsPolicy, (_req, res) => {
       // an origin outside CORS_ALLOWED_ORIGINS gets no CORS headers, so the browser refuses it
       res.setHeader('Allow', 'GET, POST, OPTIONS');
@@ -46,18 +50,20 @@ export function tokenReadRouter(
     // the usual GET is answered in front of Express (../hot-token-read.ts); this one serves HEAD and other spellings of the path
     .get(corsPolicy, atrHeaders(validator), authenticate(access, 'reader'), async (req, res) => {
       const { ctx, principal } = contextOf(req);
-      const body = await mapTokens.readToken(principal, ctx.environment, pathId(validator, req.params.mapTokenID));
-      res.setHeader('Cache-Control', 'no-store');
-      res.json(body);
+      sendTokenAnswer(res, [], await mapTokens.readToken(principal, ctx.environment, pathId(validator, req.params.mapTokenID)));
     })
-    .post(corsPolicy, atrHeaders(validator), authenticate(access, 'reader'), jsonBody(REPORT_BODY_BYTES), async (req, res) => {
-      const { ctx, principal } = contextOf(req);
-      const id = pathId(validator, req.params.mapTokenID);
-      const { rejected } = validator.check<{ rejected: string }>('token-rejected.json', req.body, 'body');
-      const body = await mapTokens.reportRejected(principal, ctx.environment, id, rejected);
-      res.setHeader('Cache-Control', 'no-store');
-      res.json(body);
-    })
+    .post(
+      corsPolicy,
+      atrHeaders(validator),
+      authenticate(access, 'reader'),
+      jsonBody(REPORT_BODY_BYTES, 'the 16 KiB cap of a token report'),
+      async (req, res) => {
+        const { ctx, principal } = contextOf(req);
+        const id = pathId(validator, req.params.mapTokenID);
+        const { rejected } = validator.check<{ rejected: string }>('token-rejected.json', req.body, 'body');
+        sendTokenAnswer(res, [], await mapTokens.reportRejected(principal, ctx.environment, id, rejected));
+      },
+    )
     .all(methodNotAllowed(['GET', 'POST', 'OPTIONS']));
   return router;
 }

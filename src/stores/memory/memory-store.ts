@@ -18,6 +18,12 @@ import { KeyedMutex } from './keyed-mutex';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
+/** A static token that expires at or before `by` (passed ones included); a token without a date never does. */
+function staticExpiring(row: MapTokenRow, by: number): boolean {
+  const expiresAt = row.token?.expiresAt ?? null;
+  return !authTypeOf(row).renews && expiresAt !== null && expiresAt <= by;
+}
+
 /** Writing a token sets when it is due and forgets earlier refresh failures (as the MySQL store does). */
 const tokenFields = (token: StoredToken | null, renewAt: number | null) => ({
   token,
@@ -58,10 +64,11 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         }
         return found;
       },
-      async list(scope, { limit, offset, organizationId, failing }) {
+      async list(scope, { limit, offset, organizationId, failing, expiringBy }) {
         const matching = [...mapTokens.values()]
           .filter((row) => inScope(scope, row) && (organizationId === null || row.organizationId === organizationId))
           .filter((row) => !failing || row.lastRefreshError !== null)
+          .filter((row) => expiringBy === undefined || staticExpiring(row, expiringBy))
           .sort((a, b) => a.id - b.id);
         return { rows: matching.slice(offset, offset + limit).map(copy), total: matching.length };
       },
@@ -143,6 +150,9 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
       },
       async countFailing() {
         return [...mapTokens.values()].filter((row) => row.lastRefreshError !== null).length;
+      },
+      async countStaticExpiring(by) {
+        return [...mapTokens.values()].filter((row) => staticExpiring(row, by)).length;
       },
     },
     keys: {

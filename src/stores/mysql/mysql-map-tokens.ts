@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
-import { authTypeOf } from '../../auth-types/auth-types';
+import { authTypeOf, unrenewedAuthTypes } from '../../auth-types/auth-types';
 import type { Scope } from '../../domain';
 import type { StoredMapTokenFields } from '../../auth-types/auth-types';
 import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
@@ -49,6 +49,15 @@ function toMapTokenRow(row: Row): MapTokenRow {
 
 const MAX_ERROR_MESSAGE_CHARS = 1024;
 
+/**
+ * A static token (of an auth type never renewed) that expires at or before `by`, passed ones included; a
+ * token without a date never does.
+ */
+const staticExpiring = (by: number) => ({
+  where: 'auth_type IN (?) AND token_expires_at IS NOT NULL AND token_expires_at <= ?',
+  params: [unrenewedAuthTypes, by],
+});
+
 const tokenColumns = (token: StoredToken | null) => [token?.tokenEnc ?? null, token?.issuedAt ?? null, token?.expiresAt ?? null];
 /** Writing a token sets when it is due and forgets earlier refresh failures. */
 const TOKEN_SET =
@@ -76,11 +85,16 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return new Map(rows.map((row) => [num(row.id), toMapTokenRow(row)]));
     },
 
-    async list(scope, { limit, offset, organizationId, failing }) {
+    async list(scope, { limit, offset, organizationId, failing, expiringBy }) {
       const inScope = scoped(scope);
       let where = organizationId === null ? inScope.where : `${inScope.where} AND organization_id = ?`;
+      const params: unknown[] = organizationId === null ? inScope.params : [...inScope.params, organizationId];
       if (failing) where += ' AND refresh_error_at IS NOT NULL';
-      const params = organizationId === null ? inScope.params : [...inScope.params, organizationId];
+      if (expiringBy !== undefined) {
+        const expiring = staticExpiring(expiringBy);
+        where += ` AND ${expiring.where}`;
+        params.push(...expiring.params);
+      }
       const rows = await db.rows(`SELECT ${COLUMNS} FROM map_tokens WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`, [
         ...params,
         limit,
@@ -205,6 +219,12 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
     async countFailing() {
       const row = await db.one('SELECT COUNT(*) AS failing FROM map_tokens WHERE refresh_error_at IS NOT NULL');
       return num(row.failing);
+    },
+
+    async countStaticExpiring(by) {
+      const expiring = staticExpiring(by);
+      const row = await db.one(`SELECT COUNT(*) AS expiring FROM map_tokens WHERE ${expiring.where}`, expiring.params);
+      return num(row.expiring);
     },
   };
 }
