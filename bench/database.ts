@@ -41,6 +41,31 @@ export class BenchDatabase {
     if (result.affectedRows !== 1) throw new Error(`map token ${id} is not in ${this.name}`);
   }
 
+  /**
+   * Stores `count` copies of map token `id` (same sealed credentials and token) that nobody has read or
+   * written since `lastUsedAt` and whose token expired then: the idle tokens of a large deployment, all
+   * past their refresh point (due, for REFRESH_AHEAD=all), inserted in chunks.
+   */
+  async cloneIdle(id: number, count: number, lastUsedAt: number): Promise<void> {
+    for (let done = 0; done < count; done += 1000) {
+      const chunk = Math.min(1000, count - done);
+      const [result] = await this.conn.query<mysql.ResultSetHeader>(
+        `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url,
+           token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at, last_used_at)
+         WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         SELECT environment, organization_id, auth_type, CONCAT(auth_key, '-idle-', ? + i), auth_secret_enc, auth_timeout, auth_url,
+           token_enc, ? - 60000, ?, ? - 24000, 1, ?, ?, ?
+         FROM n JOIN map_tokens ON map_tokens.id = ?`,
+        [chunk, done, ...[lastUsedAt, lastUsedAt, lastUsedAt], ...[lastUsedAt, lastUsedAt, lastUsedAt], id],
+      );
+      if (result.affectedRows !== chunk) throw new Error(`stored ${result.affectedRows} idle copies of map token ${id}, not ${chunk}`);
+    }
+  }
+
+  async deleteMapTokens(): Promise<void> {
+    await this.conn.query('DELETE FROM map_tokens');
+  }
+
   async drop(): Promise<void> {
     try {
       await this.conn.query(`DROP DATABASE IF EXISTS ${mysql.escapeId(this.name)}`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -186,4 +187,18 @@ export async function runCli(args: string[], env: Record<string, string>, cwd: s
 
 export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((child) => child.stop()));
+}
+
+/** The environment of a service child on the bench's database, allowing the stand-in, with keys made for this run. */
+export function serviceEnvironment(mysqlUrl: string, arcgisOrigin: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    MYSQL_URL: mysqlUrl,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ACCESS_TOKEN_SIGNING_KEY: randomBytes(32).toString('hex'),
+    AUTH_URL_ALLOWLIST: arcgisOrigin,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+  };
 }

@@ -175,7 +175,7 @@ export function renderReport(r: Report): string {
     '## Rollover: steady reads across token lifetimes, ArcGIS slow',
     '',
     `The stand-in grants ${r.rollover.lifetimeSeconds} s tokens (margin ${f(r.rollover.lifetimeSeconds * 0.2, 1)} s, renewed ${f(r.rollover.lifetimeSeconds * 0.4, 1)} s before expiry) and answers`,
-    `after ${r.rollover.arcgisDelayMs} ms. One instance (REFRESH_AHEAD=all) is read for ${s.rolloverSeconds} s with ${s.rolloverConnections} connections, from the first fetch on.`,
+    `after ${r.rollover.arcgisDelayMs} ms. One instance (REFRESH_AHEAD=in-use, the default) is read for ${s.rolloverSeconds} s with ${s.rolloverConnections} connections, from the first fetch on.`,
     '',
     '| scenario | requests | p50 ms | p99 ms | max ms | non-2xx | reads that waited | ArcGIS calls | lifetimes covered |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ArcgisStandIn } from './arcgis-stand-in';
 import { BenchDatabase } from './database';
 import { type LoadOptions, measure, storm } from './load';
-import { type Child, PROJECT_ROOT, runCli, startChild, stopAll } from './processes';
+import { type Child, PROJECT_ROOT, runCli, serviceEnvironment, startChild, stopAll } from './processes';
 import { profileTokenRead } from './profile-run';
+import { runRenewalBenches } from './run-renewals';
 import { describeMachine, type Memory, renderReport, type Rollover, type Settings, type Storm } from './report';
 
 const ENVIRONMENT = 'bench';
@@ -74,16 +74,7 @@ async function main(): Promise<void> {
     db = await BenchDatabase.create(serverUrl);
     log(`database ${db.name} created`);
     await arcgis.start();
-    const serviceEnv: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      MYSQL_URL: db.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      ACCESS_TOKEN_SIGNING_KEY: randomBytes(32).toString('hex'),
-      AUTH_URL_ALLOWLIST: arcgis.origin,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    };
+    const serviceEnv = serviceEnvironment(db.url, arcgis.origin);
     await runCli(['migrate'], serviceEnv, cwd);
     const admin = (await runCli(
       ['keys', 'create', '--environment', ENVIRONMENT, '--role', 'admin', '--description', 'bench'],
@@ -154,6 +145,9 @@ async function main(): Promise<void> {
       storms.push(await coldStorm(ctx, instances, `/api/v1/map-tokens/${stormId}/token`, stormId));
     }
 
+    log('renewals at scale: 2,000 in-use tokens of 60 s; 20,000 stored, 1,000 in use');
+    const renewals = await runRenewalBenches(serverUrl);
+
     const report = renderReport({
       machine: describeMachine(await db.version(), loadAtStart),
       settings,
@@ -168,8 +162,8 @@ async function main(): Promise<void> {
       serviceLogs,
     });
     mkdirSync(join(PROJECT_ROOT, 'bench'), { recursive: true });
-    writeFileSync(join(PROJECT_ROOT, 'bench', 'results.md'), report);
-    process.stdout.write(report);
+    writeFileSync(join(PROJECT_ROOT, 'bench', 'results.md'), `${report}\n${renewals}`);
+    process.stdout.write(`${report}\n${renewals}`);
     log('written to bench/results.md');
 
     if (profiling) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 export const TYPED_SCHEMAS: Record<string, string> = {
   mapTokenSchema: 'map-token.json',
   mapTokenWriteSchema: 'map-token-write.json',
+  mapTokenUsageSchema: 'map-token-usage.json',
   refreshErrorSchema: 'refresh-error.json',
   tokenReadSchema: 'token-read.json',
 };

@@ -22,8 +22,15 @@ export interface Config {
   maxBodyBytes: number;
   accessTokenTtlSeconds: number;
   logLevel: string;
-  /** all: a scheduler renews every ArcGIS token at its refresh point; on-read: only tokens that are read. */
-  refreshAhead: 'all' | 'on-read';
+  /**
+   * in-use: a scheduler renews at its refresh point every ArcGIS token read or written within
+   * refreshAheadIdleHours; all: every stored one; on-read: only a read past the refresh point renews.
+   */
+  refreshAhead: 'in-use' | 'all' | 'on-read';
+  /** REFRESH_AHEAD=in-use: how long after its last read or write a token still counts as in use. */
+  refreshAheadIdleHours: number;
+  /** Renewals the scheduler keeps in flight at once, per instance. */
+  renewalConcurrency: number;
   /** Static tokens expiring within this many days are listed by expiring=true and counted by a gauge. */
   staticTokenWarnDays: number;
   /** Express "trust proxy": false, a hop count, or a comma-separated list of addresses/subnets. */
@@ -63,7 +70,9 @@ export function loadConfig(env: Environment, randomKey: () => Buffer): Config {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1048576, 1024, 100 * 1048576),
     accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86400),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
-    refreshAhead: oneOf(env, 'REFRESH_AHEAD', 'all', ['all', 'on-read']) as Config['refreshAhead'],
+    refreshAhead: oneOf(env, 'REFRESH_AHEAD', 'in-use', ['in-use', 'all', 'on-read']) as Config['refreshAhead'],
+    refreshAheadIdleHours: positiveNumber(env, 'REFRESH_AHEAD_IDLE_HOURS', 24, 24 * 366),
+    renewalConcurrency: integer(env, 'RENEWAL_CONCURRENCY', 16, 1, 1000),
     staticTokenWarnDays: integer(env, 'STATIC_TOKEN_WARN_DAYS', 30, 0, 3650),
     trustProxy: trustProxy(env),
   };
@@ -85,6 +94,16 @@ function integer(env: Environment, name: string, fallback: number, min: number, 
   if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number, got "${value}"`);
   const parsed = Number(value);
   if (parsed < min || parsed > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return parsed;
+}
+
+/** A number above 0 and at most `max`, fractions allowed (e.g. 0.5 for half an hour). */
+function positiveNumber(env: Environment, name: string, fallback: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(value)) throw new ConfigError(name, `must be a positive number (e.g. 24 or 0.5), got "${value}"`);
+  const parsed = Number(value);
+  if (parsed <= 0 || parsed > max) throw new ConfigError(name, `must be above 0 and at most ${max}, got ${value}`);
   return parsed;
 }
 

@@ -104,3 +104,21 @@ export class UpstreamRejectedError extends ApiError {
     super(502, 'BadGateway', `ArcGIS rejected the stored credentials: ${arcgisMessage}`);
   }
 }
+
+/**
+ * No unexpired token, and the fleet is pausing after failed renewals: answered at once, without calling
+ * ArcGIS, with Retry-After (whole seconds to the next try). 504 when the last try timed out, else 502.
+ */
+export class RenewalPausedError extends ApiError {
+  readonly retryAfterSeconds: number;
+
+  constructor(id: number, timedOut: boolean, retryInMs: number) {
+    const seconds = Math.max(1, Math.ceil(retryInMs / 1000));
+    super(
+      timedOut ? 504 : 502,
+      timedOut ? 'GatewayTimeout' : 'BadGateway',
+      `ArcGIS could not give a token for map token ${id} and no unexpired token is left; the next try is in ${seconds} s (Retry-After).`,
+    );
+    this.retryAfterSeconds = seconds;
+  }
+}

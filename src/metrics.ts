@@ -100,10 +100,17 @@ export function createMetrics() {
     'mtp_static_tokens_expiring',
     'Static map tokens whose token_Expire_Date falls within STATIC_TOKEN_WARN_DAYS or has passed',
   );
+  const renewalsDue = fleetGauge(
+    registry,
+    'mtp_renewals_due',
+    'The renewal backlog: in-use map tokens (all of them with REFRESH_AHEAD=all) past their refresh point and not renewed yet',
+  );
   return {
     ...metrics,
     /** Where the failing-tokens gauge reads from, at each scrape. */
     observeFailing: failing,
+    /** Where the renewal backlog gauge reads from, at each scrape. */
+    observeRenewalsDue: renewalsDue,
     /** Where the expiring-static-tokens gauge reads from, at each scrape. */
     observeStaticExpiring: expiring,
   };

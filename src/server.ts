@@ -55,10 +55,11 @@ async function main(): Promise<void> {
   else if (!(await store.hasCredentials())) logFirstKeyHint(logger);
   const { port } = server.address() as AddressInfo;
   logger.info(
-    { port, host: config.host, store: store.kind, refreshAhead: config.refreshAhead },
+    { port, host: config.host, store: store.kind, refreshAhead: config.refreshAhead, renewalConcurrency: config.renewalConcurrency },
     `map-token-proxy listening on http://${config.host}:${port}`,
   );
   services.scheduler?.start();
+  services.usage.start();
 
   let stopping = false;
   const stop = async (signal: string) => {

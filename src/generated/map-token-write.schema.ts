@@ -104,6 +104,11 @@ export const mapTokenWriteSchema = {
       ],
       "readOnly": true,
       "description": "Read-only: accepted and ignored, so that a GET-modify-PUT round trip works."
+    },
+    "usage": {
+      "$ref": "map-token-usage.json",
+      "readOnly": true,
+      "description": "Read-only: accepted and ignored, so that a GET-modify-PUT round trip works."
     }
   },
   "allOf": [

@@ -17,7 +17,8 @@ export const mapTokenSchema = {
     "authReferer",
     "token",
     "token_Expire_Date",
-    "lastRefreshError"
+    "lastRefreshError",
+    "usage"
   ],
   "properties": {
     "mapTokenID": {
@@ -94,6 +95,11 @@ export const mapTokenSchema = {
       ],
       "readOnly": true,
       "description": "Why the last renewal of this token failed; null when the last one succeeded (and always for static tokens)."
+    },
+    "usage": {
+      "$ref": "map-token-usage.json",
+      "readOnly": true,
+      "description": "Read-only: when the token was last read and how many token reads it has had (at most a minute behind). Shows whether anyone still uses it; REFRESH_AHEAD=in-use renews ahead only tokens read or written within REFRESH_AHEAD_IDLE_HOURS."
     }
   }
 } as const;

@@ -2,5 +2,6 @@
 
 export { mapTokenSchema } from './map-token.schema';
 export { mapTokenWriteSchema } from './map-token-write.schema';
+export { mapTokenUsageSchema } from './map-token-usage.schema';
 export { refreshErrorSchema } from './refresh-error.schema';
 export { tokenReadSchema } from './token-read.schema';

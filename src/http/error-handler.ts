@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, BadRequestError, type ErrorDetail, NotFoundError } from '../errors';
+import { ApiError, BadRequestError, type ErrorDetail, NotFoundError, RenewalPausedError } from '../errors';
 import type { Logger } from '../logger';
 
 /**
@@ -66,9 +66,10 @@ export function apiErrorOf(error: unknown, requestId: string, logger: Logger): A
   return apiError;
 }
 
-/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 503. */
+/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 503 and inside a retry pause. */
 export function errorHeaders(apiError: ApiError): [string, string][] {
   if (apiError.status === 405 && (apiError as MethodNotAllowed).allow) return [['Allow', (apiError as MethodNotAllowed).allow]];
+  if (apiError instanceof RenewalPausedError) return [['Retry-After', String(apiError.retryAfterSeconds)]];
   if (apiError.status === 503) return [['Retry-After', '5']];
   return [];
 }

@@ -32,6 +32,7 @@ const resource = (mapTokenID: number) => ({
   token: ARCGIS_TOKEN,
   token_Expire_Date: EXPIRES,
   lastRefreshError: null,
+  usage: { lastReadAt: '2017-08-28T13:12:40.387Z', reads: 1520 },
 });
 const enterpriseResource = (mapTokenID: number) => ({
   mapTokenID,
@@ -43,6 +44,7 @@ const enterpriseResource = (mapTokenID: number) => ({
     kind: 'rejected',
     message: 'Unable to generate token. Invalid username or password.',
   },
+  usage: { lastReadAt: null, reads: 0 },
 });
 
 export const putRequestExamples = {
@@ -150,7 +152,8 @@ export const ERROR_RESPONSES = {
   },
   502: {
     code: 'BadGateway',
-    description: 'ArcGIS failed, answered with something other than a token, or refused the stored credentials.',
+    description:
+      'ArcGIS failed, answered with something other than a token, or refused the stored credentials. A token read with no unexpired token inside the retry pause after a failed renewal gets it at once, with Retry-After (whole seconds to the next try).',
     msg: 'ArcGIS rejected the stored credentials: Invalid client_secret',
   },
   503: {
@@ -160,7 +163,8 @@ export const ERROR_RESPONSES = {
   },
   504: {
     code: 'GatewayTimeout',
-    description: 'ArcGIS did not answer within UPSTREAM_TIMEOUT_MS.',
+    description:
+      'ArcGIS did not answer within UPSTREAM_TIMEOUT_MS. A token read with no unexpired token inside the retry pause after a renewal that timed out gets it at once, with Retry-After (whole seconds to the next try).',
     msg: 'ArcGIS did not answer within 10000 ms',
   },
 } as const;

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock';
-import { BadRequestError, type ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
+import { ApiError, BadRequestError, type ErrorDetail, ForbiddenError, NotFoundError } from '../errors';
 import { organizationAllowed, type Principal, type RequestContext, type Scope, scopeOf } from '../domain';
 import type { ListQuery, MapTokenRow, MapTokenWrite, Store } from '../stores/store';
 import type { MapTokenResource, MapTokenWriteItem, TokenReadBody } from './map-token-types';
 import type { TokenBroker } from './token-broker';
-import type { TokenState } from './token-state';
+import { type TokenState, toIsoOrNull } from './token-state';
+import type { UsageRecorder } from './usage-recorder';
 import { prepareMapTokenWrites, type MapTokenWriteTools } from './prepare-map-token-writes';
 
 /** The rules of the map token resource: scoped writes, atomic batches, fresh reads. */
@@ -16,6 +17,7 @@ export class MapTokenService {
     private readonly writeTools: MapTokenWriteTools,
     /** STATIC_TOKEN_WARN_DAYS in milliseconds: how far ahead `expiring` looks. */
     private readonly staticTokenWarnMs: number,
+    private readonly usage: UsageRecorder,
   ) {}
 
   async put(principal: Principal, ctx: RequestContext, items: MapTokenWriteItem[]): Promise<MapTokenResource[]> {
@@ -57,12 +59,27 @@ export class MapTokenService {
   }
 
   async readToken(principal: Principal, environment: string, id: number): Promise<TokenReadBody> {
-    return this.tokenBody(await this.broker.fresh(scopeOf(principal, environment), id));
+    return this.tokenBody(await this.counted(id, this.broker.fresh(scopeOf(principal, environment), id)));
   }
 
   /** A client's report that ArcGIS refused `rejected` (498): a new token if it was the current one. */
   async reportRejected(principal: Principal, environment: string, id: number, rejected: string): Promise<TokenReadBody> {
-    return this.tokenBody(await this.broker.reportRejected(scopeOf(principal, environment), id, rejected));
+    return this.tokenBody(await this.counted(id, this.broker.reportRejected(scopeOf(principal, environment), id, rejected)));
+  }
+
+  /**
+   * A token read counts toward the map token's usage (in memory, written in batches) when it found the
+   * map token: answered, or failed because ArcGIS did (502/504), which still says someone uses it.
+   */
+  private async counted(id: number, read: Promise<TokenState>): Promise<TokenState> {
+    try {
+      const state = await read;
+      this.usage.record(id);
+      return state;
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 502 || error.status === 504)) this.usage.record(id);
+      throw error;
+    }
   }
 
   /** The token answer, in the shape IdentityManager.registerToken() of the ArcGIS Maps SDK takes as is. */
@@ -133,5 +150,6 @@ function toResource(row: MapTokenRow, state: TokenState): MapTokenResource {
     token: state.token,
     token_Expire_Date: state.expiresAtIso,
     lastRefreshError: row.lastRefreshError && { ...row.lastRefreshError, at: new Date(row.lastRefreshError.at).toISOString() },
+    usage: { lastReadAt: toIsoOrNull(row.usage.lastReadAt), reads: row.usage.reads },
   };
 }

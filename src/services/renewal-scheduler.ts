@@ -5,30 +5,46 @@ import type { DueMapToken, Store } from '../stores/store';
 import type { TokenBroker } from './token-broker';
 
 export interface RenewalSchedulerOptions {
-  /** How often the store is asked what is due. */
+  /** How often the store is asked what is due, whatever else happens. */
   intervalMs: number;
-  /** Renewals in flight at once, per instance. */
+  /** Renewals in flight at once, per instance (RENEWAL_CONCURRENCY). */
   concurrency: number;
   /** The first tick comes after a random pause up to this long, so a fleet restarted together spreads out. */
   startJitterMs: number;
+  /**
+   * REFRESH_AHEAD=in-use: only tokens read or written within this window are renewed ahead (the store's
+   * in-use range); null: every stored ArcGIS token (REFRESH_AHEAD=all).
+   */
+  idleWindowMs: number | null;
   random?: () => number;
 }
 
 /**
- * REFRESH_AHEAD=all: renews every stored ArcGIS token at its refresh point, read or not.
+ * Renews ArcGIS tokens at their refresh point, read or not: those in use (REFRESH_AHEAD=in-use) or all of
+ * them (REFRESH_AHEAD=all).
  *
- * Each tick runs one indexed query (`renew_at <= now`, earliest first, at most as many rows as there are
- * free slots) and hands what is due to the broker, at most `concurrency` at a time. Several instances
- * may pick the same row: the broker's try-lock and re-read make one of them call ArcGIS and the others
- * step aside. While the store cannot be reached, the tick renews what this process holds in its cache.
- * Started by server.ts after listen(); stop() ends the ticks and waits for the renewals in flight.
+ * One indexed query finds what is due, earliest first; up to `concurrency` renewals run at once and the
+ * next due one starts as soon as a slot frees (from the rows the last query returned, or a new query when
+ * they are used up), so one instance renews as fast as ArcGIS answers. A tick every interval asks again
+ * however busy the slots are. Several instances may pick the same row: the broker's try-lock and re-read
+ * make one of them call ArcGIS and the others step aside. While the store cannot be reached, it renews
+ * what this process holds in its cache. Started by server.ts after listen(); stop() ends the ticks and
+ * waits for the renewals in flight.
  */
 export class RenewalScheduler {
   private readonly running = new Map<string, Promise<void>>();
+  /** Rows started since the last tick: still due only when another instance holds them or they failed; asked again next tick. */
+  private readonly started = new Set<string>();
   private readonly random: () => number;
+  private queue: DueMapToken[] = [];
+  /** Whether the last query returned every row that was due then. */
+  private exhausted = true;
+  private querying: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = true;
+  /** Set by stop(): freed slots start nothing more. Ticks called directly (tests) refill slots too. */
+  private halted = false;
 
   constructor(
     private readonly store: Store,
@@ -43,56 +59,97 @@ export class RenewalScheduler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.halted = false;
     this.schedule(Math.floor(this.random() * this.options.startJitterMs));
   }
 
   /** Stops ticking and waits for the renewals in flight (each bounded by UPSTREAM_TIMEOUT_MS and the lock timeout). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halted = true;
     clearTimeout(this.timer);
+    this.queue = [];
     await this.ticking;
     await this.idle();
   }
 
-  /** Resolves when the renewals this scheduler started are done. */
+  /** Resolves when the renewals this scheduler started (and those started as slots freed) are done. */
   async idle(): Promise<void> {
-    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+    while (this.running.size || this.querying) await Promise.allSettled([...this.running.values(), this.querying]);
     await this.broker.idle();
   }
 
   /** One round: find what is due and start renewing it. Resolves once the renewals are started, not finished. */
   async tick(): Promise<void> {
-    const free = this.options.concurrency - this.running.size;
-    if (free <= 0) return;
-    const now = this.clock.now();
-    // rows this instance is renewing are still due until they are saved: ask for enough to skip them
-    const limit = free + this.running.size;
-    let due: DueMapToken[];
-    try {
-      due = await this.store.mapTokens.due(now, limit);
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      due = this.broker.dueInCache(now, limit);
-    }
-    for (const { environment, id } of due) {
-      if (this.running.size >= this.options.concurrency) break;
-      const key = `${environment}\u0000${id}`;
-      if (this.running.has(key)) continue;
-      const renewal = this.broker
-        .renewAhead(environment, id)
-        .catch((error: unknown) => {
-          // the broker logged and recorded an ArcGIS failure; what is left here is a row gone or a store away
-          if (!(error instanceof NotFoundError))
-            this.logger.debug({ mapTokenID: id, environment, err: error }, 'scheduled renewal did not run');
-        })
-        .finally(() => this.running.delete(key));
-      this.running.set(key, renewal);
-    }
+    await this.querying;
+    this.started.clear();
+    await this.refill();
   }
 
   /** Renewals this scheduler has in flight. */
   get inFlight(): number {
     return this.running.size;
+  }
+
+  /** Where the store's due query starts: tokens used since then are in use. */
+  usedSince(now: number): number | undefined {
+    return this.options.idleWindowMs === null ? undefined : now - this.options.idleWindowMs;
+  }
+
+  private refill(): Promise<void> {
+    this.querying ??= this.query().finally(() => {
+      this.querying = undefined;
+    });
+    return this.querying;
+  }
+
+  private async query(): Promise<void> {
+    const free = this.options.concurrency - this.running.size;
+    if (free <= 0) return;
+    const now = this.clock.now();
+    // rows in flight or started since the last tick may still be due: ask for enough to skip them, plus a
+    // slot's worth more so that freed slots start the next ones without a query each
+    const limit = free + this.options.concurrency + this.running.size + this.started.size;
+    let due: DueMapToken[];
+    try {
+      due = await this.store.mapTokens.due(now, limit, this.usedSince(now));
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      due = this.broker.dueInCache(now, limit);
+    }
+    this.exhausted = due.length < limit;
+    this.queue = due.filter(({ environment, id }) => !this.started.has(keyOf(environment, id)));
+    this.fill();
+  }
+
+  /** Starts queued renewals while slots are free; asks the store for more when the queue runs dry and more were due. */
+  private fill(): void {
+    while (this.running.size < this.options.concurrency) {
+      const next = this.queue.shift();
+      if (!next) break;
+      this.begin(next);
+    }
+    if (this.running.size < this.options.concurrency && !this.exhausted && !this.halted && !this.querying) {
+      this.refill().catch((error: unknown) => this.logger.error({ err: error }, 'renewal scheduler query failed'));
+    }
+  }
+
+  private begin({ environment, id }: DueMapToken): void {
+    const key = keyOf(environment, id);
+    if (this.running.has(key) || this.started.has(key)) return;
+    this.started.add(key);
+    const renewal = this.broker
+      .renewAhead(environment, id)
+      .catch((error: unknown) => {
+        // the broker logged and recorded an ArcGIS failure; what is left here is a row gone or a store away
+        if (!(error instanceof NotFoundError))
+          this.logger.debug({ mapTokenID: id, environment, err: error }, 'scheduled renewal did not run');
+      })
+      .finally(() => {
+        this.running.delete(key);
+        if (!this.halted) this.fill();
+      });
+    this.running.set(key, renewal);
   }
 
   private schedule(delayMs: number): void {
@@ -108,3 +165,5 @@ export class RenewalScheduler {
     this.timer.unref();
   }
 }
+
+const keyOf = (environment: string, id: number) => `${environment}\u0000${id}`;

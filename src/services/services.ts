@@ -11,6 +11,7 @@ import { KeyRotationService } from './key-rotation-service';
 import { MapTokenService } from './map-token-service';
 import { RenewalScheduler } from './renewal-scheduler';
 import { TokenBroker } from './token-broker';
+import { UsageRecorder } from './usage-recorder';
 
 export interface Services {
   store: Store;
@@ -18,17 +19,22 @@ export interface Services {
   clients: ClientCredentialsService;
   mapTokens: MapTokenService;
   keyRotation: KeyRotationService;
-  /** REFRESH_AHEAD=all: renews unread tokens too; started by server.ts after listen(). null with on-read. */
+  /** REFRESH_AHEAD=in-use or all: renews tokens before reads need them; started by server.ts after listen(). null with on-read. */
   scheduler: RenewalScheduler | null;
+  /** Counts token reads and writes them in batches; started by server.ts after listen(), flushed by drain(). */
+  usage: UsageRecorder;
   /**
-   * Stops the scheduler and waits for the renewals and background writes in flight, so no fetched token is
-   * lost; then drops the ArcGIS client's idle keep-alive sockets. The last call before the store closes.
+   * Stops the scheduler, waits for the renewals and background writes in flight (so no fetched token is
+   * lost), writes the usage counted so far, then drops the ArcGIS client's idle keep-alive sockets. The
+   * last call before the store closes.
    */
   drain(): Promise<void>;
 }
 
-/** How the scheduler runs (not configurable: one indexed query a second, a few renewals at once). */
-const SCHEDULER = { intervalMs: 1000, concurrency: 4, startJitterMs: 5000 };
+/** How the scheduler runs besides RENEWAL_CONCURRENCY: an indexed query at least once a second, a start spread over 5 s. */
+const SCHEDULER = { intervalMs: 1000, startJitterMs: 5000 };
+/** Usage is written at least this often: SPEC allows it to be a minute behind; half leaves room for a slow write. */
+const USAGE_FLUSH_INTERVAL_MS = 30_000;
 
 export interface ServiceDeps {
   clock: Clock;
@@ -88,18 +94,41 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
   });
+  const idleWindowMs = Math.round(config.refreshAheadIdleHours * 3600_000);
   const scheduler =
-    config.refreshAhead === 'all' ? new RenewalScheduler(store, broker, clock, logger, { ...SCHEDULER, random: deps.random }) : null;
+    config.refreshAhead === 'on-read'
+      ? null
+      : new RenewalScheduler(store, broker, clock, logger, {
+          ...SCHEDULER,
+          concurrency: config.renewalConcurrency,
+          idleWindowMs: config.refreshAhead === 'all' ? null : idleWindowMs,
+          random: deps.random,
+        });
+  // the backlog of what the scheduler renews; with on-read, of the tokens in use
+  metrics.observeRenewalsDue(() => {
+    const now = clock.now();
+    return store.mapTokens.countDue(now, config.refreshAhead === 'all' ? undefined : now - idleWindowMs);
+  });
+  const usage = new UsageRecorder(store, clock, logger, metrics, { flushIntervalMs: USAGE_FLUSH_INTERVAL_MS });
   const services: Services = {
     store,
     scheduler,
     clients,
     access: new AccessService(store, clock, clients, { cacheTtlMs, cacheMaxEntries: config.cacheMaxEntries }),
-    mapTokens: new MapTokenService(store, broker, clock, { box, arcgis, allowlist: config.authUrlAllowlist, clock }, staticTokenWarnMs),
+    usage,
+    mapTokens: new MapTokenService(
+      store,
+      broker,
+      clock,
+      { box, arcgis, allowlist: config.authUrlAllowlist, clock },
+      staticTokenWarnMs,
+      usage,
+    ),
     keyRotation: new KeyRotationService(store, box),
     async drain() {
       await scheduler?.stop();
       await broker.idle();
+      await usage.stop();
       arcgis.close();
     },
   };

@@ -8,7 +8,7 @@ import { NotFoundError, StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DueMapToken, MapTokenRow, Store } from '../stores/store';
-import { toTokenState, type TokenState, usable } from './token-state';
+import { pauseOf, toTokenState, type TokenState, usable } from './token-state';
 import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode as Mode, type RenewResult, sameToken, TokenRenewer } from './token-renewer';
 
 export interface TokenBrokerOptions {
@@ -77,6 +77,9 @@ export class TokenBroker {
       if (state.renewAt !== null && now >= state.renewAt) this.renewInBackground(state);
       return state;
     }
+    // no amplification: inside the fleet's retry pause a read answers at once and calls nothing
+    const paused = pauseOf(state, now);
+    if (paused) throw paused;
     this.metrics.readWaits.inc();
     return visibleTo(await this.renewal(state, 'needed'), scope);
   }
@@ -218,8 +221,9 @@ export class TokenBroker {
       throw error;
     }
     this.keep(result.state);
-    // stale-if-error: a failed renewal still serves the token while it is unexpired
-    if (result.error && !usable(result.state, this.clock.now())) throw result.error;
+    // stale-if-error: a failed renewal still serves the token while it is unexpired, to every read; the
+    // client whose report forced it is told that it failed (its token stays the current one)
+    if (result.error && (mode === 'forced' || !usable(result.state, this.clock.now()))) throw result.error;
     return result.state;
   }
 

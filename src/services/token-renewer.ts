@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics';
 import type { MapTokenRow, RefreshFailure, Store } from '../stores/store';
 import { expiryOf, retryPauseMs } from '../token-timing';
 import { environmentScope } from '../domain';
-import { toTokenState, type TokenState, usable } from './token-state';
+import { pauseOf, toTokenState, type TokenState, usable } from './token-state';
 
 /** A client's rejected-token report forces at most one renewal per map token in this window. */
 export const FORCED_RENEWAL_INTERVAL_MS = 30_000;
@@ -23,7 +23,7 @@ const BUSY_PAUSE_MS = 1000;
  */
 export type RenewalMode = 'ahead' | 'needed' | 'forced';
 type Mode = RenewalMode;
-type Renewed = { state: TokenState } | { failed: unknown; row: MapTokenRow };
+type Renewed = { state: TokenState } | { failed: unknown };
 
 /** What a renewal came to: the new state, or (with `error`) the failure recorded and the state to fall back on. */
 export interface RenewResult {
@@ -73,17 +73,15 @@ export class TokenRenewer {
 
   /** Throws NotFoundError when the row is gone; every other failure comes back as `error`. */
   async renew(state: TokenState, mode: Mode, rejected: string | undefined): Promise<RenewResult> {
-    let outcome: Renewed;
     try {
-      outcome = await this.underLock(state, mode, rejected);
+      return await this.underLock(state, mode, rejected);
     } catch (error) {
       if (error instanceof NotFoundError) throw error;
-      outcome = { failed: error, row: state.row };
+      return this.failed(state, state.row, error, mode, false);
     }
-    return 'failed' in outcome ? this.failed(state, outcome.row, outcome.failed, mode) : outcome;
   }
 
-  private async underLock(state: TokenState, mode: Mode, rejected: string | undefined): Promise<Renewed> {
+  private async underLock(state: TokenState, mode: Mode, rejected: string | undefined): Promise<RenewResult> {
     try {
       // ahead: another instance holding the lock is renewing this token already; leave it to them
       return await this.store.withLock(
@@ -91,22 +89,30 @@ export class TokenRenewer {
         mode === 'ahead' ? 0 : this.options.lockTimeoutSeconds,
         async (acquired) => {
           if (!acquired && mode === 'ahead') return { state: this.steppedAside(state) };
-          // re-read under the lock: another instance may have renewed while we waited for it
+          // re-read under the lock: another instance may have renewed, or failed and set a pause, meanwhile
           const current = await this.store.mapTokens.get(environmentScope(state.environment), state.id);
           if (!current) throw new NotFoundError(`Map token ${state.id} was not found.`);
           const known = this.state(current, state);
+          const now = this.clock.now();
           if (!this.stillNeeded(known, mode, rejected)) {
             this.metrics.refreshes.inc({ outcome: 'reused' });
             return { state: known };
           }
-          return this.fetchAndSave(current, mode === 'forced');
+          // the fleet's retry pause binds reads and reports too: no call to ArcGIS before it ends
+          const paused = pauseOf(known, now);
+          if (paused) return { state: known, error: paused };
+          const outcome = await this.fetchAndSave(current, mode === 'forced');
+          // the new token, or the failure with its pause (and a report's 30 s window), is on the row before
+          // the lock is released: the next holder re-reads it
+          return 'failed' in outcome ? await this.failed(known, current, outcome.failed, mode, true) : outcome;
         },
       );
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       // MySQL is away: renew from the credentials this process holds; the token lives here until it is back
       this.metrics.storeErrors.inc();
-      return this.fetchAndSave(state.row, mode === 'forced');
+      const outcome = await this.fetchAndSave(state.row, mode === 'forced');
+      return 'failed' in outcome ? this.failed(state, state.row, outcome.failed, mode, false) : outcome;
     }
   }
 
@@ -135,15 +141,15 @@ export class TokenRenewer {
     try {
       fetched = await this.fetchFor(row);
     } catch (error) {
-      return { failed: error, row };
+      return { failed: error };
     }
     const issuedAt = this.clock.now();
     const token = { tokenEnc: this.box.encrypt(fetched.accessToken), issuedAt, expiresAt: expiryOf(issuedAt, fetched.expiresInSeconds) };
     const forcedAt = forced ? issuedAt : undefined;
     const renewAt = authTypeOf(row).renewAt(token);
     try {
-      // false: an admin changed the row meanwhile; the token still serves this read, the next read re-checks
-      await this.store.mapTokens.saveToken(row.id, row.version, token, renewAt, forcedAt);
+      // false: an admin changed the credentials meanwhile; the token still serves this read, the next read re-checks
+      await this.store.mapTokens.saveToken(row, token, renewAt, forcedAt);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       this.metrics.storeErrors.inc();
@@ -172,8 +178,12 @@ export class TokenRenewer {
     return this.arcgis.fetchToken(request);
   }
 
-  /** Records the failure (on the row, for every instance) and when to try again; logs it. */
-  private async failed(state: TokenState, row: MapTokenRow, error: unknown, mode: Mode): Promise<RenewResult> {
+  /**
+   * Records the failure (on the row, for every instance) and when to try again; logs it. Under the lock
+   * the record is awaited, so that the next holder sees the pause; without the store it is written in the
+   * background (and fails fast).
+   */
+  private async failed(state: TokenState, row: MapTokenRow, error: unknown, mode: Mode, underLock: boolean): Promise<RenewResult> {
     const now = this.clock.now();
     this.metrics.refreshes.inc({ outcome: 'failed' });
     const failure: RefreshFailure = { at: now, ...describeFailure(error) };
@@ -181,8 +191,9 @@ export class TokenRenewer {
     const retryAt = now + retryPauseMs(failures, this.options.random());
     // a forced renewal counts toward the 30 s window even when it fails
     const forcedAt = mode === 'forced' ? now : undefined;
-    // not awaited: the renewal settles at once, so that no read joins a renewal that has already failed
-    this.track(this.store.mapTokens.recordRefreshFailure(row.id, row.version, failure, failures, retryAt, forcedAt));
+    const record = this.store.mapTokens.recordRefreshFailure(row, failure, failures, retryAt, forcedAt);
+    if (underLock) await record.catch(() => void this.metrics.storeErrors.inc());
+    else this.track(record);
     const recorded = {
       ...row,
       renewAt: retryAt,
@@ -190,9 +201,8 @@ export class TokenRenewer {
       lastRefreshError: failure,
       forcedRenewalAt: forcedAt ?? row.forcedRenewalAt,
     };
+    // stale-if-error: the token keeps being served while it is unexpired, whoever asked for the renewal
     const next = this.state(recorded, state);
-    // the token a client reported rejected, which could not be replaced, is not handed out again
-    if (mode === 'forced') next.rejected = true;
     const fields = {
       mapTokenID: row.id,
       environment: row.environment,

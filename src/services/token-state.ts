@@ -1,5 +1,6 @@
 import { authTypeOf } from '../auth-types/auth-types';
 import type { SecretBox } from '../crypto/secret-box';
+import { RenewalPausedError } from '../errors';
 import type { AuthType } from '../domain';
 import type { MapTokenRow, RefreshFailure } from '../stores/store';
 
@@ -25,8 +26,6 @@ export interface TokenState {
   /** When a renewal is next due: the refresh point, or the end of the pause after a failure. null: never. */
   renewAt: number | null;
   lastRefreshError: RefreshFailure | null;
-  /** A client reported this token rejected by ArcGIS: it is no longer handed out. */
-  rejected: boolean;
   /** The row as last read: what a renewal needs, even while the store cannot be reached. */
   row: MapTokenRow;
 }
@@ -37,8 +36,17 @@ export function toIsoOrNull(ms: number | null): string | null {
 
 /** Whether the token can be handed out now without asking ArcGIS (its auth type's lifetime rule). */
 export function usable(state: TokenState, now: number): boolean {
-  if (state.token === null || state.rejected) return false;
+  if (state.token === null) return false;
   return authTypeOf(state).usable(state.expiresAt, now);
+}
+
+/**
+ * The error of a read or report inside the fleet's retry pause (set on the row by a failed renewal): no
+ * call to ArcGIS before `renewAt`; null outside a pause. 504 when the last try timed out, else 502.
+ */
+export function pauseOf(state: TokenState, now: number): RenewalPausedError | null {
+  if (state.row.refreshFailures === 0 || state.renewAt === null || state.renewAt <= now) return null;
+  return new RenewalPausedError(state.id, state.lastRefreshError?.kind === 'timeout', state.renewAt - now);
 }
 
 /**
@@ -75,7 +83,6 @@ export function toTokenState(
     checkedAt: now,
     renewAt: row.renewAt,
     lastRefreshError: row.lastRefreshError,
-    rejected: same && previous.rejected,
     row,
   };
 }

@@ -49,7 +49,26 @@ interface MapTokenRowState {
   lastRefreshError: RefreshFailure | null;
   /** When a client's rejected-token report last forced a renewal. */
   forcedRenewalAt: number | null;
+  /** Token reads (GET and POST of the token read route), as the instances have written them so far. */
+  usage: MapTokenUsage;
+  /** The later of the last read and the last admin write: whether REFRESH_AHEAD=in-use renews it ahead. */
+  lastUsedAt: number;
 }
+
+interface MapTokenUsage {
+  lastReadAt: number | null;
+  reads: number;
+}
+
+/** Reads of one map token counted by one instance since its last flush. */
+export interface UsageDelta {
+  id: number;
+  reads: number;
+  lastReadAt: number;
+}
+
+/** What a renewal was based on: a token fetched with these credentials may replace the row's. */
+export type RenewalBasis = Pick<MapTokenRow, 'id' | 'authType' | 'authKey' | 'authSecretEnc' | 'authTimeout' | 'authUrl' | 'authReferer'>;
 
 export type MapTokenWrite =
   | { kind: 'create'; fields: MapTokenFields; token: StoredToken | null }
@@ -139,24 +158,32 @@ export interface MapTokenStore {
   delete(scope: Scope, id: number, audit: AuditContext): Promise<boolean>;
   /**
    * Saves a renewed token and when it is next due (`renewAt`: its auth type's rule, which the caller knows)
-   * unless the row changed since `version` (false when it did), and clears any refresh failure.
-   * `forcedAt`: the renewal was forced by a rejected-token report.
+   * unless the row's credentials changed since `basis` (false when they did; an admin write that changed
+   * anything else does not lose the renewal), and clears any refresh failure. `forcedAt`: the renewal was
+   * forced by a rejected-token report.
    */
-  saveToken(id: number, version: number, token: StoredToken, renewAt: number | null, forcedAt?: number): Promise<boolean>;
+  saveToken(basis: RenewalBasis, token: StoredToken, renewAt: number | null, forcedAt?: number): Promise<boolean>;
   /**
-   * Records a failed renewal and when to try again, unless the row changed since `version`. `forcedAt`: the
-   * renewal was forced by a rejected-token report, which counts toward the 30 s window even when it failed.
+   * Records a failed renewal and when to try again, unless the row's credentials changed since `basis`.
+   * `forcedAt`: the renewal was forced by a rejected-token report, which counts toward the 30 s window
+   * even when it failed.
    */
   recordRefreshFailure(
-    id: number,
-    version: number,
+    basis: RenewalBasis,
     failure: RefreshFailure,
     failures: number,
     retryAt: number,
     forcedAt?: number,
   ): Promise<boolean>;
-  /** Up to `limit` map tokens of every environment whose renewAt is at or before `now`, earliest first (one indexed query). */
-  due(now: number, limit: number): Promise<DueMapToken[]>;
+  /**
+   * Up to `limit` map tokens of every environment whose renewAt is at or before `now`, earliest first, in
+   * one indexed query; with `usedSince`, only those read or written since then (REFRESH_AHEAD=in-use).
+   */
+  due(now: number, limit: number, usedSince?: number): Promise<DueMapToken[]>;
+  /** How many map tokens `due` would find with no limit (the renewal backlog). */
+  countDue(now: number, usedSince?: number): Promise<number>;
+  /** Adds reads counted by an instance (one statement per few hundred tokens); rows gone meanwhile are skipped. */
+  addUsage(deltas: UsageDelta[]): Promise<void>;
   /** How many map tokens, in every environment, have a lastRefreshError. */
   countFailing(): Promise<number>;
   /** Static map tokens of every environment that expire at or before `by` (epoch ms), passed ones included. */

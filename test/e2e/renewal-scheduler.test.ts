@@ -28,7 +28,13 @@ let admin: string;
 let reader: string;
 
 function open(mysqlUrl = db.url): Harness {
-  const harness = createHarness({ mysqlUrl, arcgisOrigin: fake.url, clock, random: () => 0.5 });
+  const harness = createHarness({
+    mysqlUrl,
+    arcgisOrigin: fake.url,
+    clock,
+    random: () => 0.5,
+    env: { REFRESH_AHEAD: 'all', RENEWAL_CONCURRENCY: '4' },
+  });
   harnesses.push(harness);
   return harness;
 }
@@ -215,6 +221,7 @@ test('stop() ends the ticks and waits for the renewal in flight', async () => {
     intervalMs: 10,
     concurrency: 1,
     startJitterMs: 0,
+    idleWindowMs: null,
   });
   own.start();
   await fake.waitForCalls(1);

@@ -127,7 +127,7 @@ test('three instances with separate caches, 100 concurrent reads each, cost exac
   expect((await refreshes('reused')) - reusedBefore).toBe(2);
 });
 
-test('after a failed refresh the next read tries again: 502 first, then 200 with a new token', async () => {
+test('after a failed refresh a read inside the retry pause answers 502 at once with Retry-After, and the first read after it tries again', async () => {
   const old = await expiredToken();
   fake.reset();
   fake.failNext('http-500', 2); // the client retries a 5xx once: both attempts fail
@@ -137,6 +137,13 @@ test('after a failed refresh the next read tries again: 502 first, then 200 with
   expect(failed.body.code).toBe('BadGateway');
   expect(fake.calls).toHaveLength(2);
 
+  const paused = await readToken(instances[0].server, old.id);
+  expect(paused.status).toBe(502);
+  expect(Number(paused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  expect(Number(paused.headers['retry-after'])).toBeLessThanOrEqual(2);
+  expect(fake.calls).toHaveLength(2);
+
+  clock.advance(Number(paused.headers['retry-after']) * 1000);
   const next = await readToken(instances[0].server, old.id);
   expect(next.status).toBe(200);
   expect(next.body.token).not.toBe(old.token);

@@ -142,7 +142,7 @@ test('at most one forced renewal per map token per 30 s: a report of the new tok
   expect(fake.calls).toHaveLength(1);
 });
 
-test('when the forced renewal fails the report answers 502, and the refused token is not handed out again while ArcGIS fails', async () => {
+test('when the forced renewal fails the reporter gets 502, and every read on every instance keeps the unexpired token (a report only adds a renewal)', async () => {
   const created = await create();
   fake.reset();
   fake.mode = 'http-500';
@@ -151,14 +151,21 @@ test('when the forced renewal fails the report answers 502, and the refused toke
   expect(res.status).toBe(502);
   expect(res.body.code).toBe('BadGateway');
   expect(JSON.stringify(res.body)).not.toContain(created.token);
+  const calls = fake.calls.length;
 
-  const read = await readToken(created.id);
-  expect(read.status).toBe(502);
+  for (const instance of instances) {
+    const read = await readToken(created.id, instance);
+    expect(read.status).toBe(200);
+    expect(read.body.token).toBe(created.token);
+  }
+  expect(fake.calls).toHaveLength(calls);
 
+  // the token is replaced only by a successful renewal
   fake.mode = 'ok';
-  const recovered = await readToken(created.id);
-  expect(recovered.status).toBe(200);
-  expect(recovered.body.token).not.toBe(created.token);
+  clock.advance(30_000);
+  const renewed = await report(created.id, { rejected: created.token }, instances[1]);
+  expect(renewed.status).toBe(200);
+  expect(renewed.body.token).not.toBe(created.token);
 });
 
 test('a forced renewal that failed still counts: another instance answers a report inside the 30 s with no call', async () => {

@@ -219,16 +219,38 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null })).total).toBe(1);
   });
 
-  it('saves a refreshed token only while the row is at the version it was fetched for', async () => {
+  it('saves a renewed token unless the credentials it was fetched with changed; an unrelated admin write does not lose it', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: null }], audit());
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('fresh'), 0)).toBe(true);
+    expect(await store.mapTokens.saveToken(row, token('fresh'), 0)).toBe(true);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
+    // only the organization changes: a renewal fetched with the same credentials is still saved
     await store.mapTokens.writeBatch(
-      [{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(), token: undefined }],
+      [{ kind: 'update', id: row.id, expectedVersion: row.version, fields: agol(2), token: undefined }],
       audit(),
     );
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('late'), 0)).toBe(false);
-    expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('fresh'));
+    expect(await store.mapTokens.saveToken(row, token('after-org-change'), 0)).toBe(true);
+    expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('after-org-change'));
+    // each credential field, changed, makes a token fetched with the old ones stale
+    const changes: Partial<AgolFields>[] = [
+      { authKey: 'other-client' },
+      { authKey: 'client-id ' },
+      { authSecretEnc: 'sealed-other' },
+      { authTimeout: 61 },
+      { authUrl: 'https://www.arcgis.com/sharing/rest/oauth2/token' },
+    ];
+    let version = row.version + 1;
+    for (const change of changes) {
+      await store.mapTokens.writeBatch(
+        [{ kind: 'update', id: row.id, expectedVersion: version, fields: { ...agol(2), ...change }, token: undefined }],
+        audit(),
+      );
+      version += 1;
+      expect(await store.mapTokens.saveToken(row, token('late'), 0)).toBe(false);
+      expect(await store.mapTokens.recordRefreshFailure(row, { at: 1, kind: 'error', message: 'm' }, 1, 9000)).toBe(false);
+      expect((await store.mapTokens.get(scope('env-a'), row.id))?.token).toEqual(token('after-org-change'));
+    }
+    const now = await store.mapTokens.get(scope('env-a'), row.id);
+    expect(await store.mapTokens.saveToken(now!, token('current'), 0)).toBe(true);
   });
 
   it('keeps when each token is due: at its refresh point, never for static, at once without a token; due() finds them earliest first', async () => {
@@ -263,8 +285,8 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   it('records a failed renewal for every reader, lists and counts it, and a saved token clears it', async () => {
     const [row] = await store.mapTokens.writeBatch([{ kind: 'create', fields: agol(), token: token('t', 0, 7_200_000) }], audit());
     const failure = { at: 5000, kind: 'rejected' as const, message: 'Invalid client_secret' };
-    expect(await store.mapTokens.recordRefreshFailure(row.id, row.version + 1, failure, 1, 9000)).toBe(false);
-    expect(await store.mapTokens.recordRefreshFailure(row.id, row.version, failure, 3, 9000)).toBe(true);
+    expect(await store.mapTokens.recordRefreshFailure({ ...row, id: row.id + 1000 }, failure, 1, 9000)).toBe(false);
+    expect(await store.mapTokens.recordRefreshFailure(row, failure, 3, 9000)).toBe(true);
 
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({
       renewAt: 9000,
@@ -277,7 +299,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(failing.total).toBe(1);
     expect((await store.mapTokens.list(scope('env-b'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
 
-    expect(await store.mapTokens.saveToken(row.id, row.version, token('n', 10_000, 610_000), 370_000, 10_000)).toBe(true);
+    expect(await store.mapTokens.saveToken(row, token('n', 10_000, 610_000), 370_000, 10_000)).toBe(true);
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toMatchObject({
       renewAt: 370_000,
       refreshFailures: 0,
@@ -287,8 +309,65 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect(await store.mapTokens.countFailing()).toBe(0);
     expect((await store.mapTokens.list(scope('env-a'), { limit: 10, offset: 0, organizationId: null, failing: true })).total).toBe(0);
     // a renewal that was not forced keeps the time of the last forced one
-    await store.mapTokens.saveToken(row.id, row.version, token('m', 20_000, 620_000), 380_000);
+    await store.mapTokens.saveToken(row, token('m', 20_000, 620_000), 380_000);
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.forcedRenewalAt).toBe(10_000);
+  });
+
+  it('in-use: due() and countDue() with usedSince keep only tokens read or written since then', async () => {
+    clock.advance(10_000_000 - clock.now());
+    const written = clock.now();
+    const [idle, read, rewritten, fresh] = await store.mapTokens.writeBatch(
+      [
+        { kind: 'create', fields: agol(), token: token('i', 0, 3_600_000) },
+        { kind: 'create', fields: agol(), token: token('r', 0, 3_600_001) },
+        { kind: 'create', fields: agol(), token: token('w', 0, 3_600_002) },
+        { kind: 'create', fields: agol(), token: token('f', written, written + 7_200_000) },
+      ],
+      audit(),
+    );
+    expect([idle, read, rewritten, fresh].map((row) => row.lastUsedAt)).toEqual([written, written, written, written]);
+    clock.advance(5000);
+    await store.mapTokens.addUsage([{ id: read.id, reads: 3, lastReadAt: written + 4000 }]);
+    await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: rewritten.id, expectedVersion: 1, fields: agol(2), token: undefined }],
+      audit(),
+    );
+    const now = clock.now();
+    const ids = async (usedSince?: number) => (await store.mapTokens.due(now, 10, usedSince)).map((due) => due.id);
+    expect(await ids()).toEqual([idle.id, read.id, rewritten.id]);
+    expect(await store.mapTokens.countDue(now)).toBe(3);
+    // used at or after usedSince: both sides of the boundary
+    expect(await ids(written + 4000)).toEqual([read.id, rewritten.id]);
+    expect(await ids(written + 4001)).toEqual([rewritten.id]);
+    expect(await store.mapTokens.countDue(now, written + 4000)).toBe(2);
+    expect(await ids(now + 1)).toEqual([]);
+    expect(await store.mapTokens.countDue(now, now + 1)).toBe(0);
+    // not due yet: not counted, however recently used
+    expect(await store.mapTokens.countDue(written + 6_600_000 - 1, written)).toBe(3);
+    expect(await store.mapTokens.countDue(written + 6_600_000, written)).toBe(4);
+  });
+
+  it('adds usage in batches: reads add up, the last read time only moves forward, a row gone is skipped', async () => {
+    const rows = await store.mapTokens.writeBatch(
+      Array.from({ length: 3 }, () => ({ kind: 'create' as const, fields: agol(), token: null })),
+      audit(),
+    );
+    expect(rows[0].usage).toEqual({ lastReadAt: null, reads: 0 });
+    await store.mapTokens.delete(scope('env-a'), rows[2].id, audit());
+    const many = Array.from({ length: 1200 }, (_, i) => ({ id: 100_000 + i, reads: 1, lastReadAt: 1 }));
+    await store.mapTokens.addUsage([
+      { id: rows[0].id, reads: 5, lastReadAt: 7000 },
+      { id: rows[1].id, reads: 1, lastReadAt: 6000 },
+      { id: rows[2].id, reads: 9, lastReadAt: 9000 },
+      ...many,
+    ]);
+    await store.mapTokens.addUsage([{ id: rows[0].id, reads: 2, lastReadAt: 6500 }]);
+    const [first, second] = await Promise.all(rows.slice(0, 2).map((row) => store.mapTokens.get(scope('env-a'), row.id)));
+    expect(first?.usage).toEqual({ lastReadAt: 7000, reads: 7 });
+    expect(second?.usage).toEqual({ lastReadAt: 6000, reads: 1 });
+    expect(await store.mapTokens.get(scope('env-a'), rows[2].id)).toBeNull();
+    // usage is not a write of the resource: the version stays
+    expect(first?.version).toBe(1);
   });
 
   it('deletes a row with its secret and token, and records every change in the audit trail', async () => {

@@ -15,10 +15,25 @@ function failure(env: Record<string, string>): ConfigError {
 }
 
 describe('configuration', () => {
+  it.each([
+    ['0.5', 0.5],
+    ['.5', 0.5],
+    ['2.', 2],
+    ['8784', 8784],
+  ])('takes REFRESH_AHEAD_IDLE_HOURS=%s (fractions allowed, up to a year)', (value, hours) => {
+    expect(loadConfig({ REFRESH_AHEAD_IDLE_HOURS: value }, generate).refreshAheadIdleHours).toBe(hours);
+  });
+
+  it.each(['in-use', 'all', 'on-read'])('takes REFRESH_AHEAD=%s', (mode) => {
+    expect(loadConfig({ REFRESH_AHEAD: mode }, generate).refreshAhead).toBe(mode);
+  });
+
   it('has the documented defaults and runs on the embedded store with generated keys when MYSQL_URL is unset', () => {
     const config = loadConfig({}, generate);
     expect(config).toMatchObject({
-      refreshAhead: 'all',
+      refreshAhead: 'in-use',
+      refreshAheadIdleHours: 24,
+      renewalConcurrency: 16,
       port: 8080,
       host: '0.0.0.0',
       mysqlUrl: null,
@@ -58,11 +73,15 @@ describe('configuration', () => {
         TRUST_PROXY: '1',
         REFRESH_AHEAD: 'on-read',
         STATIC_TOKEN_WARN_DAYS: '0',
+        REFRESH_AHEAD_IDLE_HOURS: '0.25',
+        RENEWAL_CONCURRENCY: '64',
       },
       generate,
     );
     expect(config).toMatchObject({
       refreshAhead: 'on-read',
+      refreshAheadIdleHours: 0.25,
+      renewalConcurrency: 64,
       port: 0,
       host: '127.0.0.1',
       upstreamTimeoutMs: 500,
@@ -87,6 +106,14 @@ describe('configuration', () => {
     [{ MAX_BATCH: '0' }, 'MAX_BATCH'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
     [{ REFRESH_AHEAD: 'always' }, 'REFRESH_AHEAD'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '0' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '-1' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '24h' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '1e3' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ REFRESH_AHEAD_IDLE_HOURS: '9000' }, 'REFRESH_AHEAD_IDLE_HOURS'],
+    [{ RENEWAL_CONCURRENCY: '0' }, 'RENEWAL_CONCURRENCY'],
+    [{ RENEWAL_CONCURRENCY: '1.5' }, 'RENEWAL_CONCURRENCY'],
+    [{ RENEWAL_CONCURRENCY: '1001' }, 'RENEWAL_CONCURRENCY'],
     [{ MYSQL_URL: 'postgres://x/y' }, 'MYSQL_URL'],
     [{ MYSQL_URL: 'mysql://127.0.0.1:3306' }, 'MYSQL_URL'],
     [{ MYSQL_URL: 'mysql://127.0.0.1/db' }, 'ENCRYPTION_KEY'],

@@ -66,7 +66,7 @@ describe('the container files', () => {
 
   it('show commands that name a service of their compose file and a command of the command line', () => {
     const usage = read('src/cli.ts');
-    const shown = [...composeFiles, 'docs/operations.md'].flatMap((file) =>
+    const shown = [...composeFiles, 'docs/operations.md', 'README.md'].flatMap((file) =>
       [...read(file).matchAll(/docker compose (?:-f (\S+) )?run --rm (\S+) map-token-proxy (\w+(?: \w+)?)/g)].map((match) => ({
         file,
         compose: match[1] ?? 'docker-compose.yml',

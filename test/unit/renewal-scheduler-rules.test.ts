@@ -31,6 +31,7 @@ beforeEach(() => {
     intervalMs: 1000,
     concurrency: 4,
     startJitterMs: 0,
+    idleWindowMs: null,
     random: () => 0,
   });
   queries = [];
@@ -50,7 +51,8 @@ test('runs at most `concurrency` renewals at once, asks for nothing while full, 
   for (let i = 0; i < 6; i += 1) await p.create();
   const release = fake.hold();
   await scheduler.tick();
-  expect(queries).toEqual([{ now: p.clock.now(), limit: 4 }]);
+  // free slots, plus a slot's worth more to start as slots free
+  expect(queries).toEqual([{ now: p.clock.now(), limit: 8 }]);
   expect(scheduler.inFlight).toBe(4);
   await fake.waitForCalls(4);
 
@@ -60,11 +62,12 @@ test('runs at most `concurrency` renewals at once, asks for nothing while full, 
   await scheduler.idle();
   expect(scheduler.inFlight).toBe(0);
 
+  // the two left were started as slots freed, before any later tick
+  expect(fake.calls).toHaveLength(6);
+  expect(queries).toHaveLength(1);
   await scheduler.tick();
   await scheduler.idle();
-  expect(fake.calls).toHaveLength(6);
-  await scheduler.tick();
-  expect(queries.map((query) => query.limit)).toEqual([4, 4, 4]);
+  expect(queries.map((query) => query.limit)).toEqual([8, 8]);
   expect(fake.calls).toHaveLength(6);
 });
 
@@ -75,7 +78,8 @@ test('rows it is renewing are asked for again (limit: free slots plus those) and
   await scheduler.tick();
   expect(scheduler.inFlight).toBe(2);
   await scheduler.tick();
-  expect(queries.map((query) => query.limit)).toEqual([4, 4]);
+  // free slots (2) + a slot's worth (4) + the two in flight
+  expect(queries.map((query) => query.limit)).toEqual([8, 8]);
   expect(scheduler.inFlight).toBe(2);
   // not even handed to the broker again (which would merge them)
   expect(await count(p.metrics.refreshes, { outcome: 'merged' })).toBe(0);
@@ -84,15 +88,19 @@ test('rows it is renewing are asked for again (limit: free slots plus those) and
   expect(fake.calls).toHaveLength(2);
 });
 
-test('takes rows in the order the store gives them and stops at the limit of slots', async () => {
+test('takes rows in the order the store gives them, stops at the limit of slots and starts the next as one frees', async () => {
   dueAnswer = async () => [1, 2, 3, 4, 5].map((id) => ({ id, environment: ENV }));
   for (let i = 0; i < 5; i += 1) await p.create();
   const release = fake.hold();
   await scheduler.tick();
   expect(scheduler.inFlight).toBe(4);
+  await fake.waitForCalls(4);
+  expect(fake.calls.map((call) => call.params.client_id)).toHaveLength(4);
   release();
   await scheduler.idle();
-  expect(fake.calls).toHaveLength(4);
+  expect(fake.calls).toHaveLength(5);
+  // the store said everything due fitted: no query before the next tick
+  expect(queries).toHaveLength(1);
 });
 
 test('while the store is away it renews the due tokens this process holds', async () => {

@@ -35,6 +35,7 @@ function scheduler(random: number, answer?: () => Promise<DueMapToken[]>) {
     intervalMs: 1000,
     concurrency: 4,
     startJitterMs: 10_000,
+    idleWindowMs: null,
     random: () => random,
   });
   return { renewals, queries, logs };

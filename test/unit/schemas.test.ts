@@ -1,7 +1,7 @@
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { ATRIUS_EXAMPLE_ITEM } from '../support/atrius-example';
 import { readFileSync } from 'node:fs';
-import { mapTokenSchema, mapTokenWriteSchema, refreshErrorSchema, tokenReadSchema } from '../../src/generated/schemas';
+import { mapTokenSchema, mapTokenUsageSchema, mapTokenWriteSchema, refreshErrorSchema, tokenReadSchema } from '../../src/generated/schemas';
 import type { MapTokenResource, MapTokenWriteItem, TokenReadBody } from '../../src/services/map-token-types';
 import { renderSchemaModules, TYPED_SCHEMAS } from '../../scripts/generate-schema-types';
 
@@ -24,7 +24,13 @@ describe('schemas/', () => {
   it('the TypeScript types are derived from a copy of schemas/ that equals the files', () => {
     // the copies FromSchema reads (src/generated/) are rendered from the files; npm run generate:schemas renews them
     for (const [path, text] of Object.entries(renderSchemaModules())) expect([path, readFileSync(path, 'utf8')]).toEqual([path, text]);
-    const generated: Record<string, unknown> = { mapTokenSchema, mapTokenWriteSchema, refreshErrorSchema, tokenReadSchema };
+    const generated: Record<string, unknown> = {
+      mapTokenSchema,
+      mapTokenUsageSchema,
+      mapTokenWriteSchema,
+      refreshErrorSchema,
+      tokenReadSchema,
+    };
     expect(Object.keys(generated).sort()).toEqual(Object.keys(TYPED_SCHEMAS).sort());
     for (const [name, file] of Object.entries(TYPED_SCHEMAS)) expect(generated[name]).toEqual(validator.schemas[file]);
   });
@@ -41,11 +47,12 @@ describe('schemas/', () => {
         authURL: 'https://a.example/x',
         authReferer: 'r',
       },
-      ...{ token: null, token_Expire_Date: null, lastRefreshError: null },
+      ...{ token: null, token_Expire_Date: null, lastRefreshError: null, usage: { lastReadAt: null, reads: 0 } },
     };
     const resource: MapTokenResource = {
       ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', authReferer: null },
       ...{ token: '', token_Expire_Date: null, lastRefreshError: { at: '2026-01-01T00:00:00.000Z', kind: 'error', message: 'm' } },
+      usage: { lastReadAt: '2026-01-01T00:00:00.000Z', reads: 2 },
     };
     const read: TokenReadBody = {
       mapTokenID: 1,

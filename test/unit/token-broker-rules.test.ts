@@ -1,5 +1,5 @@
 import { environmentScope } from '../../src/domain';
-import { NotFoundError, StoreUnavailableError, UpstreamRejectedError } from '../../src/errors';
+import { NotFoundError, RenewalPausedError, StoreUnavailableError, UpstreamError, UpstreamRejectedError } from '../../src/errors';
 import { TokenBroker, type TokenBrokerOptions } from '../../src/services/token-broker';
 import { renewAtOf } from '../../src/token-timing';
 import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
@@ -186,7 +186,7 @@ describe('the cache in front of the store', () => {
 
     broker.prime(updated);
     const stored = p.sealed('stored-2', HOUR_MS);
-    await p.store.mapTokens.saveToken(row.id, updated.version, stored, renewAtOf(stored));
+    await p.store.mapTokens.saveToken(updated, stored, renewAtOf(stored));
     expect(broker.view(await p.row(row.id))).toMatchObject({ token: 'stored-2', version: 2 });
   });
 
@@ -194,7 +194,7 @@ describe('the cache in front of the store', () => {
     const { row } = await withToken();
     await broker.fresh({ environment: ENV, organizationId: null }, row.id);
     const stored = p.sealed('stored-2', HOUR_MS);
-    await p.store.mapTokens.saveToken(row.id, row.version, stored, renewAtOf(stored));
+    await p.store.mapTokens.saveToken(row, stored, renewAtOf(stored));
     expect(broker.prime(await p.row(row.id), 'given')).toMatchObject({ token: 'given' });
     await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).resolves.toMatchObject({ token: 'given' });
     expect(p.store.gets).toBe(2);
@@ -436,15 +436,66 @@ describe('a client reports its token rejected', () => {
     });
   });
 
-  test('when the forced renewal fails, the rejected token is not handed out again', async () => {
+  test('when the forced renewal fails, the reporter gets the error and every other read keeps the unexpired token', async () => {
     const { row } = await withToken();
     fake.mode = 'reject';
     await expect(broker.reportRejected({ environment: ENV, organizationId: null }, row.id, 'stored-1')).rejects.toBeInstanceOf(
       UpstreamRejectedError,
     );
+    expect(fake.calls).toHaveLength(1);
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).resolves.toMatchObject({ token: 'stored-1' });
+    expect(fake.calls).toHaveLength(1);
+    expect(await count(p.metrics.readWaits)).toBe(0);
+  });
+
+  test('a read with no unexpired token inside the retry pause answers at once with Retry-After and calls nothing', async () => {
+    const row = await p.create();
+    fake.mode = 'http-500';
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toBeInstanceOf(UpstreamError);
+    const calls = fake.calls.length;
+    const failed = await p.row(row.id);
+    expect(failed.refreshFailures).toBe(1);
+    // random() is 0 here: the first pause is 1 s
+    expect(failed.renewAt! - p.clock.now()).toBe(1000);
+    const paused = await broker.fresh({ environment: ENV, organizationId: null }, row.id).catch((error: unknown) => error);
+    expect(paused).toBeInstanceOf(RenewalPausedError);
+    expect(paused).toMatchObject({ status: 502, retryAfterSeconds: 1 });
+    p.clock.advance(999);
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    expect(fake.calls).toHaveLength(calls);
+    // the pause over, the next read tries again
+    p.clock.advance(1);
     fake.mode = 'ok';
     await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).resolves.toMatchObject({
       token: expect.stringMatching(/^fake-/),
     });
+  });
+
+  test('inside the pause after a renewal that timed out, the read answers 504; a report of a usable token inside the pause calls nothing', async () => {
+    p = brokerParts(fake, { timeoutMs: 100 });
+    broker = newBroker();
+    const row = await p.create();
+    fake.mode = 'hang';
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toMatchObject({ status: 504 });
+    const calls = fake.calls.length;
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toMatchObject({
+      status: 504,
+      code: 'GatewayTimeout',
+      retryAfterSeconds: 1,
+    });
+    expect(fake.calls).toHaveLength(calls);
+
+    // a usable token whose renewal failed: a report of it inside the pause gets the pause, not a call
+    fake.mode = 'ok';
+    const { row: held } = await withToken('held');
+    await p.store.mapTokens.recordRefreshFailure(held, { at: p.clock.now(), kind: 'error', message: 'm' }, 1, p.clock.now() + 1500);
+    broker.evict(held.id);
+    const before = fake.calls.length;
+    await expect(broker.reportRejected({ environment: ENV, organizationId: null }, held.id, 'held')).rejects.toMatchObject({
+      status: 502,
+      retryAfterSeconds: 2,
+    });
+    await expect(broker.fresh({ environment: ENV, organizationId: null }, held.id)).resolves.toMatchObject({ token: 'held' });
+    expect(fake.calls).toHaveLength(before);
   });
 });

@@ -1,7 +1,7 @@
 import { AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 import { environmentScope } from '../../src/domain';
 import { StoreUnavailableError, UpstreamError, UpstreamRejectedError } from '../../src/errors';
-import { toTokenState, type TokenState } from '../../src/services/token-state';
+import { toTokenState, type TokenState, usable } from '../../src/services/token-state';
 import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode, sameToken, TokenRenewer } from '../../src/services/token-renewer';
 import { renewAtOf } from '../../src/token-timing';
 import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
@@ -40,7 +40,7 @@ async function renew(id: number, mode: RenewalMode, rejected?: string) {
 async function savedElsewhere(id: number, plaintext: string, lifetimeMs = HOUR_MS, forcedAt?: number) {
   const row = await p.row(id);
   const token = p.sealed(plaintext, lifetimeMs);
-  await p.store.mapTokens.saveToken(id, row.version, token, renewAtOf(token), forcedAt);
+  await p.store.mapTokens.saveToken(row, token, renewAtOf(token), forcedAt);
 }
 
 beforeEach(() => {
@@ -241,7 +241,6 @@ describe('a failed renewal', () => {
     expect(first.state).toMatchObject({
       token: 'old',
       renewAt: now + 1000,
-      rejected: false,
       lastRefreshError: { at: now, kind: 'rejected', message: 'Invalid client_secret' },
     });
     expect(await p.row(row.id)).toMatchObject({
@@ -279,13 +278,13 @@ describe('a failed renewal', () => {
     });
   });
 
-  test('a failed forced renewal marks the reported token as no longer handed out', async () => {
+  test('a failed forced renewal keeps the reported token usable for every other read (a report only adds a renewal)', async () => {
     const row = await p.create({}, p.sealed('current', HOUR_MS));
     fake.mode = 'reject';
     const result = await renew(row.id, 'forced', 'current');
-    expect(result.state).toMatchObject({ token: 'current', rejected: true });
-    const ahead = await renew(row.id, 'ahead');
-    expect(ahead.state.rejected).toBe(false);
+    expect(result.error).toBeDefined();
+    expect(result.state.token).toBe('current');
+    expect(usable(result.state, p.clock.now())).toBe(true);
   });
 
   test('a timeout is recorded as kind timeout', async () => {
@@ -333,25 +332,32 @@ describe('a failed renewal', () => {
     expect(await count(p.metrics.storeErrors)).toBe(0);
   });
 
-  test('a failure that cannot be recorded is counted as a store error, and settled() waits for it', async () => {
+  test('the failure is recorded before the renewal settles (under the lock); one that cannot be recorded is counted as a store error', async () => {
     const row = await p.create({}, p.sealed('old', HOUR_MS));
     p.clock.advance(row.renewAt! - p.clock.now());
     const state = await stateOf(row.id);
     fake.mode = 'reject';
     const recording = p.store.mapTokens.recordRefreshFailure;
     let finish!: () => void;
+    let started!: () => void;
+    const recordStarted = new Promise<void>((resolve) => (started = resolve));
     p.store.mapTokens.recordRefreshFailure = async () => {
+      started();
       await new Promise<void>((resolve) => (finish = resolve));
       throw new StoreUnavailableError();
     };
-    const result = await renewer.renew(state, 'ahead', undefined);
-    expect(result.error).toBeDefined();
     let settled = false;
-    const waiting = renewer.settled().then(() => (settled = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const renewing = renewer.renew(state, 'ahead', undefined).then((result) => {
+      settled = true;
+      return result;
+    });
+    await recordStarted;
+    await new Promise((resolve) => setImmediate(resolve));
     expect(settled).toBe(false);
+    // the lock is still held while the failure is written: another renewal waits for it
+    expect(await p.store.withLock(`mtp:token:${row.id}`, 0, async (acquired) => acquired)).toBe(false);
     finish();
-    await waiting;
+    expect((await renewing).error).toBeDefined();
     expect(await count(p.metrics.storeErrors)).toBe(1);
     p.store.mapTokens.recordRefreshFailure = recording;
   });

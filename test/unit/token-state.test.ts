@@ -49,7 +49,6 @@ describe('toTokenState', () => {
       checkedAt: NOW,
       renewAt: NOW + 30_000,
       lastRefreshError: { at: NOW - 1, kind: 'error', message: 'm' },
-      rejected: false,
       row: stored,
     });
   });
@@ -71,16 +70,15 @@ describe('toTokenState', () => {
     expect(toTokenState(row({ authUrl: 'http://127.0.0.1:4567/sharing/rest/oauth2/token/' }), undefined, box, NOW).ssl).toBe(false);
   });
 
-  test('the same sealed token as before keeps the previous plaintext, expiry text and rejected mark', () => {
+  test('the same sealed token as before keeps the previous plaintext and expiry text', () => {
     const stored = row();
     const previous: TokenState = {
       ...toTokenState(stored, undefined, box, NOW - 10),
       token: 'kept',
       expiresAtIso: 'kept-iso',
-      rejected: true,
     };
     const state = toTokenState({ ...stored, version: 3 }, previous, box, NOW);
-    expect(state).toMatchObject({ token: 'kept', expiresAtIso: 'kept-iso', rejected: true, version: 3, checkedAt: NOW });
+    expect(state).toMatchObject({ token: 'kept', expiresAtIso: 'kept-iso', version: 3, checkedAt: NOW });
   });
 
   test('the same sealed token with another expiry gets its expiry text again', () => {
@@ -90,23 +88,22 @@ describe('toTokenState', () => {
     expect(toTokenState(later, previous, box, NOW).expiresAtIso).toBe('2026-01-15T10:02:00.000Z');
   });
 
-  test('another sealed token is decrypted and is not marked rejected', () => {
-    const previous: TokenState = { ...toTokenState(row(), undefined, box, NOW), token: 'kept', expiresAtIso: 'kept-iso', rejected: true };
+  test('another sealed token is decrypted', () => {
+    const previous: TokenState = { ...toTokenState(row(), undefined, box, NOW), token: 'kept', expiresAtIso: 'kept-iso' };
     const state = toTokenState(
       row({ token: { tokenEnc: box.encrypt('next'), issuedAt: NOW, expiresAt: NOW + 60_000 } }),
       previous,
       box,
       NOW,
     );
-    expect(state).toMatchObject({ token: 'next', rejected: false, expiresAtIso: '2026-01-15T10:01:00.000Z' });
+    expect(state).toMatchObject({ token: 'next', expiresAtIso: '2026-01-15T10:01:00.000Z' });
   });
 
-  test('a plaintext at hand wins over the previous state and is not marked rejected', () => {
+  test('a plaintext at hand wins over the previous state', () => {
     const stored = row();
-    const previous: TokenState = { ...toTokenState(stored, undefined, box, NOW), token: 'kept', expiresAtIso: 'kept-iso', rejected: true };
+    const previous: TokenState = { ...toTokenState(stored, undefined, box, NOW), token: 'kept', expiresAtIso: 'kept-iso' };
     expect(toTokenState(stored, previous, box, NOW, 'given')).toMatchObject({
       token: 'given',
-      rejected: false,
       expiresAtIso: '2026-01-15T10:01:00.000Z',
     });
     expect(toTokenState(row({ token: null }), undefined, box, NOW, null).token).toBeNull();
@@ -126,16 +123,14 @@ describe('usable', () => {
     expect(usable(state, NOW + 60_000)).toBe(false);
   });
 
-  test('never without a token, once rejected, or for an ArcGIS token without an expiry', () => {
+  test('never without a token, or for an ArcGIS token without an expiry', () => {
     expect(usable({ ...state, token: null }, NOW)).toBe(false);
-    expect(usable({ ...state, rejected: true }, NOW)).toBe(false);
     expect(usable({ ...state, expiresAt: null }, NOW)).toBe(false);
   });
 
-  test('a static token always, even past a date it was given; not once rejected', () => {
+  test('a static token always, even past a date it was given', () => {
     const fixed = { ...state, authType: 'static' as const, expiresAt: NOW - 1 };
     expect(usable(fixed, NOW)).toBe(true);
-    expect(usable({ ...fixed, rejected: true }, NOW)).toBe(false);
     expect(usable({ ...fixed, token: null }, NOW)).toBe(false);
   });
 });

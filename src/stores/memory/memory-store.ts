@@ -8,6 +8,7 @@ import {
   type KeyRow,
   type MapTokenRow,
   type MapTokenWrite,
+  type RenewalBasis,
   type Store,
   type StoredToken,
   storedFields,
@@ -23,6 +24,11 @@ function staticExpiring(row: MapTokenRow, by: number): boolean {
   const expiresAt = row.token?.expiresAt ?? null;
   return !authTypeOf(row).renews && expiresAt !== null && expiresAt <= by;
 }
+
+const CREDENTIALS = ['authType', 'authKey', 'authSecretEnc', 'authTimeout', 'authUrl', 'authReferer'] as const;
+
+/** Whether a row still has the credentials a renewal was based on. */
+const sameCredentials = (row: MapTokenRow, basis: RenewalBasis): boolean => CREDENTIALS.every((field) => row[field] === basis[field]);
 
 /** Writing a token sets when it is due and forgets earlier refresh failures (as the MySQL store does). */
 const tokenFields = (token: StoredToken | null, renewAt: number | null) => ({
@@ -44,6 +50,10 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
   const audit: AuditEvent[] = [];
   const locks = new KeyedMutex();
   let nextMapTokenId = 1;
+  const dueRows = (now: number, usedSince: number | undefined) =>
+    [...mapTokens.values()].filter(
+      (row) => row.renewAt !== null && row.renewAt <= now && (usedSince === undefined || row.lastUsedAt >= usedSince),
+    );
   let nextKeyId = 1;
 
   const record = (ctx: AuditContext, action: AuditEvent['action'], resourceType: AuditEvent['resourceType'], resourceId: string | number) =>
@@ -89,6 +99,8 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
               ...storedFields(write.fields),
               ...tokenFields(write.token, authTypeOf(write.fields).renewAt(write.token)),
               forcedRenewalAt: null,
+              usage: { lastReadAt: null, reads: 0 },
+              lastUsedAt: now,
               version: 1,
               createdAt: now,
               updatedAt: now,
@@ -97,7 +109,8 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
             // checked above: every updated row is there, at its expected version
             const old = mapTokens.get(write.id) as MapTokenRow;
             const token = write.token === undefined ? {} : tokenFields(write.token, authTypeOf(write.fields).renewAt(write.token));
-            row = { ...old, ...storedFields(write.fields), ...token, version: old.version + 1, updatedAt: now };
+            const lastUsedAt = Math.max(old.lastUsedAt, now);
+            row = { ...old, ...storedFields(write.fields), ...token, version: old.version + 1, updatedAt: now, lastUsedAt };
           }
           mapTokens.set(row.id, row);
           record(ctx, write.kind, 'map_token', row.id);
@@ -127,26 +140,39 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         }
         return replaced;
       },
-      async saveToken(id, version, token: StoredToken, renewAt, forcedAt) {
-        const row = mapTokens.get(id);
-        if (!row || row.version !== version) return false;
+      async saveToken(basis, token: StoredToken, renewAt, forcedAt) {
+        const row = mapTokens.get(basis.id);
+        if (!row || !sameCredentials(row, basis)) return false;
         Object.assign(row, tokenFields(copy(token), renewAt));
         if (forcedAt !== undefined) row.forcedRenewalAt = forcedAt;
         return true;
       },
-      async recordRefreshFailure(id, version, failure, failures, retryAt, forcedAt) {
-        const row = mapTokens.get(id);
-        if (!row || row.version !== version) return false;
+      async recordRefreshFailure(basis, failure, failures, retryAt, forcedAt) {
+        const row = mapTokens.get(basis.id);
+        if (!row || !sameCredentials(row, basis)) return false;
         Object.assign(row, { renewAt: retryAt, refreshFailures: failures, lastRefreshError: copy(failure) });
         if (forcedAt !== undefined) row.forcedRenewalAt = forcedAt;
         return true;
       },
-      async due(now, limit) {
-        return [...mapTokens.values()]
-          .filter((row) => row.renewAt !== null && row.renewAt <= now)
+      async due(now, limit, usedSince) {
+        return dueRows(now, usedSince)
           .sort((a, b) => (a.renewAt ?? 0) - (b.renewAt ?? 0))
           .slice(0, limit)
           .map((row) => ({ id: row.id, environment: row.environment }));
+      },
+      async countDue(now, usedSince) {
+        return dueRows(now, usedSince).length;
+      },
+      async addUsage(deltas) {
+        for (const delta of deltas) {
+          const row = mapTokens.get(delta.id);
+          if (!row) continue;
+          row.usage = {
+            reads: row.usage.reads + delta.reads,
+            lastReadAt: Math.max(row.usage.lastReadAt ?? 0, delta.lastReadAt),
+          };
+          row.lastUsedAt = Math.max(row.lastUsedAt, delta.lastReadAt);
+        }
       },
       async countFailing() {
         return [...mapTokens.values()].filter((row) => row.lastRefreshError !== null).length;

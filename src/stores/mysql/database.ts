@@ -71,8 +71,9 @@ export class Database {
     private readonly lockPool: Pool,
   ) {}
 
-  static connect(url: string, connectionLimit = 10): Database {
-    const open = () => {
+  /** `lockConnectionLimit`: named locks held at once (a renewal holds one through its ArcGIS call). */
+  static connect(url: string, connectionLimit = 10, lockConnectionLimit = connectionLimit): Database {
+    const open = (connectionLimit: number) => {
       const created = mysql.createPool({
         uri: url,
         connectionLimit,
@@ -88,7 +89,7 @@ export class Database {
       created.on('connection', (conn) => conn.on('error', () => undefined));
       return created;
     };
-    return new Database(open(), open());
+    return new Database(open(connectionLimit), open(lockConnectionLimit));
   }
 
   /** `executor`: a connection of a transaction or lock; without it, one from the pool for this statement. */

@@ -3,13 +3,13 @@ import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { authTypeOf, unrenewedAuthTypes } from '../../auth-types/auth-types';
 import type { Scope } from '../../domain';
 import type { StoredMapTokenFields } from '../../auth-types/auth-types';
-import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, StoredToken } from '../store';
+import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, RenewalBasis, StoredToken } from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const COLUMNS =
   'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at, ' +
-  'renew_at, refresh_failures, refresh_error_at, refresh_error_kind, refresh_error_message, forced_renewal_at';
+  'renew_at, refresh_failures, refresh_error_at, refresh_error_kind, refresh_error_message, forced_renewal_at, last_read_at, read_count, last_used_at';
 
 const num = (value: unknown): number => Number(value);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -44,7 +44,32 @@ function toMapTokenRow(row: Row): MapTokenRow {
         ? null
         : { at: num(row.refresh_error_at), kind: row.refresh_error_kind as RefreshErrorKind, message: row.refresh_error_message },
     forcedRenewalAt: numOrNull(row.forced_renewal_at),
+    usage: { lastReadAt: numOrNull(row.last_read_at), reads: num(row.read_count) },
+    lastUsedAt: num(row.last_used_at),
   };
+}
+
+/** Byte-exact comparison of the credentials a renewal was based on (auth_key's collation pads spaces). */
+const SAME_CREDENTIALS =
+  'id = ? AND auth_type = ? AND BINARY auth_key <=> ? AND BINARY auth_secret_enc <=> ? AND auth_timeout <=> ? AND BINARY auth_url <=> ? AND BINARY auth_referer <=> ?';
+const credentialParams = (basis: RenewalBasis) => [
+  basis.id,
+  basis.authType,
+  basis.authKey,
+  basis.authSecretEnc,
+  basis.authTimeout,
+  basis.authUrl,
+  basis.authReferer,
+];
+
+/** Usage rows per statement: one UPDATE with a CASE per column keeps a flush to a few statements. */
+const USAGE_CHUNK = 500;
+
+/** The condition of `due` and `countDue`; the in-use form is one range on map_tokens_in_use. */
+function dueWhere(now: number, usedSince: number | undefined): { sql: string; params: number[] } {
+  return usedSince === undefined
+    ? { sql: 'FROM map_tokens WHERE renew_at <= ?', params: [now] }
+    : { sql: 'FROM map_tokens FORCE INDEX (map_tokens_in_use) WHERE last_used_at >= ? AND renew_at <= ?', params: [usedSince, now] };
 }
 
 const MAX_ERROR_MESSAGE_CHARS = 1024;
@@ -114,8 +139,8 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
           if (write.kind === 'create') {
             const result = await db.execute(
               `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer,
-                 token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+                 token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at, last_used_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
               [
                 ...[
                   audit.environment,
@@ -127,7 +152,7 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
                   f.authUrl,
                   f.authReferer ?? null,
                 ],
-                ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now],
+                ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now, now],
               ],
               conn,
             );
@@ -136,12 +161,12 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
             const keepToken = write.token === undefined;
             const result = await db.execute(
               `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?, auth_referer = ?,
-                 ${keepToken ? '' : `${TOKEN_SET},`} version = version + 1, updated_at = ?
+                 ${keepToken ? '' : `${TOKEN_SET},`} version = version + 1, updated_at = ?, last_used_at = GREATEST(last_used_at, ?)
                WHERE id = ? AND environment = ? AND version = ?`,
               [
                 ...[f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null],
                 ...(keepToken ? [] : [...tokenColumns(write.token ?? null), authTypeOf(f).renewAt(write.token ?? null)]),
-                ...[now, write.id, audit.environment, write.expectedVersion],
+                ...[now, now, write.id, audit.environment, write.expectedVersion],
               ],
               conn,
             );
@@ -193,27 +218,54 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
       return replaced;
     },
 
-    async saveToken(id, version, token, renewAt, forcedAt) {
+    async saveToken(basis, token, renewAt, forcedAt) {
       const result = await db.execute(
-        `UPDATE map_tokens SET ${TOKEN_SET}, forced_renewal_at = COALESCE(?, forced_renewal_at) WHERE id = ? AND version = ?`,
-        [...tokenColumns(token), renewAt, forcedAt ?? null, id, version],
+        `UPDATE map_tokens SET ${TOKEN_SET}, forced_renewal_at = COALESCE(?, forced_renewal_at) WHERE ${SAME_CREDENTIALS}`,
+        [...tokenColumns(token), renewAt, forcedAt ?? null, ...credentialParams(basis)],
       );
       return result.affectedRows === 1;
     },
 
-    async recordRefreshFailure(id, version, failure, failures, retryAt, forcedAt) {
+    async recordRefreshFailure(basis, failure, failures, retryAt, forcedAt) {
       const result = await db.execute(
         `UPDATE map_tokens SET renew_at = ?, refresh_failures = ?, refresh_error_at = ?, refresh_error_kind = ?, refresh_error_message = ?,
            forced_renewal_at = COALESCE(?, forced_renewal_at)
-         WHERE id = ? AND version = ?`,
-        [retryAt, failures, failure.at, failure.kind, failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS), forcedAt ?? null, id, version],
+         WHERE ${SAME_CREDENTIALS}`,
+        [
+          ...[retryAt, failures, failure.at, failure.kind, failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS), forcedAt ?? null],
+          ...credentialParams(basis),
+        ],
       );
       return result.affectedRows === 1;
     },
 
-    async due(now, limit) {
-      const rows = await db.rows('SELECT id, environment FROM map_tokens WHERE renew_at <= ? ORDER BY renew_at LIMIT ?', [now, limit]);
+    async due(now, limit, usedSince) {
+      const where = dueWhere(now, usedSince);
+      const rows = await db.rows(`SELECT id, environment ${where.sql} ORDER BY renew_at LIMIT ?`, [...where.params, limit]);
       return rows.map((row) => ({ id: num(row.id), environment: row.environment }));
+    },
+
+    async countDue(now, usedSince) {
+      const where = dueWhere(now, usedSince);
+      const row = await db.one(`SELECT COUNT(*) AS due ${where.sql}`, where.params);
+      return num(row.due);
+    },
+
+    async addUsage(deltas) {
+      for (let start = 0; start < deltas.length; start += USAGE_CHUNK) {
+        const chunk = deltas.slice(start, start + USAGE_CHUNK);
+        const cases = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+        const ids = chunk.map((delta) => delta.id);
+        const reads = chunk.flatMap((delta) => [delta.id, delta.reads]);
+        const lastReads = chunk.flatMap((delta) => [delta.id, delta.lastReadAt]);
+        await db.execute(
+          `UPDATE map_tokens SET read_count = read_count + CASE id ${cases} END,
+             last_read_at = GREATEST(COALESCE(last_read_at, 0), CASE id ${cases} END),
+             last_used_at = GREATEST(last_used_at, CASE id ${cases} END)
+           WHERE id IN (?)`,
+          [...reads, ...lastReads, ...lastReads, ids],
+        );
+      }
     },
 
     async countFailing() {

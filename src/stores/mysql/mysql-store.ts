@@ -8,8 +8,12 @@ import { createMysqlMapTokenStore } from './mysql-map-tokens';
 const PING_TIMEOUT_MS = 2000;
 
 /** The production store: one mysql2 pool, shared by every instance through the database itself. */
-export function createMysqlStore(url: string, clock: Clock, options: { connectionLimit?: number } = {}): Store & { database: Database } {
-  const db = Database.connect(url, options.connectionLimit);
+export function createMysqlStore(
+  url: string,
+  clock: Clock,
+  options: { connectionLimit?: number; lockConnectionLimit?: number } = {},
+): Store & { database: Database } {
+  const db = Database.connect(url, options.connectionLimit, options.lockConnectionLimit);
   const lockPrefix = createHash('sha256').update(new URL(url).pathname).digest('hex').slice(0, 12);
   return {
     kind: 'mysql',
