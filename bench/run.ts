@@ -11,6 +11,9 @@ import { runRenewalBenches } from './run-renewals';
 import { describeMachine, type Memory, renderReport, type Rollover, type Settings, type Storm } from './report';
 
 const ENVIRONMENT = 'bench';
+/** The page origin of the bound key's reads, and a limit those reads stay under (a million a minute). */
+const BENCH_ORIGIN = 'https://maps.example.com';
+const BENCH_RATE_LIMIT = '1000000';
 const STORM_REQUESTS = 1000;
 const STORM_DELAY_MS = 200;
 const STORM_CACHE_TTL_SECONDS = 1;
@@ -76,16 +79,18 @@ async function main(): Promise<void> {
     await arcgis.start();
     const serviceEnv = serviceEnvironment(db.url, arcgis.origin);
     await runCli(['migrate'], serviceEnv, cwd);
-    const admin = (await runCli(
-      ['keys', 'create', '--environment', ENVIRONMENT, '--role', 'admin', '--description', 'bench'],
-      serviceEnv,
-      cwd,
-    )) as { key: string };
-    const reader = (await runCli(
-      ['keys', 'create', '--environment', ENVIRONMENT, '--role', 'reader', '--description', 'bench'],
-      serviceEnv,
-      cwd,
-    )) as { key: string };
+    const createKey = async (role: 'admin' | 'reader', ...options: string[]) =>
+      (
+        (await runCli(
+          ['keys', 'create', '--environment', ENVIRONMENT, '--role', role, '--description', 'bench', ...options],
+          serviceEnv,
+          cwd,
+        )) as { key: string }
+      ).key;
+    const admin = { key: await createKey('admin') };
+    const reader = { key: await createKey('reader') };
+    const bound = { key: await createKey('reader', '--allowed-origin', BENCH_ORIGIN, '--rate-limit', BENCH_RATE_LIMIT) };
+    const boundHeaders = { 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': bound.key, origin: BENCH_ORIGIN };
     const ctx: Context = {
       db,
       arcgis,
@@ -112,6 +117,9 @@ async function main(): Promise<void> {
     });
     log('measuring the token read (cache hit, every middleware on)');
     const tokenRead = await measure(load(service.url + readPath, ctx.readerHeaders, service.pid));
+    log('measuring the token read with a bound and limited key');
+    await readOnce(service.url + readPath, boundHeaders);
+    const boundRead = await measure(load(service.url + readPath, boundHeaders, service.pid));
     log('measuring the bare Express route');
     const bareExpress = await measureBare('bare-express', 'bench/bare-express.js', body, readPath, ctx, load);
     log("measuring an Express route on Esri's ApplicationCredentialsManager");
@@ -152,6 +160,7 @@ async function main(): Promise<void> {
       machine: describeMachine(await db.version(), loadAtStart),
       settings,
       tokenRead: { name: 'token read (cache hit, all middleware)', result: tokenRead },
+      boundRead: { name: 'token read, key with --allowed-origin and --rate-limit', result: boundRead },
       bareExpress: { name: 'bare Express 5 route, same JSON', result: bareExpress },
       esriHelper: { name: "Express route on Esri's ApplicationCredentialsManager.getToken()", result: esriHelper },
       bareNode: { name: 'bare node:http, same JSON', result: bareNode },

@@ -1,20 +1,20 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Services } from './services/services';
 import { errorHandler, notFound } from './http/error-handler';
-import { hotTokenRead } from './http/hot-token-read';
-import { observeRequests, requestObserver } from './http/observability';
-import { requestId } from './http/request-context';
+import { expressStages } from './http/exchange';
+import { fastPath } from './http/fast-path';
+import { requestObserver } from './http/observability';
 import { buildOpenApi } from './http/openapi';
+import { createRequestStages } from './http/request-stages';
 import { ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter } from './http/routes/admin-map-tokens';
 import { AUTH_MOUNT, authRouter } from './http/routes/auth';
 import { docsRouter } from './http/routes/docs';
 import { opsRouter } from './http/routes/ops';
-import { TOKEN_READ_MOUNT, tokenReadCors, tokenReadRouter } from './http/routes/token-read';
+import { TOKEN_READ_ROUTE, tokenReadGet, tokenReadPipeline, tokenReadRouter } from './http/routes/token-read';
 import { SchemaValidator } from './http/schema-validator';
 
 export interface AppDeps {
@@ -25,55 +25,53 @@ export interface AppDeps {
   validator?: SchemaValidator;
 }
 
-/** Builds the HTTP app: middleware order, routes, one error handler. Listening is server.ts's job. */
+export interface App {
+  /** Every request: the token read's fast path, else Express. What http.createServer and supertest take. */
+  listener: RequestListener;
+  /** The Express app behind the fast path. */
+  express: Express;
+}
+
+/** Builds the HTTP app: the request stages, the routes, one error handler. Listening is server.ts's job. */
 export function createApp({
   config,
   services,
   logger,
   metrics,
   validator = new SchemaValidator({ maxBatch: config.maxBatch }),
-}: AppDeps): Express {
+}: AppDeps): App {
+  const { mapTokens, access } = services;
+  const stages = createRequestStages({
+    validator,
+    access,
+    keyRules: services.keyRules,
+    observe: requestObserver(logger, metrics),
+    corsAllowedOrigins: config.corsAllowedOrigins,
+  });
+  const tokenRead = tokenReadPipeline(stages, mapTokens, validator);
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
-
   // API answers are not cached by validators: the token read is no-store, and hashing every body costs
   app.set('etag', false);
 
-  const observe = requestObserver(logger, metrics);
-  const securityHeaders = helmet();
-  app.use(requestId);
-  app.use(observeRequests(observe));
-  app.use(securityHeaders);
-
-  // the floor-rendering clients' hot path first, so it passes the fewest routers
-  app.use(TOKEN_READ_MOUNT, tokenReadRouter(services.mapTokens, services.access, validator, config.corsAllowedOrigins));
-  app.use(ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter(services.mapTokens, services.access, validator, config.maxBodyBytes));
-  app.use(AUTH_MOUNT, authRouter(services.clients, services.access, validator));
+  app.use(expressStages(...stages.everyRequest));
+  app.use(tokenReadRouter(tokenRead));
+  app.use(ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter(stages, mapTokens, validator, config.maxBodyBytes));
+  app.use(AUTH_MOUNT, authRouter(stages, services.clients, validator));
   app.use(opsRouter(services.store, metrics.registry));
   app.use(docsRouter(buildOpenApi(validator, { maxBatch: config.maxBatch })));
-
   app.use(notFound);
   app.use(errorHandler(logger));
 
-  const { mapTokens, access } = services;
-  const cors = tokenReadCors(config.corsAllowedOrigins);
-  inFront(
-    app,
-    hotTokenRead({ mapTokens, access, validator, logger, observe, securityHeaders, cors, allowedOrigins: config.corsAllowedOrigins }),
-  );
-  return app;
-}
-
-/**
- * Puts `first` in front of Express: a request it takes never reaches Express's router. app(req, res),
- * which app.listen() and supertest call for every request, hands each one to app.handle.
- */
-function inFront(app: Express, first: (req: IncomingMessage, res: ServerResponse) => boolean): void {
-  const internals = app as unknown as { handle(req: IncomingMessage, res: ServerResponse, done?: unknown): void };
-  const handle = internals.handle.bind(app);
-  internals.handle = (req, res, done) => {
-    if (!first(req, res)) handle(req, res, done);
+  // the token read in the spelling clients send never enters Express: the same stages, run in front of it
+  const fast = fastPath(TOKEN_READ_ROUTE, tokenReadGet(stages, tokenRead), logger);
+  return {
+    listener: (req, res) => {
+      if (!fast(req, res)) app(req, res);
+    },
+    express: app,
   };
 }

@@ -9,17 +9,23 @@ import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import type { Services } from './services/services';
 import { migrate } from './stores/mysql/migrate';
-import type { Role } from './domain';
+import type { CallerRules } from './domain';
+import { CallerRulesError, callerRules, MAX_ALLOWED_ORIGINS, MAX_RATE_LIMIT, type NewCaller } from './services/caller-rules';
 
 const USAGE = `usage: map-token-proxy <command> [--json]
   migrate
   reencrypt            re-seal every stored secret and token with the first ENCRYPTION_KEY
   keys create --environment E --role admin|reader [--organization N] [--description D]
+              [--allowed-origin O]... [--rate-limit N]
   keys list --environment E
   keys revoke --id ID
   clients create --environment E --role admin|reader [--organization N] [--description D]
+              [--allowed-origin O]... [--rate-limit N]
   clients list --environment E
   clients delete --id CLIENT_ID
+--allowed-origin O   accept the key (or the client's access tokens) only from pages of origin O
+                     (scheme://host[:port], no path; repeat for more, at most ${MAX_ALLOWED_ORIGINS})
+--rate-limit N       at most N token reads a minute on each instance (1 to ${MAX_RATE_LIMIT.toLocaleString('en')})
 Reads MYSQL_URL (and the rest of the service's configuration) from the environment or .env.`;
 
 /** A mistake in the command line: printed as one line with the usage, exit code 2. */
@@ -41,6 +47,8 @@ async function main(argv: string[]): Promise<void> {
       role: { type: 'string' },
       organization: { type: 'string' },
       description: { type: 'string' },
+      'allowed-origin': { type: 'string', multiple: true },
+      'rate-limit': { type: 'string' },
       id: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -78,7 +86,15 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-type Values = { environment?: string; role?: string; organization?: string; description?: string; id?: string };
+type Values = {
+  environment?: string;
+  role?: string;
+  organization?: string;
+  description?: string;
+  'allowed-origin'?: string[];
+  'rate-limit'?: string;
+  id?: string;
+};
 type Print = (json: unknown, text: string) => void;
 
 async function run(command: string, values: Values, { access, clients, keyRotation }: Services, print: Print): Promise<void> {
@@ -91,8 +107,8 @@ async function run(command: string, values: Values, { access, clients, keyRotati
       const input = identity(values);
       const { row, key } = await access.createKey(input, ACTOR);
       return print(
-        { id: row.id, key, environment: row.environment, role: row.role, organization_ID: row.organizationId },
-        `key ${row.id} (${row.role}, environment ${row.environment}${row.organizationId ? `, organization ${row.organizationId}` : ''}):\n${key}\nShown once: store it now.`,
+        { id: row.id, key, environment: row.environment, role: row.role, organization_ID: row.organizationId, ...rulesJson(row) },
+        `key ${row.id} (${row.role}, environment ${row.environment}${row.organizationId ? `, organization ${row.organizationId}` : ''}${rulesText(row)}):\n${key}\nShown once: store it now.`,
       );
     }
     case 'keys list': {
@@ -104,11 +120,22 @@ async function run(command: string, values: Values, { access, clients, keyRotati
         organization_ID: row.organizationId,
         description: row.description,
         createdAt: new Date(row.createdAt).toISOString(),
+        ...rulesJson(row),
+        lastUsedAt: row.lastUsedAt === null ? null : new Date(row.lastUsedAt).toISOString(),
       }));
-      return print(
-        keys,
-        keys.map((k) => `${k.id}\t${k.role}\t${k.organization_ID ?? '-'}\t${k.createdAt}\t${k.description ?? ''}`).join('\n') || 'no keys',
-      );
+      const header = 'id\trole\torganization\tcreatedAt\tlastUsedAt\trateLimit\tallowedOrigins\tdescription';
+      const line = (k: (typeof keys)[number]) =>
+        [
+          k.id,
+          k.role,
+          k.organization_ID ?? '-',
+          k.createdAt,
+          k.lastUsedAt ?? 'never',
+          k.rateLimit ?? '-',
+          k.allowedOrigins?.join(',') ?? '*',
+          k.description ?? '',
+        ].join('\t');
+      return print(keys, keys.length ? [header, ...keys.map(line)].join('\n') : 'no keys');
     }
     case 'keys revoke': {
       const id = values.id !== undefined && /^\d{1,10}$/.test(values.id) ? Number(values.id) : NaN;
@@ -127,8 +154,9 @@ async function run(command: string, values: Values, { access, clients, keyRotati
           environment: client.environment,
           role: client.role,
           organization_ID: client.organizationId,
+          ...rulesJson(client),
         },
-        `client_id:     ${client.clientId}\nclient_secret: ${secret}\nsecret id:     ${secretId}\nThe secret is shown once: store it now.`,
+        `client_id:     ${client.clientId}\nclient_secret: ${secret}\nsecret id:     ${secretId}${rulesText(client)}\nThe secret is shown once: store it now.`,
       );
     }
     case 'clients list': {
@@ -140,6 +168,7 @@ async function run(command: string, values: Values, { access, clients, keyRotati
         organization_ID: row.organizationId,
         description: row.description,
         createdAt: new Date(row.createdAt).toISOString(),
+        ...rulesJson(row),
       }));
       return print(
         list,
@@ -164,7 +193,20 @@ function environment(values: Values): string {
   return values.environment;
 }
 
-function identity(values: Values): { environment: string; role: Role; organizationId: number | null; description: string | null } {
+/** A key's or client's origin binding and read limit as --json prints them (null: none). */
+function rulesJson(rules: CallerRules) {
+  return { allowedOrigins: rules.allowedOrigins, rateLimit: rules.rateLimit };
+}
+
+function rulesText(rules: CallerRules): string {
+  const origins = rules.allowedOrigins ? `, from ${rules.allowedOrigins.join(' ')} only` : '';
+  const limit = rules.rateLimit ? `, at most ${rules.rateLimit} token reads a minute per instance` : '';
+  return origins + limit;
+}
+
+const OPTION_OF: Record<keyof CallerRules, string> = { allowedOrigins: '--allowed-origin', rateLimit: '--rate-limit' };
+
+function identity(values: Values): NewCaller {
   const env = environment(values);
   if (values.role !== 'admin' && values.role !== 'reader') throw new UsageError('--role must be admin or reader');
   let organizationId: number | null = null;
@@ -175,7 +217,14 @@ function identity(values: Values): { environment: string; role: Role; organizati
   }
   if (values.description !== undefined && values.description.length > 256)
     throw new UsageError('--description must be at most 256 characters');
-  return { environment: env, role: values.role, organizationId, description: values.description ?? null };
+  let rules: CallerRules;
+  try {
+    rules = callerRules(values['allowed-origin'] ?? [], values['rate-limit']);
+  } catch (error) {
+    if (error instanceof CallerRulesError) throw new UsageError(`${OPTION_OF[error.field]}: ${error.message}`);
+    throw error;
+  }
+  return { environment: env, role: values.role, organizationId, description: values.description ?? null, ...rules };
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

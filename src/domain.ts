@@ -9,6 +9,17 @@ import type { mapTokenWriteSchema } from './generated/schemas';
 export type AuthType = (typeof mapTokenWriteSchema)['properties']['authType']['enum'][number];
 export type Role = 'admin' | 'reader';
 
+/**
+ * What a key or a client (and so its access tokens) may be bound to: a key in a browser page is public,
+ * so it can be held to the pages of some origins and to a number of token reads a minute.
+ */
+export interface CallerRules {
+  /** Origins ("scheme://host[:port]", as browsers send them) a request must come from; null: any. */
+  allowedOrigins: readonly string[] | null;
+  /** Token reads a minute on each instance (a token bucket with a burst of as many); null: no limit. */
+  rateLimit: number | null;
+}
+
 /** Who is calling: a subscription key or a client (through a bearer access token). */
 export interface Principal {
   kind: 'key' | 'client';
@@ -20,6 +31,8 @@ export interface Principal {
   organizationId: number | null;
   /** For client principals: the secret the access token was issued for. */
   secretId?: string;
+  /** The key's or client's origin binding and read limit; absent: neither. */
+  rules?: CallerRules;
 }
 
 /** The request an action is taken for: what the audit trail records and logs carry. */

@@ -61,6 +61,16 @@ export class NotFoundError extends ApiError {
   }
 }
 
+/** A caller over its read limit; the answer says in Retry-After when the next read is granted. */
+export class TooManyRequestsError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'TooManyRequests', message);
+  }
+}
+
 export class ConflictError extends ApiError {
   constructor(message: string) {
     super(409, 'Conflict', message);

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   if (applied.length) logger.info({ applied }, 'database migrations applied');
 
   const app = createApp({ config, services, logger, metrics });
-  const server = createHttpServer(app, logger);
+  const server = createHttpServer(app.listener, logger);
   // the port first: a start that cannot listen must not print keys "shown once" of a process nobody reaches
   server.listen(config.port, config.host);
   try {
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   );
   services.scheduler?.start();
   services.usage.start();
+  services.keyUsage.start();
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
 import type { RequestContext } from '../domain';
 import type { SchemaValidator } from './schema-validator';
 
@@ -18,13 +17,5 @@ export function requestContext(validator: SchemaValidator, incoming: IncomingHtt
     requestId,
     actor: source ? source : null,
     partnerId: headers['atr-partner-id'] ? headers['atr-partner-id'] : null,
-  };
-}
-
-/** Checks the atr-* headers and records the request's context. */
-export function atrHeaders(validator: SchemaValidator) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    req.ctx = requestContext(validator, req.headers, req.requestId);
-    next();
   };
 }

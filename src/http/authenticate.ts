@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
-import type { Principal, RequestContext, Role } from '../domain';
-import { type AccessService, requireRole } from '../services/access-service';
+import type { Principal, RequestContext } from '../domain';
+import type { AccessService } from '../services/access-service';
 
 /** The caller, from atr-subscription-key or Authorization: Bearer; names the actor in `ctx` when atr-request-source did not. */
 export async function authenticateCaller(access: AccessService, headers: IncomingHttpHeaders, ctx: RequestContext): Promise<Principal> {
@@ -13,13 +12,4 @@ export async function authenticateCaller(access: AccessService, headers: Incomin
   // the audit trail always names someone: atr-request-source, else the client id, else the key's id
   if (ctx.actor === null) ctx.actor = principal.kind === 'client' ? principal.id : `key:${principal.id}`;
   return principal;
-}
-
-/** Resolves the caller and checks the role (after atrHeaders). */
-export function authenticate(access: AccessService, role: Role) {
-  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    req.principal = await authenticateCaller(access, req.headers, req.ctx!);
-    requireRole(req.principal, role);
-    next();
-  };
 }

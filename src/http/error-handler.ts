@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, BadRequestError, type ErrorDetail, NotFoundError, RenewalPausedError } from '../errors';
+import { ApiError, BadRequestError, type ErrorDetail, NotFoundError, RenewalPausedError, TooManyRequestsError } from '../errors';
 import type { Logger } from '../logger';
+import { type Exchange, exchangeOf } from './exchange';
 
 /**
  * Errors that express or a body parser raises for a bad request (malformed JSON, a body too large, an
@@ -33,14 +34,14 @@ function fromFrameworkError(error: unknown): ApiError | null {
   return new BadRequestError('The request body could not be read.');
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   msg: string;
   requestId: string;
   code: string;
   details?: ErrorDetail[];
 }
 
-export function errorBody(error: ApiError, requestId: string): ErrorBody {
+function errorBody(error: ApiError, requestId: string): ErrorBody {
   const body: ErrorBody = { msg: error.message, requestId, code: error.code };
   if (error.details?.length) body.details = error.details;
   return body;
@@ -50,7 +51,7 @@ export function errorBody(error: ApiError, requestId: string): ErrorBody {
  * What the caller is told about `error`: ApiErrors as they are; anything else is a 500 whose cause is
  * logged (at error level, with the request id) but never answered. 5xx are logged at error level.
  */
-export function apiErrorOf(error: unknown, requestId: string, logger: Logger): ApiError {
+function apiErrorOf(error: unknown, requestId: string, logger: Logger): ApiError {
   const apiError = error instanceof ApiError ? error : fromFrameworkError(error);
   if (!apiError) {
     logger.error({ requestId, err: safeError(error) }, 'unexpected error');
@@ -66,23 +67,27 @@ export function apiErrorOf(error: unknown, requestId: string, logger: Logger): A
   return apiError;
 }
 
-/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 503 and inside a retry pause. */
-export function errorHeaders(apiError: ApiError): [string, string][] {
-  if (apiError.status === 405 && (apiError as MethodNotAllowed).allow) return [['Allow', (apiError as MethodNotAllowed).allow]];
-  if (apiError instanceof RenewalPausedError) return [['Retry-After', String(apiError.retryAfterSeconds)]];
-  if (apiError.status === 503) return [['Retry-After', '5']];
+/** Headers an error answer carries besides the envelope's: Allow on a 405, Retry-After on a 429, a 503 and inside a retry pause. */
+function errorHeaders(apiError: ApiError): string[] {
+  if (apiError.status === 405 && (apiError as MethodNotAllowed).allow) return ['Allow', (apiError as MethodNotAllowed).allow];
+  if (apiError instanceof TooManyRequestsError || apiError instanceof RenewalPausedError)
+    return ['Retry-After', String(apiError.retryAfterSeconds)];
+  if (apiError.status === 503) return ['Retry-After', '5'];
   return [];
 }
 
-/** The one error middleware: errors become the {msg, requestId, code, details?} envelope. */
+/** Answers `error` as the envelope, whichever entrance the request came through. */
+export function answerError(exchange: Exchange, error: unknown, logger: Logger): void {
+  const apiError = apiErrorOf(error, exchange.requestId, logger);
+  exchange.errorCode = apiError.code;
+  exchange.sendJson(apiError.status, errorHeaders(apiError), JSON.stringify(errorBody(apiError, exchange.requestId)));
+}
+
+/** The one error middleware of Express: errors become the {msg, requestId, code, details?} envelope. */
 export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
-    const requestId = req.requestId;
-    const apiError = apiErrorOf(error, requestId, logger);
-    res.locals.errorCode = apiError.code;
-    for (const [name, value] of errorHeaders(apiError)) res.setHeader(name, value);
-    res.status(apiError.status).json(errorBody(apiError, requestId));
+    answerError(exchangeOf(req), error, logger);
   };
 }
 

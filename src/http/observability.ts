@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { Principal, RequestContext } from '../domain';
+import { type Exchange, exchangeOf } from './exchange';
 
 /**
  * Records the matched route's template for logs and metric labels: the router's mount point as declared
@@ -11,37 +10,22 @@ import type { Principal, RequestContext } from '../domain';
  * would be a new metric series that is never freed.
  */
 export function tagRoute(mount: string) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: Request, _res: Response, next: NextFunction): void => {
     const path = (req.route as { path?: string } | undefined)?.path ?? '';
-    res.locals.route = `${mount}${path === '/' ? '' : path}` || '/';
+    exchangeOf(req).route = `${mount}${path === '/' ? '' : path}` || '/';
     next();
   };
 }
 
-function routeLabel(res: Response): string {
-  return (res.locals.route as string | undefined) ?? 'unmatched';
-}
-
-/** What a request's log line says beyond its method and status, read once it is answered. */
-interface RequestFacts {
-  requestId: string;
-  path: string;
-  /** The route pattern, never the raw path. */
-  route: string;
-  ctx?: RequestContext;
-  principal?: Principal;
-  errorCode?: string;
-}
-
 /** Records one request's metrics and its log line when it is answered, or when its client goes away first. */
-export type ObserveRequest = (req: IncomingMessage, res: ServerResponse, facts: () => RequestFacts) => void;
+export type ObserveRequest = (exchange: Exchange) => void;
 
 /**
  * One listener per request does both jobs: the request's metrics and its one JSON log line (method,
  * route, status, duration, environment, actor, request id). This replaces pino-http, which builds a
  * child logger and two listeners for every request: on the token read that was a measured share of the
- * CPU time (see bench/results.md) for the same line. Express routes and the token read in front of
- * Express (hot-token-read.ts) share one observer.
+ * CPU time (see bench/results.md) for the same line. It is one of the request stages
+ * (request-stages.ts), so both entrances of the token read share it.
  */
 export function requestObserver(logger: Logger, metrics: Metrics): ObserveRequest {
   // label children, looked up once per route, method and status instead of hashed on every request
@@ -65,12 +49,13 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
     }
     return child;
   };
-  return (req, res, facts) => {
+  return (exchange) => {
+    const { req, res } = exchange;
     const started = process.hrtime.bigint();
     const method = req.method ?? '';
     const done = (aborted: boolean) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const { requestId, path, route, ctx, principal, errorCode } = facts();
+      const { requestId, url, route, ctx, principal, errorCode } = exchange;
       const status = aborted && !res.headersSent ? 499 : res.statusCode;
       counter(route, method, String(status)).inc();
       timer(route, method).observe(seconds);
@@ -78,7 +63,8 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
       const line = {
         requestId,
         method,
-        path,
+        // the full path as requested, without the query
+        path: url.split('?')[0],
         route,
         status,
         durationMs: Math.round(seconds * 1e6) / 1e3,
@@ -94,21 +80,5 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
     };
     res.once('finish', () => done(false));
     res.once('close', () => res.writableFinished || done(true));
-  };
-}
-
-/** The observer as the first middleware of every Express route. */
-export function observeRequests(observe: ObserveRequest) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    observe(req, res, () => ({
-      requestId: req.requestId,
-      // the full path as requested, without the query: routers make req.path relative to their mount point
-      path: req.originalUrl.split('?')[0] ?? '',
-      route: routeLabel(res),
-      ctx: req.ctx,
-      principal: req.principal,
-      errorCode: res.locals.errorCode as string | undefined,
-    }));
-    next();
   };
 }

@@ -123,7 +123,7 @@ export function componentResponses(): Record<string, Json> {
   const responses: Record<string, Json> = {};
   for (const key of Object.keys(ERROR_RESPONSES)) {
     const status = Number(key) as ErrorStatus;
-    const extra = status === 405 ? ['Allow'] : [502, 503, 504].includes(status) ? ['Retry-After'] : [];
+    const extra = status === 405 ? ['Allow'] : [429, 502, 503, 504].includes(status) ? ['Retry-After'] : [];
     responses[errorResponseName(status)] = response(
       ERROR_RESPONSES[status].description,
       json(schemaRef('Error'), errorExample(status)),

@@ -116,7 +116,8 @@ export const ERROR_RESPONSES = {
   },
   403: {
     code: 'Forbidden',
-    description: 'The key or client is valid but its role or organization does not allow this.',
+    description:
+      'The key or client is valid but its role or organization does not allow this, or it is bound to other origins (`--allowed-origin`) than the Origin (or Referer) of the request.',
     msg: 'This route needs an admin key or client; yours is a reader.',
   },
   404: {
@@ -129,6 +130,12 @@ export const ERROR_RESPONSES = {
     description:
       'Another request changed a resource of the body while this PUT was being written; nothing was stored. Read it again and retry.',
     msg: 'Map token 7 was changed by another request while this one was being written; nothing was stored. Read it again and retry.',
+  },
+  429: {
+    code: 'TooManyRequests',
+    description:
+      'The key or client has a read limit (`--rate-limit`, reads a minute on each instance) and has used it up; Retry-After says in how many whole seconds the next call is granted.',
+    msg: 'This key may read 60 token(s) a minute on this instance; try again in 1 s (Retry-After).',
   },
   405: {
     code: 'MethodNotAllowed',

@@ -77,7 +77,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
             200: response('The written resources, in request order, with their tokens.', json(envelope, ex.putResponseExample), [
               'Cache-Control',
             ]),
-            ...errors(400, 401, 403, 404, 409, 413, 415, 500, 502, 503, 504),
+            ...errors(400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503, 504),
           },
         },
       ),
@@ -90,7 +90,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
           parameters: parametersFrom(file('map-token-list-query.json'), 'query'),
           responses: {
             200: response('A page of map tokens; total counts all that match.', json(envelope, ex.listResponseExample), ['Cache-Control']),
-            ...errors(400, 401, 403, 500, 503),
+            ...errors(400, 401, 403, 429, 500, 503),
           },
         },
       ),
@@ -105,7 +105,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
           parameters: [mapTokenID],
           responses: {
             200: response('The resource.', json(envelope, ex.getResponseExample), ['Cache-Control']),
-            ...errors(400, 401, 403, 404, 500, 502, 503, 504),
+            ...errors(400, 401, 403, 404, 429, 500, 502, 503, 504),
           },
         },
       ),
@@ -116,7 +116,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         'Deletes the resource; its secret and cached token are gone from the database at once. Needs the admin role.',
         {
           parameters: [mapTokenID],
-          responses: { 204: response('Deleted.'), ...errors(400, 401, 403, 404, 500, 503) },
+          responses: { 204: response('Deleted.'), ...errors(400, 401, 403, 404, 429, 500, 503) },
         },
       ),
     },
@@ -125,12 +125,12 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         'Token read',
         'readMapToken',
         'Get a token for a floor-rendering client',
-        'The current ArcGIS token of a map token, in the shape IdentityManager.registerToken() of the ArcGIS Maps SDK takes as is. Tokens are renewed in the background before they are needed (at 2 x min(5 minutes, 20% of the lifetime) before expiry), so while ArcGIS answers a token has at least the margin left; a read waits for ArcGIS only when no unexpired token exists. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role.',
+        'The current ArcGIS token of a map token, in the shape IdentityManager.registerToken() of the ArcGIS Maps SDK takes as is. Tokens are renewed in the background before they are needed (at 2 x min(5 minutes, 20% of the lifetime) before expiry), so while ArcGIS answers a token has at least the margin left; a read waits for ArcGIS only when no unexpired token exists. CORS for CORS_ALLOWED_ORIGINS only. Needs the reader or admin role. A key or client bound to origins is accepted only from them (Origin, else Referer; 403 otherwise); one with a read limit gets that many reads (GET and POST together) a minute on each instance, then 429 with Retry-After.',
         {
           parameters: [mapTokenID],
           responses: {
             200: response('The token.', json(schemaRef('TokenRead'), ex.tokenReadExample), ['Cache-Control']),
-            ...errors(400, 401, 404, 500, 502, 503, 504),
+            ...errors(400, 401, 403, 404, 429, 500, 502, 503, 504),
           },
         },
       ),
@@ -150,7 +150,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
             200: response('A token other than the rejected one, or the current token.', json(schemaRef('TokenRead'), ex.tokenReadExample), [
               'Cache-Control',
             ]),
-            ...errors(400, 401, 404, 413, 415, 500, 502, 503, 504),
+            ...errors(400, 401, 403, 404, 413, 415, 429, 500, 502, 503, 504),
           },
         },
       ),
@@ -203,7 +203,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
           security: [{ bearerAuth: [] }],
           responses: {
             200: response("The secrets' metadata.", json(schemaRef('ClientSecretList'), ex.clientSecretListExample)),
-            ...errors(400, 401, 500, 503),
+            ...errors(400, 401, 403, 429, 500, 503),
           },
         },
       ),
@@ -217,7 +217,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
           parameters: parametersFrom(file('client-secret-create-query.json'), 'query'),
           responses: {
             200: response('The new secret.', json(schemaRef('ClientSecretCreated'), ex.clientSecretCreatedExample), ['Cache-Control']),
-            ...errors(400, 401, 409, 500, 503),
+            ...errors(400, 401, 403, 409, 429, 500, 503),
           },
         },
       ),
@@ -231,7 +231,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
           parameters: parametersFrom(file('client-secret-delete-query.json'), 'query'),
           responses: {
             200: response('Deleted.', json(schemaRef('ClientSecretDeleted'), ex.clientSecretDeletedExample)),
-            ...errors(400, 401, 404, 500, 503),
+            ...errors(400, 401, 403, 404, 429, 500, 503),
           },
         },
       ),

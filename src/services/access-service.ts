@@ -5,6 +5,7 @@ import { ForbiddenError, UnauthorizedError } from '../errors';
 import type { Principal, Role } from '../domain';
 import type { KeyRow, Store } from '../stores/store';
 import type { ClientCredentialsService } from './client-credentials-service';
+import { type NewCaller, rulesOf } from './caller-rules';
 import { TtlCache } from './ttl-cache';
 
 interface KnownKey {
@@ -41,6 +42,8 @@ export class AccessService {
         environment: row.environment,
         role: row.role,
         organizationId: row.organizationId,
+        // the cache keeps the key's rules with it: a read needs no query for them
+        ...rulesOf(row),
       });
       return { row, principal };
     });
@@ -63,10 +66,10 @@ export class AccessService {
     return known.principal;
   }
 
-  async createKey(input: { environment: string; role: Role; organizationId: number | null; description: string | null }, actor: string) {
+  async createKey(input: NewCaller, actor: string) {
     const key = newSubscriptionKey();
     const row = await this.store.keys.create(
-      { ...input, keyHash: hashSecret(key) },
+      { allowedOrigins: null, rateLimit: null, ...input, keyHash: hashSecret(key) },
       { environment: input.environment, actor, requestId: randomUUID() },
     );
     return { row, key };

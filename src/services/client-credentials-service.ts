@@ -5,6 +5,7 @@ import { hashSecret, newClientId, newClientSecret, newSecretId, sameHash } from 
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../errors';
 import type { ClientRow, ClientSecretRow, Store } from '../stores/store';
 import type { Principal, RequestContext, Role } from '../domain';
+import { type NewCaller, rulesOf } from './caller-rules';
 import { TtlCache } from './ttl-cache';
 
 const ISSUER = 'map-token-proxy';
@@ -51,12 +52,12 @@ export class ClientCredentialsService {
     this.clients = new TtlCache(clock, options.cacheTtlMs, options.cacheMaxEntries, (id) => store.clients.get(id));
   }
 
-  async createClient(input: { environment: string; role: Role; organizationId: number | null; description: string | null }, actor: string) {
+  async createClient(input: NewCaller, actor: string) {
     const clientId = newClientId();
     const secret = newClientSecret();
     const secretId = newSecretId();
     const client = await this.store.clients.create(
-      { clientId, ...input },
+      { clientId, allowedOrigins: null, rateLimit: null, ...input },
       { id: secretId, clientId, description: 'initial secret', secretHash: hashSecret(secret) },
       { environment: input.environment, actor, requestId: randomUUID() },
     );
@@ -121,7 +122,16 @@ export class ClientCredentialsService {
     const client = await this.clients.get(sub);
     if (!secret || secret.clientId !== sub || !client)
       throw new UnauthorizedError('The secret this access token was issued for has been deleted.');
-    return { kind: 'client', id: sub, environment, role, organizationId: typeof org === 'number' ? org : null, secretId: sid };
+    // the client's origin binding and read limit hold for every access token it is issued
+    return {
+      kind: 'client',
+      id: sub,
+      environment,
+      role,
+      organizationId: typeof org === 'number' ? org : null,
+      secretId: sid,
+      ...rulesOf(client),
+    };
   }
 
   async createSecret(principal: Principal, ctx: RequestContext, description: string | null, customerId: string | undefined) {

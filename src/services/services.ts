@@ -8,7 +8,10 @@ import type { Store } from '../stores/store';
 import { AccessService } from './access-service';
 import { ClientCredentialsService } from './client-credentials-service';
 import { KeyRotationService } from './key-rotation-service';
+import { KeyRules } from './key-rules';
+import { KeyUsage } from './key-usage';
 import { MapTokenService } from './map-token-service';
+import { ReadLimiter } from './read-limiter';
 import { RenewalScheduler } from './renewal-scheduler';
 import { TokenBroker } from './token-broker';
 import { UsageRecorder } from './usage-recorder';
@@ -19,6 +22,10 @@ export interface Services {
   clients: ClientCredentialsService;
   mapTokens: MapTokenService;
   keyRotation: KeyRotationService;
+  /** Origin binding, read limits and usage of keys and clients, checked after authentication on every route. */
+  keyRules: KeyRules;
+  /** Writes each key's lastUsedAt in the background; started by server.ts after listen(). */
+  keyUsage: KeyUsage;
   /** REFRESH_AHEAD=in-use or all: renews tokens before reads need them; started by server.ts after listen(). null with on-read. */
   scheduler: RenewalScheduler | null;
   /** Counts token reads and writes them in batches; started by server.ts after listen(), flushed by drain(). */
@@ -94,6 +101,7 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
   });
+  const keyUsage = new KeyUsage(store, clock, logger);
   const idleWindowMs = Math.round(config.refreshAheadIdleHours * 3600_000);
   const scheduler =
     config.refreshAhead === 'on-read'
@@ -125,9 +133,12 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
       usage,
     ),
     keyRotation: new KeyRotationService(store, box),
+    keyRules: new KeyRules(new ReadLimiter(clock, config.cacheMaxEntries), keyUsage),
+    keyUsage,
     async drain() {
       await scheduler?.stop();
       await broker.idle();
+      await keyUsage.stop();
       await usage.stop();
       arcgis.close();
     },

@@ -1,5 +1,5 @@
 import type { MapTokenFields, StoredMapTokenFields } from '../auth-types/auth-types';
-import type { Role, Scope } from '../domain';
+import type { CallerRules, Role, Scope } from '../domain';
 
 /**
  * The persistence contract. Two implementations keep it: stores/mysql (production, shared by every
@@ -113,7 +113,7 @@ export interface AuditEvent extends AuditContext {
   at: number;
 }
 
-export interface KeyRow {
+export interface KeyRow extends CallerRules {
   id: number;
   environment: string;
   role: Role;
@@ -121,11 +121,19 @@ export interface KeyRow {
   description: string | null;
   keyHash: string;
   createdAt: number;
+  /** When the key was last accepted (at most a minute behind, per instance); null: never. */
+  lastUsedAt: number | null;
 }
 
-type NewKey = Omit<KeyRow, 'id' | 'createdAt'>;
+type NewKey = Omit<KeyRow, 'id' | 'createdAt' | 'lastUsedAt'>;
 
-export interface ClientRow {
+/** A key accepted at `at` (epoch milliseconds). */
+export interface KeyUse {
+  id: number;
+  at: number;
+}
+
+export interface ClientRow extends CallerRules {
   clientId: string;
   environment: string;
   role: Role;
@@ -201,6 +209,8 @@ export interface KeyStore {
   findByHash(keyHash: string): Promise<KeyRow | null>;
   list(environment: string): Promise<KeyRow[]>;
   revoke(id: number, audit: Omit<AuditContext, 'environment'>): Promise<KeyRow | null>;
+  /** Moves each key's lastUsedAt forward to its use (never back); a key that is gone is skipped. One statement. */
+  recordUses(uses: readonly KeyUse[]): Promise<void>;
 }
 
 export interface ClientStore {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ATRIUS_EXAMPLE_ITEM } from '../support/atrius-example';
 import { FakeArcgis } from '../support/fake-arcgis';
@@ -39,7 +39,7 @@ beforeAll(async () => {
   await fake.start();
   h = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url });
   key = await h.key('atrdemo01us', 'admin');
-  server = h.app.listen(0, '127.0.0.1');
+  server = createServer(h.app).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // the example body updates mapTokenID 1 and creates another: make 1 exist first

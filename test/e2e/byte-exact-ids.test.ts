@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { hashSecret } from '../../src/crypto/secrets';
 import { migrate } from '../../src/stores/mysql/migrate';
 import { NotFoundError } from '../../src/errors';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
@@ -106,7 +107,15 @@ describe.each([
     try {
       const ctx = { environment: ENV, actor: 'test', requestId: 'bytes' };
       await store.clients.create(
-        { clientId: 'mtpc_bytes', environment: ENV, role: 'admin', organizationId: null, description: null },
+        {
+          clientId: 'mtpc_bytes',
+          environment: ENV,
+          role: 'admin',
+          organizationId: null,
+          description: null,
+          allowedOrigins: null,
+          rateLimit: null,
+        },
         { id: 'secretbytes', clientId: 'mtpc_bytes', description: null, secretHash: 'b'.repeat(64) },
         ctx,
       );
@@ -139,12 +148,16 @@ it('migration 004 keeps the clients and secrets a database already holds, and th
     for (const name of readdirSync(join(__dirname, '..', '..', 'sql')).filter((file) => file < '004'))
       copyFileSync(join(__dirname, '..', '..', 'sql', name), join(dir, name));
     await migrate(older.url, dir);
-    const before = createHarness({ mysqlUrl: older.url });
-    const created = await before.services.clients.createClient(
-      { environment: ENV, role: 'reader', organizationId: 3, description: 'from before' },
-      'test',
+    // a client and its secret as the service wrote them before 004 (today's code writes columns of later migrations)
+    const created = { client: { clientId: 'mtpc_from_before' }, secret: 'the-secret-from-before', secretId: 'secretfrombefore' };
+    await older.query(
+      "INSERT INTO clients (client_id, environment, role, organization_id, description, created_at) VALUES (?, ?, 'reader', 3, 'from before', 1)",
+      [created.client.clientId, ENV],
     );
-    await before.close();
+    await older.query(
+      "INSERT INTO client_secrets (id, client_id, description, secret_hash, created_at) VALUES (?, ?, 'initial secret', ?, 1)",
+      [created.secretId, created.client.clientId, hashSecret(created.secret)],
+    );
 
     expect(await migrate(older.url)).toContain('004_byte_exact_ids.sql');
     const after = createHarness({ mysqlUrl: older.url });

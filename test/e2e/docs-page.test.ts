@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import request from 'supertest';
@@ -56,7 +56,7 @@ describe('the /docs API explorer page', () => {
 
   beforeAll(async () => {
     harness = createHarness();
-    server = harness.app.listen(0, '127.0.0.1');
+    server = createServer(harness.app).listen(0, '127.0.0.1');
     await once(server, 'listening');
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -56,13 +56,19 @@ describe('a CORS preflight checks the path id like the read it precedes', () => 
     request(h.app).options(`/api/v1/map-tokens/${id}/token`).set('Origin', ALLOWED).set('Access-Control-Request-Method', 'GET');
 
   it.each(['2147483648', 'AAA', '0.5', '0', '-1'])(
-    'OPTIONS /api/v1/map-tokens/%s/token from an allowed origin answers 400 without CORS headers',
+    'OPTIONS /api/v1/map-tokens/%s/token from an allowed origin answers 400 (a failed preflight), never 204',
     async (id) => {
       const res = await preflight(id);
       expectError(res, 400, 'BadRequest');
-      expect(res.headers).not.toHaveProperty('access-control-allow-origin');
+      expect(res.headers['access-control-allow-methods']).toBe('GET,POST');
     },
   );
+
+  it('a read of a malformed id from an allowed origin carries CORS headers, so that the page can read the 400', async () => {
+    const res = await request(h.app).get('/api/v1/map-tokens/AAA/token').set('Origin', ALLOWED).set('atr-environment-id', ENV);
+    expectError(res, 400, 'BadRequest');
+    expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
+  });
 
   it('a preflight for a valid id from an allowed origin still answers 204 with CORS headers', async () => {
     const res = await preflight('2147483647');

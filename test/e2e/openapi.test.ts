@@ -128,7 +128,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents every route the app serves, and serves every route it documents', () => {
-    const served = servedRoutes((harness.app as unknown as { router: { stack: Layer[] } }).router.stack)
+    const served = servedRoutes((harness.express as unknown as { router: { stack: Layer[] } }).router.stack)
       // the explorer page's own files (its script, the explorer's bundle) belong to GET /docs, and so does
       // the icon browsers fetch on their own; neither is part of the API
       .filter((route) => !route.split(' ')[1].startsWith('/docs/') && route !== 'GET /favicon.ico');

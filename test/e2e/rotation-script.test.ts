@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +22,7 @@ let baseUrl: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   h = createHarness({ mysqlUrl: db.url });
-  server = h.app.listen(0, '127.0.0.1');
+  server = createServer(h.app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

@@ -5,9 +5,10 @@ import helmet from 'helmet';
 import request from 'supertest';
 import { StoreUnavailableError } from '../../src/errors';
 import { createHarness, type Harness } from '../support/harness';
+import { createTestDatabase } from '../support/test-database';
 
 /**
- * The token read's GET is answered in front of Express (src/http/hot-token-read.ts). Nothing the read
+ * The token read's GET is answered in front of Express (src/http/fast-path.ts). Nothing the read
  * promises may differ from the router's answer: helmet's headers, CORS, Cache-Control, the error envelope,
  * the log line and the metrics. The router still answers the other spellings of the path (a trailing
  * slash), so each answer is compared with the router's answer to the same request.
@@ -17,13 +18,28 @@ const ENV = 'hot-env';
 const ALLOWED = 'https://maps.example.com';
 
 let h: Harness;
+let admin: string;
 let reader: string;
+let revoked: string;
+let otherOrganization: string;
+let accessToken: string;
+let bound: string;
 let id: number;
 
 beforeEach(async () => {
   h = createHarness({ env: { CORS_ALLOWED_ORIGINS: ALLOWED } });
-  const admin = await h.key(ENV, 'admin');
+  admin = await h.key(ENV, 'admin');
   reader = await h.key(ENV, 'reader');
+  otherOrganization = await h.key(ENV, 'reader', 2);
+  bound = (await readerWith({ allowedOrigins: [ALLOWED], rateLimit: 1000 })).key;
+  const toRevoke = await h.services.access.createKey({ environment: ENV, role: 'reader', organizationId: null, description: null }, 'test');
+  await h.services.access.revokeKey(toRevoke.row.id, 'test');
+  revoked = toRevoke.key;
+  const { client, secret } = await h.services.clients.createClient(
+    { environment: ENV, role: 'reader', organizationId: null, description: null },
+    'test',
+  );
+  accessToken = (await h.services.clients.issueToken(client.clientId, secret, ENV)).access_token;
   const res = await request(h.app)
     .put('/api/v1/admin/map-tokens')
     .set('atr-environment-id', ENV)
@@ -33,6 +49,10 @@ beforeEach(async () => {
   id = res.body.result[0].mapTokenID;
 });
 afterEach(() => h.close());
+
+function readerWith(rules: { allowedOrigins?: string[]; rateLimit?: number }) {
+  return h.services.access.createKey({ environment: ENV, role: 'reader', organizationId: null, description: null, ...rules }, 'test');
+}
 
 /** GET of the token read, through the hot path (`/token`) or through the router (`/token/`). */
 function get(path: string, headers: Record<string, string>) {
@@ -67,6 +87,44 @@ describe('the token read in front of Express', () => {
     }
   });
 
+  it('keeps a keep-alive connection open across reads of both entrances and reports: one connection serves them all', async () => {
+    const server = http.createServer(h.app);
+    let connections = 0;
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, path: string, body?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: (server.address() as AddressInfo).port,
+            method,
+            path,
+            agent,
+            headers: { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const statuses = [];
+      for (const path of [`/api/v1/map-tokens/${id}/token`, `/api/v1/map-tokens/${id}/token/`]) {
+        statuses.push(await send('GET', path), await send('POST', path, '{"rejected":"x"}'), await send('GET', path));
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(connections).toBe(1);
+    } finally {
+      agent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('sends exactly the security headers helmet sends on another route, and no x-powered-by', async () => {
     // what helmet() adds: a bare Express route with and without it
     const plain = express();
@@ -90,8 +148,10 @@ describe('the token read in front of Express', () => {
     expect(hot.headers['x-powered-by']).toBeUndefined();
   });
 
+  /** Every rule of SPEC the two entrances share, each a request sent to both. */
   const cases: [string, (path: string) => request.Test][] = [
     ['a reader key, no Origin', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader })],
+    ['an admin key', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': admin })],
     ['an allowed Origin', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, origin: ALLOWED })],
     [
       'an Origin not allowed',
@@ -102,11 +162,61 @@ describe('the token read in front of Express', () => {
       (path) =>
         get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-request-source': 'floor-app', 'atr-partner-id': '' }),
     ],
+    [
+      'a GUID atr-partner-id',
+      (path) =>
+        get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-partner-id': '0f8fad5b-d9cb-469f-a165-70867728950e' }),
+    ],
+    [
+      'conditional headers (never a 304)',
+      (path) =>
+        get(path, {
+          'atr-environment-id': ENV,
+          'atr-subscription-key': reader,
+          'if-none-match': '*',
+          'if-modified-since': 'Wed, 21 Oct 2099 07:28:00 GMT',
+        }),
+    ],
     ['no atr-environment-id (400)', (path) => get(path, { 'atr-subscription-key': reader })],
+    ['a malformed atr-environment-id (400)', (path) => get(path, { 'atr-environment-id': 'no spaces', 'atr-subscription-key': reader })],
+    [
+      'a malformed atr-partner-id (400)',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-partner-id': 'not-a-guid' }),
+    ],
+    [
+      'an atr-request-source over 256 characters (400)',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'atr-request-source': 'x'.repeat(257) }),
+    ],
+    ['no key (401)', (path) => get(path, { 'atr-environment-id': ENV })],
     ['an unknown key (401)', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': 'not-a-key' })],
+    ['a revoked key (401)', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': revoked })],
     [
       'a key of another environment (401)',
       (path) => get(path, { 'atr-environment-id': 'other-env', 'atr-subscription-key': reader, origin: ALLOWED }),
+    ],
+    ["a reader client's access token", (path) => get(path, { 'atr-environment-id': ENV, authorization: `Bearer ${accessToken}` })],
+    ['the bearer scheme in lower case', (path) => get(path, { 'atr-environment-id': ENV, authorization: `bearer ${accessToken}` })],
+    ['a malformed Authorization (401)', (path) => get(path, { 'atr-environment-id': ENV, authorization: 'Basic abc' })],
+    [
+      'a key and a bad Authorization: Authorization decides (401)',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': reader, authorization: 'Bearer not.a.token' }),
+    ],
+    [
+      'a key bound to another organization (404)',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': otherOrganization }),
+    ],
+    ['a bound key from its origin', (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': bound, origin: ALLOWED })],
+    [
+      'a bound key from its origin, in Referer only',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': bound, referer: `${ALLOWED}/floors/1` }),
+    ],
+    [
+      'a bound key from another origin (403)',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': bound, origin: 'https://evil.example.com' }),
+    ],
+    [
+      'a bound key with neither Origin nor Referer (403)',
+      (path) => get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': bound }),
     ],
   ];
 
@@ -118,7 +228,30 @@ describe('the token read in front of Express', () => {
     expect(headersOf(hot)).toEqual(headersOf(routed));
   });
 
-  it.each([['abc'], ['0'], ['2147483648'], ['99999']])('for the path id %s, answers exactly as the router does', async (pathId) => {
+  it.each([
+    ['no x-request-id', undefined],
+    ['an unsafe x-request-id', 'has spaces in it'],
+  ])('with %s, both make up a new request id and answer it in the header and nowhere else the same way', async (_name, incoming) => {
+    const send = (path: string) => {
+      const req = get(path, { 'atr-environment-id': ENV, 'atr-subscription-key': 'not-a-key' });
+      return incoming === undefined ? req : req.set('x-request-id', incoming);
+    };
+    const hot = await send(`/api/v1/map-tokens/${id}/token`);
+    const routed = await send(`/api/v1/map-tokens/${id}/token/`);
+    for (const res of [hot, routed]) {
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.body.requestId).toBe(res.headers['x-request-id']);
+    }
+    expect(hot.headers['x-request-id']).not.toBe(routed.headers['x-request-id']);
+    const masked = (res: request.Response) => ({
+      status: res.status,
+      text: res.text.replace(res.body.requestId, '<id>'),
+      headers: { ...headersOf(res), 'x-request-id': '<id>' },
+    });
+    expect(masked(hot)).toEqual(masked(routed));
+  });
+
+  it.each([['abc'], ['0'], ['01'], ['2147483648'], ['99999']])('for the path id %s, answers exactly as the router does', async (pathId) => {
     const headers = { 'atr-environment-id': ENV, 'atr-subscription-key': reader, 'x-request-id': 'same-request-id' };
     const hot = await get(`/api/v1/map-tokens/${pathId}/token`, headers);
     const routed = await get(`/api/v1/map-tokens/${pathId}/token/`, headers);
@@ -126,6 +259,35 @@ describe('the token read in front of Express', () => {
     expect(hot.status).toBe(routed.status);
     expect(hot.text).toBe(routed.text);
     expect(headersOf(hot)).toEqual(headersOf(routed));
+  });
+
+  it('answers a token that no ENCRYPTION_KEY of its instance decrypts as the router does', async () => {
+    const db = await createTestDatabase();
+    const writer = createHarness({ mysqlUrl: db.url });
+    const reader2 = createHarness({ mysqlUrl: db.url, env: { ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64') } });
+    try {
+      const written = await request(writer.app)
+        .put('/api/v1/admin/map-tokens')
+        .set({ 'atr-environment-id': ENV, 'atr-subscription-key': await writer.key(ENV, 'admin') })
+        .send([{ organization_ID: 1, authType: 'static', token: 'sealed-elsewhere' }]);
+      const sealedId = written.body.result[0].mapTokenID;
+      const headers = {
+        'atr-environment-id': ENV,
+        'atr-subscription-key': await reader2.key(ENV, 'reader'),
+        'x-request-id': 'same-request-id',
+      };
+      const send = (path: string) => request(reader2.app).get(path).set(headers);
+      const hot = await send(`/api/v1/map-tokens/${sealedId}/token`);
+      const routed = await send(`/api/v1/map-tokens/${sealedId}/token/`);
+      expect(hot.status).toBeGreaterThanOrEqual(500);
+      expect(hot.status).toBe(routed.status);
+      expect(hot.text).toBe(routed.text);
+      expect(headersOf(hot)).toEqual(headersOf(routed));
+    } finally {
+      await writer.close();
+      await reader2.close();
+      await db.drop();
+    }
   });
 
   it('answers a store outage with 503 and Retry-After, as the router does, and logs it at error level', async () => {

@@ -18,6 +18,7 @@ const agol = (organizationId = 1): AgolFields => ({
 const token = (tokenEnc = 'sealed-token', issuedAt = 1000, expiresAt: number | null = 2000) => ({ tokenEnc, issuedAt, expiresAt });
 const scope = (environment = 'env-a', organizationId: number | null = null): Scope => ({ environment, organizationId });
 const audit = (environment = 'env-a'): AuditContext => ({ environment, actor: 'tester', requestId: 'req-1' });
+const NO_RULES = { allowedOrigins: null, rateLimit: null };
 
 describe.each(factories)('store contract: $name', ({ open }) => {
   let store: Store;
@@ -390,7 +391,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
 
   it('finds keys by hash until they are revoked', async () => {
     const key = await store.keys.create(
-      { environment: 'env-a', role: 'reader', organizationId: 4, description: 'd', keyHash: 'a'.repeat(64) },
+      { environment: 'env-a', role: 'reader', organizationId: 4, description: 'd', keyHash: 'a'.repeat(64), ...NO_RULES },
       audit(),
     );
     expect(await store.keys.findByHash('a'.repeat(64))).toEqual(key);
@@ -408,9 +409,62 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     );
   });
 
+  it("keeps a key's and a client's origin binding and read limit, every origin as given, and a new key unused", async () => {
+    // 50 origins of 2048 characters: the most a key may be bound to (sql/008 holds them all)
+    const origins = Array.from({ length: 50 }, (_, i) => `https://${`o${i}-`.padEnd(2028, 'x')}.example.com`);
+    expect(origins.every((origin) => origin.length === 2048)).toBe(true);
+    const rules = { allowedOrigins: origins, rateLimit: 1_000_000 };
+    const key = await store.keys.create(
+      { environment: 'env-a', role: 'reader', organizationId: null, description: null, keyHash: 'd'.repeat(64), ...rules },
+      audit(),
+    );
+    expect(key).toMatchObject({ ...rules, lastUsedAt: null });
+    expect(await store.keys.findByHash('d'.repeat(64))).toEqual(key);
+    expect(await store.keys.list('env-a')).toEqual([key]);
+    const client = await store.clients.create(
+      {
+        clientId: 'c2',
+        environment: 'env-a',
+        role: 'reader',
+        organizationId: null,
+        description: null,
+        allowedOrigins: ['http://localhost:8080'],
+        rateLimit: 1,
+      },
+      { id: 's4', clientId: 'c2', description: null, secretHash: '4'.repeat(64) },
+      audit(),
+    );
+    expect(client).toMatchObject({ allowedOrigins: ['http://localhost:8080'], rateLimit: 1 });
+    expect(await store.clients.get('c2')).toEqual(client);
+    expect(await store.clients.list('env-a')).toEqual([client]);
+  });
+
+  it('moves lastUsedAt of keys forward, never back, in one call for many keys, skipping keys that are gone', async () => {
+    const create = (hash: string) =>
+      store.keys.create(
+        { environment: 'env-a', role: 'reader', organizationId: null, description: null, keyHash: hash, ...NO_RULES },
+        audit(),
+      );
+    const first = await create('e'.repeat(64));
+    const second = await create('f'.repeat(64));
+    const unused = await create('0'.repeat(64));
+    await store.keys.recordUses([
+      { id: first.id, at: 5000 },
+      { id: second.id, at: 7000 },
+      { id: 999_999, at: 9000 },
+    ]);
+    await store.keys.recordUses([{ id: first.id, at: 4000 }]);
+    const byId = new Map((await store.keys.list('env-a')).map((row) => [row.id, row.lastUsedAt]));
+    expect([byId.get(first.id), byId.get(second.id), byId.get(unused.id)]).toEqual([5000, 7000, null]);
+    expect((await store.keys.findByHash('e'.repeat(64)))?.lastUsedAt).toBe(5000);
+    const many = Array.from({ length: 1201 }, () => ({ id: second.id, at: 8000 }));
+    await store.keys.recordUses([...many, { id: first.id, at: 6000 }]);
+    expect((await store.keys.list('env-a')).map((row) => row.lastUsedAt)).toEqual([6000, 8000, null]);
+  });
+
   it('keeps clients and their secrets, and deleting a client deletes its secrets', async () => {
     const client = await store.clients.create(
-      { clientId: 'c1', environment: 'env-a', role: 'admin', organizationId: null, description: null },
+      { clientId: 'c1', environment: 'env-a', role: 'admin', organizationId: null, description: null, ...NO_RULES },
       { id: 's1', clientId: 'c1', description: 'first', secretHash: '1'.repeat(64) },
       audit(),
     );
@@ -433,14 +487,14 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   it('has credentials while any environment has an active key or a client, and none when empty or all revoked and deleted', async () => {
     expect(await store.hasCredentials()).toBe(false);
     const key = await store.keys.create(
-      { environment: 'env-a', role: 'admin', organizationId: null, description: null, keyHash: 'c'.repeat(64) },
+      { environment: 'env-a', role: 'admin', organizationId: null, description: null, keyHash: 'c'.repeat(64), ...NO_RULES },
       audit(),
     );
     expect(await store.hasCredentials()).toBe(true);
     await store.keys.revoke(key.id, { actor: 'x', requestId: 'r' });
     expect(await store.hasCredentials()).toBe(false);
     await store.clients.create(
-      { clientId: 'c9', environment: 'env-b', role: 'reader', organizationId: null, description: null },
+      { clientId: 'c9', environment: 'env-b', role: 'reader', organizationId: null, description: null, ...NO_RULES },
       { id: 's9', clientId: 'c9', description: null, secretHash: '9'.repeat(64) },
       audit(),
     );

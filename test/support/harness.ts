@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import type { Clock } from '../../src/clock';
@@ -18,7 +19,10 @@ export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 export const TEST_SIGNING_KEY = 'test-signing-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export interface Harness {
-  app: Express;
+  /** The request listener (the token read's fast path, else Express): what supertest and http.createServer take. */
+  app: RequestListener;
+  /** The Express app behind it. */
+  express: Express;
   config: Config;
   services: Services;
   store: Store;
@@ -71,9 +75,10 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   const arcgis = createArcgisClient(config, clock, metrics);
   const broker = createTokenBroker(config, store, { clock, logger, metrics, arcgis, random: options.random });
   const services = createServices(config, store, { clock, logger, metrics, arcgis, broker, random: options.random });
-  const app = createApp({ config, services, logger, metrics });
+  const { listener: app, express } = createApp({ config, services, logger, metrics });
   return {
     app,
+    express,
     config,
     services,
     store,

@@ -1,16 +1,15 @@
 import express, { type Express } from 'express';
 import request from 'supertest';
-import { atrHeaders } from '../../src/http/atr-headers';
-import { authenticate } from '../../src/http/authenticate';
 import { errorHandler } from '../../src/http/error-handler';
-import { requestId } from '../../src/http/request-context';
+import { exchangeOf, expressStages } from '../../src/http/exchange';
+import { createRequestStages } from '../../src/http/request-stages';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { createLogger } from '../../src/logger';
 import type { Role } from '../../src/domain';
 import { createHarness, type Harness } from '../support/harness';
 
 /**
- * The two middlewares every /api/v1 route starts with, mounted alone in front of a route that answers
+ * The two request stages every /api/v1 route starts with, mounted alone in front of a route that answers
  * what they recorded: the request context (environment, actor, partner) and the caller.
  */
 const ENV = 'env-a';
@@ -23,10 +22,18 @@ const validator = new SchemaValidator({ maxBatch: 100 });
 const logger = createLogger('silent');
 
 function appFor(role: Role): Express {
+  const stages = createRequestStages({
+    validator,
+    access: harness.services.access,
+    keyRules: harness.services.keyRules,
+    observe: () => {},
+    corsAllowedOrigins: [],
+  });
   const app = express();
-  app.use(requestId);
-  app.get('/probe', atrHeaders(validator), authenticate(harness.services.access, role), (req, res) => {
-    res.json({ ctx: req.ctx, principal: req.principal });
+  app.use(expressStages(...stages.everyRequest));
+  app.get('/probe', expressStages(stages.atrHeaders, stages.authentication(role)), (req, res) => {
+    const { ctx, principal } = exchangeOf(req);
+    res.json({ ctx, principal });
   });
   app.use(errorHandler(logger));
   return app;

@@ -1,14 +1,12 @@
 import { type RequestHandler, Router } from 'express';
-import type { AccessService } from '../../services/access-service';
-import { atrHeaders } from '../atr-headers';
-import { authenticate } from '../authenticate';
 import type { MapTokenService } from '../../services/map-token-service';
 import type { MapTokenWriteItem } from '../../services/map-token-types';
 import { methodNotAllowed } from '../error-handler';
 import { tagRoute } from '../observability';
 import { jsonBody } from '../json-body';
 import { checkedQuery, pathId } from '../query';
-import { contextOf } from '../request-context';
+import { contextOf, expressStages } from '../exchange';
+import type { RequestStages } from '../request-stages';
 import type { SchemaValidator } from '../schema-validator';
 
 /** Where app.ts mounts this router; the start of every route template in logs and metrics. */
@@ -30,14 +28,14 @@ interface ListQuery {
 
 /** /api/v1/admin/map-tokens: the Atrius-compatible admin API. Handlers only translate HTTP. */
 export function adminMapTokensRouter(
+  stages: RequestStages,
   mapTokens: MapTokenService,
-  access: AccessService,
   validator: SchemaValidator,
   maxBodyBytes: number,
 ): Router {
   const router = Router();
   // per method, so that a method the route lacks answers 405 before any authentication
-  const admin: RequestHandler[] = [atrHeaders(validator), authenticate(access, 'admin'), noStore];
+  const admin: RequestHandler[] = [expressStages(stages.atrHeaders, stages.authentication('admin'), stages.keyRules), noStore];
 
   router
     .route('/')

@@ -1,14 +1,12 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { ApiError } from '../../errors';
-import type { AccessService } from '../../services/access-service';
 import { type ClientCredentialsService, OAuthError } from '../../services/client-credentials-service';
-import { atrHeaders } from '../atr-headers';
-import { authenticate } from '../authenticate';
 import { methodNotAllowed } from '../error-handler';
 import { tagRoute } from '../observability';
 import { checkedQuery } from '../query';
-import { contextOf } from '../request-context';
+import { contextOf, expressStages } from '../exchange';
+import type { RequestStages } from '../request-stages';
 import type { SchemaValidator } from '../schema-validator';
 
 /** Where app.ts mounts this router; the start of every route template in logs and metrics. */
@@ -40,7 +38,7 @@ interface TokenRequest {
 }
 
 /** /api/v1/auth: the client-credentials token endpoint and self-service secret management. */
-export function authRouter(clients: ClientCredentialsService, access: AccessService, validator: SchemaValidator): Router {
+export function authRouter(stages: RequestStages, clients: ClientCredentialsService, validator: SchemaValidator): Router {
   const router = Router();
   const tooMany = (_req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -79,7 +77,7 @@ export function authRouter(clients: ClientCredentialsService, access: AccessServ
     )
     .all(methodNotAllowed(['POST']));
 
-  const anyRole: RequestHandler[] = [atrHeaders(validator), authenticate(access, 'reader')];
+  const anyRole: RequestHandler[] = [expressStages(stages.atrHeaders, stages.authentication('reader'), stages.keyRules)];
   router
     .route('/clientcredentials')
     .all(tagRoute(AUTH_MOUNT))

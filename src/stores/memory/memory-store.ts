@@ -183,7 +183,7 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
     },
     keys: {
       async create(key, ctx) {
-        const row: KeyRow = { ...key, id: nextKeyId++, createdAt: clock.now() };
+        const row: KeyRow = { ...key, id: nextKeyId++, createdAt: clock.now(), lastUsedAt: null };
         keys.set(row.id, { ...row, revoked: false });
         record(ctx, 'create', 'key', row.id);
         return copy(row);
@@ -204,6 +204,12 @@ export function createMemoryStore(clock: Clock): Store & { readonly audit: reado
         record({ ...ctx, environment: row.environment }, 'delete', 'key', id);
         const { revoked: _, ...rest } = row;
         return copy(rest);
+      },
+      async recordUses(uses) {
+        for (const { id, at } of uses) {
+          const row = keys.get(id);
+          if (row) row.lastUsedAt = Math.max(row.lastUsedAt ?? at, at);
+        }
       },
     },
     clients: {

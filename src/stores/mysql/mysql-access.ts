@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock';
 import { ConflictError, NotFoundError, tooManySecretsMessage } from '../../errors';
-import type { Role } from '../../domain';
+import type { CallerRules, Role } from '../../domain';
 import type { ClientRow, ClientSecretRow, ClientStore, KeyRow, KeyStore } from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
@@ -8,6 +8,16 @@ import { insertAudit } from './mysql-audit';
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 /** Client ids and secret ids are binary columns (sql/004), which the driver reads as Buffers. */
 const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+
+/** The origin binding and read limit of a key or client row (sql/008): origins as a JSON array. */
+const toRules = (row: Row): CallerRules => ({
+  allowedOrigins: row.allowed_origins === null || row.allowed_origins === undefined ? null : (JSON.parse(row.allowed_origins) as string[]),
+  rateLimit: numOrNull(row.rate_limit),
+});
+const rulesColumns = (rules: CallerRules) => [rules.allowedOrigins === null ? null : JSON.stringify(rules.allowedOrigins), rules.rateLimit];
+
+/** Uses written per statement: a few thousand keys a minute stay well under max_allowed_packet. */
+const USES_PER_STATEMENT = 500;
 
 const toKey = (row: Row): KeyRow => ({
   id: Number(row.id),
@@ -17,6 +27,8 @@ const toKey = (row: Row): KeyRow => ({
   description: row.description,
   keyHash: row.key_hash,
   createdAt: Number(row.created_at),
+  lastUsedAt: numOrNull(row.last_used_at),
+  ...toRules(row),
 });
 
 const toClient = (row: Row): ClientRow => ({
@@ -26,6 +38,7 @@ const toClient = (row: Row): ClientRow => ({
   organizationId: numOrNull(row.organization_id),
   description: row.description,
   createdAt: Number(row.created_at),
+  ...toRules(row),
 });
 
 const toSecret = (row: Row): ClientSecretRow => ({
@@ -44,12 +57,13 @@ export function createMysqlKeyStore(db: Database, clock: Clock): KeyStore {
       return db.transaction(async (conn) => {
         const now = clock.now();
         const result = await db.execute(
-          'INSERT INTO api_keys (environment, role, organization_id, description, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-          [key.environment, key.role, key.organizationId, key.description, key.keyHash, now],
+          `INSERT INTO api_keys (environment, role, organization_id, description, key_hash, created_at, allowed_origins, rate_limit)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [key.environment, key.role, key.organizationId, key.description, key.keyHash, now, ...rulesColumns(key)],
           conn,
         );
         await insertAudit(db, conn, audit, 'create', 'key', result.insertId, now);
-        return { ...key, id: result.insertId, createdAt: now };
+        return { ...key, id: result.insertId, createdAt: now, lastUsedAt: null };
       });
     },
     async findByHash(keyHash) {
@@ -70,6 +84,16 @@ export function createMysqlKeyStore(db: Database, clock: Clock): KeyStore {
         return key;
       });
     },
+    async recordUses(uses) {
+      for (let start = 0; start < uses.length; start += USES_PER_STATEMENT) {
+        const chunk = uses.slice(start, start + USES_PER_STATEMENT);
+        await db.execute(
+          `UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 0), CASE id ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} END)
+           WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+          [...chunk.flatMap(({ id, at }) => [id, at]), ...chunk.map(({ id }) => id)],
+        );
+      }
+    },
   };
 }
 
@@ -85,8 +109,9 @@ export function createMysqlClientStore(db: Database, clock: Clock): ClientStore 
       return db.transaction(async (conn) => {
         const now = clock.now();
         await db.execute(
-          'INSERT INTO clients (client_id, environment, role, organization_id, description, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-          [client.clientId, client.environment, client.role, client.organizationId, client.description, now],
+          `INSERT INTO clients (client_id, environment, role, organization_id, description, created_at, allowed_origins, rate_limit)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [client.clientId, client.environment, client.role, client.organizationId, client.description, now, ...rulesColumns(client)],
           conn,
         );
         await insertSecret(secret, now, conn);
