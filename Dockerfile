@@ -11,7 +11,9 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: nothing here needs an install script, and some would reach out to the network
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-client.js ./scripts/
 COPY src ./src
+COPY client ./client
 RUN npm run build
 
 # Runtime: production dependencies, the compiled code, the schemas and the migrations; nothing else.

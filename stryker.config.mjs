@@ -15,6 +15,8 @@ const TARGETS = [
   { mutate: 'src/services/token-renewer.ts', tests: ['test/unit/token-renewer-rules.test.ts'] },
   { mutate: 'src/services/token-state.ts', tests: ['test/unit/token-state.test.ts', 'test/unit/token-timing.test.ts'] },
   { mutate: 'src/token-timing.ts', tests: ['test/unit/token-timing.test.ts'] },
+  { mutate: 'src/metrics.ts', tests: ['test/unit/metrics.test.ts'] },
+  { mutate: 'src/redaction.ts', tests: ['test/unit/redaction.test.ts'] },
   { mutate: 'src/arcgis/server-of.ts', tests: ['test/unit/token-timing.test.ts'] },
   { mutate: 'src/auth-types/*.ts', tests: ['test/unit/auth-types.test.ts', 'test/unit/token-timing.test.ts'] },
   { mutate: 'src/services/renewal-scheduler.ts', tests: ['test/unit/renewal-scheduler-rules.test.ts', 'test/unit/renewal-scheduler-timing.test.ts'] },

@@ -10,7 +10,7 @@ const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
 const STAMP = join(ROOT, 'dist', '.build-stamp');
-const INPUTS = ['src', 'bench', 'tsconfig.json', 'tsconfig.build.json'];
+const INPUTS = ['src', 'bench', 'client', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build-client.js'];
 
 /** The newest modification time of a file or folder and everything below it (a deleted file changes its folder). */
 function newest(path) {
@@ -31,6 +31,8 @@ function buildIfChanged() {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   try {
     execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+    // the browser client, as `npm run build` does
+    execFileSync(process.execPath, [join(__dirname, 'build-client.js')], { cwd: ROOT, stdio: 'inherit' });
   } catch {
     process.stderr.write('map-token-proxy: the build failed (see above)\n');
     process.exit(1);

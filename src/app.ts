@@ -12,6 +12,7 @@ import { buildOpenApi } from './http/openapi';
 import { createRequestStages } from './http/request-stages';
 import { ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter } from './http/routes/admin-map-tokens';
 import { AUTH_MOUNT, authRouter } from './http/routes/auth';
+import { browserClientRouter } from './http/routes/browser-client';
 import { docsRouter } from './http/routes/docs';
 import { opsRouter } from './http/routes/ops';
 import { TOKEN_READ_ROUTE, tokenReadGet, tokenReadPipeline, tokenReadRouter } from './http/routes/token-read';
@@ -62,6 +63,7 @@ export function createApp({
   app.use(ADMIN_MAP_TOKENS_MOUNT, adminMapTokensRouter(stages, mapTokens, validator, config.maxBodyBytes));
   app.use(AUTH_MOUNT, authRouter(stages, services.clients, validator));
   app.use(opsRouter(services.store, metrics.registry));
+  app.use(browserClientRouter());
   app.use(docsRouter(buildOpenApi(validator, { maxBatch: config.maxBatch })));
   app.use(notFound);
   app.use(errorHandler(logger));

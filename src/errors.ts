@@ -90,6 +90,21 @@ export class StoreUnavailableError extends ApiError {
   }
 }
 
+/**
+ * A stored value was sealed with an ENCRYPTION_KEY this instance does not hold (a rotation whose order was
+ * broken: another instance already seals with a key not yet given to this one). `keyId` is the key's
+ * public id (a short hash), never the key.
+ */
+export class EncryptionKeyMissingError extends ApiError {
+  constructor(readonly keyId: string) {
+    super(
+      503,
+      'ServiceUnavailable',
+      `This value was sealed with ENCRYPTION_KEY id ${keyId}, which this instance does not hold; add that key to ENCRYPTION_KEY on every instance (docs/key-rotation.md).`,
+    );
+  }
+}
+
 /** ArcGIS answered, but not with a token: an error page, a 5xx, a malformed body, a redirect, a reset. */
 export class UpstreamError extends ApiError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { type ApiError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
 import type { AuthUrlAllowlist } from './auth-url-allowlist';
+import { redactSecrets } from '../redaction';
 import { type ArcgisToken, isRecord, type TokenRequest } from './token-request';
 
 export type ArcgisOutcome = 'ok' | 'rejected' | 'error' | 'timeout';
@@ -226,11 +227,11 @@ function cleanMessage(error: Record<string, unknown>, secret: string): string {
     ? error.details.filter((value): value is string => typeof value === 'string' && value.trim() !== '' && value !== text)
     : [];
   const fallback = `ArcGIS error ${String(error.code ?? 'without a code')}`;
+  // Redact first (a secret may hold a control character), and before cutting, so a cut can never leave a whole secret behind.
+  const message = redactSecrets([text ?? fallback, ...details].join(' '), [secret]);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes from ArcGIS's text
-  let message = [text ?? fallback, ...details].join(' ').replace(/[\u0000-\u001f\u007f]+/g, ' ');
-  // Redact before cutting, so a cut can never leave a whole secret behind.
-  if (secret !== '') message = message.split(secret).join('[redacted]');
-  return message.trim().slice(0, MAX_MESSAGE_CHARS);
+  const oneLine = message.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return oneLine.trim().slice(0, MAX_MESSAGE_CHARS);
 }
 
 // Stryker disable BlockStatement: equivalent; an emptied catch block returns undefined as well

@@ -19,9 +19,11 @@ export interface CommonFields {
   authUrl: string | null;
   /** Absent means null. */
   authReferer?: string | null;
+  /** The ArcGIS REST root a static token is for; the other types' is derived (server()), never stored. Absent means null. */
+  server?: string | null;
 }
 
-/** The fields as a store keeps them: authReferer always present. */
+/** The fields as a store keeps them: authReferer always present (and server, read back as null where none was written). */
 export type Stored<F extends CommonFields> = F extends unknown
   ? Omit<F, 'authReferer'> & { authReferer: Exclude<F['authReferer'], undefined> }
   : never;

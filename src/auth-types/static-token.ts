@@ -9,6 +9,8 @@ export interface StaticFields extends CommonFields {
   authUrl: null;
   /** Absent means null. */
   authReferer?: null;
+  /** The ArcGIS REST root the token is for (the token read's `server`). Absent means null. */
+  server?: string | null;
 }
 
 /** `static`: a token stored as given, handed out as it is until it is replaced; the service never renews it. */
@@ -29,12 +31,14 @@ export const staticToken: AuthTypeModule<StaticFields> = {
         authTimeout: null,
         authUrl: null,
         authReferer: null,
+        server: item.server ?? null,
       },
       token: { plaintext: item.token, expiresAt },
     };
   },
   tokenRequest: () => null,
-  server: () => null,
+  // as stored: nothing is fetched from it, so it names where the token is used, for registerToken()
+  server: (fields) => fields.server ?? null,
   renews: false,
   renewAt: () => null,
   // the admin who stored it answers for its expiry: the service has no other token to give

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { EncryptionKeyMissingError } from '../errors';
 
 const VERSION = 'v1';
 
@@ -46,7 +47,15 @@ export class SecretBox {
         // try the next key: a key id collision is possible, if unlikely
       }
     }
-    throw new Error('no ENCRYPTION_KEY decrypts this value (was the key that sealed it removed?)');
+    // a key this instance holds failed GCM's check: the value was changed, not sealed elsewhere
+    if (named.length) throw new Error('no ENCRYPTION_KEY decrypts this value (was the key that sealed it removed?)');
+    // the key that sealed it is not (or no longer) in this instance's ENCRYPTION_KEY list
+    throw new EncryptionKeyMissingError(/^[0-9a-f]{8}$/.test(id ?? '') ? (id as string) : 'unknown');
+  }
+
+  /** The public ids of this instance's keys (short hashes, never a key), the encrypting one first. */
+  get keyIds(): string[] {
+    return this.keys.map((entry) => entry.id);
   }
 
   /** True when the value was sealed with a key other than the current first one (re-encryption pending). */

@@ -76,6 +76,16 @@ export const mapTokenWriteSchema = {
       "maxLength": 2048,
       "description": "enterprise only (null or absent for agol and static): the browser origin the token is bound to, sent as `client=referer&referer=...`; the token then works only in requests that carry a matching Referer. null binds the token to the service's own address (`client=requestip`), which suits server-side callers only."
     },
+    "server": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "minLength": 1,
+      "maxLength": 2048,
+      "format": "uri",
+      "description": "static items only (ignored for agol and enterprise, whose server is derived from authURL): the ArcGIS REST root the static token is for, an https URL (plain http is refused) such as https://gis.example.com/portal/sharing/rest or https://gis.example.com/arcgis/rest/services. Answered as the token read's `server`, so that the ArcGIS Maps SDK's registerToken() works for the token. Not checked against AUTH_URL_ALLOWLIST: nothing is fetched from it."
+    },
     "token": {
       "type": [
         "string",
@@ -216,6 +226,13 @@ export const mapTokenWriteSchema = {
           },
           "authTimeout": {
             "type": "null"
+          },
+          "server": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "pattern": "^https://"
           }
         }
       }

@@ -15,6 +15,7 @@ export const mapTokenSchema = {
     "authTimeout",
     "authURL",
     "authReferer",
+    "server",
     "token",
     "token_Expire_Date",
     "lastRefreshError",
@@ -68,6 +69,13 @@ export const mapTokenSchema = {
         "null"
       ],
       "description": "enterprise: the referer the token is bound to (`client=referer`), or null for `client=requestip`; always null for agol and static."
+    },
+    "server": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "description": "The ArcGIS REST root the token is for, as the token read answers it: for agol and enterprise derived from authURL (read-only), for static items as stored (null when not set)."
     },
     "token": {
       "type": [

@@ -53,11 +53,11 @@ export const tokenReadSchema = {
         "string",
         "null"
       ],
-      "description": "The ArcGIS REST root the token was issued by (registerToken's `server`): authURL up to and including `/sharing/rest`, or for a standalone ArcGIS Server's `.../<instance>/tokens/generateToken` its `.../<instance>/rest/services`; null for static tokens."
+      "description": "The ArcGIS REST root the token was issued by (registerToken's `server`): authURL up to and including `/sharing/rest`, or for a standalone ArcGIS Server's `.../<instance>/tokens/generateToken` its `.../<instance>/rest/services`; for a static token its stored `server` (null when not set)."
     },
     "ssl": {
       "type": "boolean",
-      "description": "Whether authURL is https (registerToken's `ssl`); false for static tokens."
+      "description": "Whether authURL is https (registerToken's `ssl`); for a static token whether its `server` is (false without one)."
     }
   }
 } as const;

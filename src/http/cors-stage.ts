@@ -21,7 +21,8 @@ export function corsStage(allowedOrigins: readonly string[]): Stage {
       'x-request-id',
       'content-type',
     ],
-    exposedHeaders: ['x-request-id'],
+    // the browser client honours Retry-After, which a page on another origin reads only when exposed
+    exposedHeaders: ['x-request-id', 'retry-after'],
     maxAge: 600,
   }) as HeaderMiddleware;
   const byOrigin = (method: string) => {

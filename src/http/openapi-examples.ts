@@ -29,6 +29,7 @@ const resource = (mapTokenID: number) => ({
   mapTokenID,
   ...ATRIUS_ITEM,
   authReferer: null,
+  server: 'https://www.arcgis.com/sharing/rest',
   token: ARCGIS_TOKEN,
   token_Expire_Date: EXPIRES,
   lastRefreshError: null,
@@ -37,6 +38,7 @@ const resource = (mapTokenID: number) => ({
 const enterpriseResource = (mapTokenID: number) => ({
   mapTokenID,
   ...ENTERPRISE_ITEM,
+  server: 'https://gis.example.com/portal/sharing/rest',
   token: ARCGIS_TOKEN,
   token_Expire_Date: EXPIRES,
   lastRefreshError: {
@@ -72,6 +74,12 @@ export const putRequestExamples = {
   static: {
     summary: 'Store a static token',
     value: [{ organization_ID: 1, authType: 'static', token: '<a token from elsewhere>', token_Expire_Date: '2030-01-01T00:00:00.000Z' }],
+  },
+  staticServer: {
+    summary: 'Store a static token with the server it is for (so that registerToken() works for it)',
+    value: [
+      { organization_ID: 1, authType: 'static', token: '<an ArcGIS API key>', server: 'https://gis.example.com/arcgis/rest/services' },
+    ],
   },
 };
 

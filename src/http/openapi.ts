@@ -271,6 +271,22 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
         },
       ),
     },
+    '/client/map-token-client.js': {
+      get: publicOperation(
+        'Browser client',
+        'browserClient',
+        'The browser client: one dependency-free ES module that keeps a map token fresh in a page (docs/browser.md)',
+        browserClientResponses('The module.', 'text/javascript'),
+      ),
+    },
+    '/client/map-token-client.d.ts': {
+      get: publicOperation(
+        'Browser client',
+        'browserClientTypes',
+        "The browser client's TypeScript declarations",
+        browserClientResponses('The declarations.', 'text/plain'),
+      ),
+    },
   };
 
   return {
@@ -282,6 +298,7 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
       { name: 'Client credentials', description: 'Access tokens for admin scripts, and rotation of their secrets.' },
       { name: 'Operations', description: 'Health, readiness and metrics; no authentication.' },
       { name: 'Documentation', description: 'This document and its explorer page.' },
+      { name: 'Browser client', description: 'The ES module floor-map pages import to keep their token fresh (docs/browser.md).' },
     ],
     paths,
     components: {
@@ -296,4 +313,16 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
 
 function readiness(status: string): Json {
   return { type: 'object', required: ['status', 'store'], properties: { status: { const: status }, store: { enum: ['mysql', 'memory'] } } };
+}
+
+/** A file of the browser client: public, cached for 5 minutes, revalidated by ETag. */
+function browserClientResponses(description: string, type: string): Json {
+  const file = response(description, { [type]: { schema: { type: 'string' } } });
+  file.headers = {
+    ...(file.headers as Json),
+    'Cache-Control': { description: 'public, max-age=300', schema: { type: 'string', const: 'public, max-age=300' } },
+    ETag: { description: 'Send it back as If-None-Match to get a 304 while the file is unchanged.', schema: { type: 'string' } },
+    'Access-Control-Allow-Origin': { description: '`*`: pages on every origin import the module.', schema: { type: 'string', const: '*' } },
+  };
+  return { 200: file, 304: response('Unchanged since the ETag sent as If-None-Match.') };
 }

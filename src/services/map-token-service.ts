@@ -147,6 +147,7 @@ function toResource(row: MapTokenRow, state: TokenState): MapTokenResource {
     authTimeout: row.authTimeout,
     authURL: row.authUrl,
     authReferer: row.authReferer,
+    server: state.server,
     token: state.token,
     token_Expire_Date: state.expiresAtIso,
     lastRefreshError: row.lastRefreshError && { ...row.lastRefreshError, at: new Date(row.lastRefreshError.at).toISOString() },

@@ -4,7 +4,7 @@ import { authTypeOf } from '../auth-types/auth-types';
 import type { Clock } from '../clock';
 import type { SecretBox } from '../crypto/secret-box';
 import { environmentScope, inScope, type Scope } from '../domain';
-import { NotFoundError, StoreUnavailableError } from '../errors';
+import { EncryptionKeyMissingError, NotFoundError, StoreUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DueMapToken, MapTokenRow, Store } from '../stores/store';
@@ -38,13 +38,15 @@ export class TokenBroker {
   private readonly loads = new Map<string, Promise<TokenState>>();
   private readonly renewals = new Map<string, Promise<TokenState>>();
   private readonly renewer: TokenRenewer;
+  /** When each missing ENCRYPTION_KEY id was last logged: once a minute each, not once per row or read. */
+  private readonly missingKeysLogged = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     arcgis: ArcgisClient,
     private readonly box: SecretBox,
     private readonly clock: Clock,
-    logger: Logger,
+    private readonly logger: Logger,
     private readonly metrics: Metrics,
     private readonly options: TokenBrokerOptions,
   ) {
@@ -72,6 +74,8 @@ export class TokenBroker {
 
   private async serve(found: TokenState, scope: Scope): Promise<TokenState> {
     const state = visibleTo(found, scope);
+    // a token sealed with a key this instance lacks: neither served nor renewed from here (its secret is sealed alike)
+    if (state.missingKeyId !== null) throw new EncryptionKeyMissingError(state.missingKeyId);
     const now = this.clock.now();
     if (usable(state, now)) {
       if (state.renewAt !== null && now >= state.renewAt) this.renewInBackground(state);
@@ -99,6 +103,8 @@ export class TokenBroker {
   /** The scheduler's entry: renews one map token when it is due, whether or not anyone reads it. */
   async renewAhead(environment: string, id: number): Promise<void> {
     const state = await this.current(environment, id);
+    // the instances that hold the key renew it; a failure recorded from here would hold them back
+    if (state.missingKeyId !== null) return;
     if (state.renewAt === null || this.clock.now() < state.renewAt) return;
     await this.renewal(state, 'ahead');
   }
@@ -239,9 +245,26 @@ export class TokenBroker {
   }
 
   private toState(row: MapTokenRow, previous: TokenState | undefined, plaintext?: string | null): TokenState {
-    return toTokenState(row, previous, this.box, this.clock.now(), plaintext);
+    const state = toTokenState(row, previous, this.box, this.clock.now(), plaintext);
+    if (state.missingKeyId !== null) this.logMissingKey(state);
+    return state;
+  }
+
+  /** Says which key is missing (its id, never a key), at most once a minute per key id. */
+  private logMissingKey(state: TokenState): void {
+    const keyId = state.missingKeyId as string;
+    const now = this.clock.now();
+    const last = this.missingKeysLogged.get(keyId);
+    if (last !== undefined && now - last < MISSING_KEY_LOG_INTERVAL_MS) return;
+    this.missingKeysLogged.set(keyId, now);
+    this.logger.error(
+      { mapTokenID: state.id, environment: state.environment, missingKeyId: keyId, heldKeyIds: this.box.keyIds },
+      `map token ${state.id} is sealed with ENCRYPTION_KEY id ${keyId}, which this instance does not hold; its reads answer 503 until that key is added (docs/key-rotation.md)`,
+    );
   }
 }
+
+const MISSING_KEY_LOG_INTERVAL_MS = 60_000;
 
 function flightKey(state: TokenState, mode: Mode): string {
   return `${state.environment}\u0000${state.id}\u0000${mode}`;

@@ -4,7 +4,15 @@ import type { ArcgisToken } from '../arcgis/token-request';
 import { authTypeOf } from '../auth-types/auth-types';
 import type { Clock } from '../clock';
 import type { SecretBox } from '../crypto/secret-box';
-import { ApiError, NotFoundError, StoreUnavailableError, UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors';
+import {
+  ApiError,
+  EncryptionKeyMissingError,
+  NotFoundError,
+  StoreUnavailableError,
+  UpstreamError,
+  UpstreamRejectedError,
+  UpstreamTimeoutError,
+} from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { MapTokenRow, RefreshFailure, Store } from '../stores/store';
@@ -71,12 +79,16 @@ export class TokenRenewer {
     void tracked.finally(() => this.writes.delete(tracked));
   }
 
-  /** Throws NotFoundError when the row is gone; every other failure comes back as `error`. */
+  /**
+   * Throws NotFoundError when the row is gone, EncryptionKeyMissingError when its secret is sealed with a
+   * key this instance lacks (nothing is recorded: the instances holding the key renew it); every other
+   * failure comes back as `error`.
+   */
   async renew(state: TokenState, mode: Mode, rejected: string | undefined): Promise<RenewResult> {
     try {
       return await this.underLock(state, mode, rejected);
     } catch (error) {
-      if (error instanceof NotFoundError) throw error;
+      if (error instanceof NotFoundError || error instanceof EncryptionKeyMissingError) throw error;
       return this.failed(state, state.row, error, mode, false);
     }
   }
@@ -141,6 +153,7 @@ export class TokenRenewer {
     try {
       fetched = await this.fetchFor(row);
     } catch (error) {
+      if (error instanceof EncryptionKeyMissingError) throw error;
       return { failed: error };
     }
     const issuedAt = this.clock.now();

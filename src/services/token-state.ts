@@ -1,6 +1,6 @@
 import { authTypeOf } from '../auth-types/auth-types';
 import type { SecretBox } from '../crypto/secret-box';
-import { RenewalPausedError } from '../errors';
+import { EncryptionKeyMissingError, RenewalPausedError } from '../errors';
 import type { AuthType } from '../domain';
 import type { MapTokenRow, RefreshFailure } from '../stores/store';
 
@@ -19,13 +19,18 @@ export interface TokenState {
   expiresAtIso: string | null;
   /** The ArcGIS REST root the token was issued by (registerToken's `server`, by its auth type); null: none. */
   server: string | null;
-  /** Whether authURL is https (registerToken's `ssl`). */
+  /** Whether authURL (a static token's server) is https (registerToken's `ssl`). */
   ssl: boolean;
   /** When this process last compared the entry with the store. */
   checkedAt: number;
   /** When a renewal is next due: the refresh point, or the end of the pause after a failure. null: never. */
   renewAt: number | null;
   lastRefreshError: RefreshFailure | null;
+  /**
+   * The id of the ENCRYPTION_KEY that sealed the stored token when this instance does not hold it (the
+   * token is then null): reads answer 503, lists show the row without its token. null: the token opened.
+   */
+  missingKeyId: string | null;
   /** The row as last read: what a renewal needs, even while the store cannot be reached. */
   row: MapTokenRow;
 }
@@ -62,10 +67,19 @@ export function toTokenState(
 ): TokenState {
   const tokenEnc = row.token?.tokenEnc ?? null;
   const same = previous !== undefined && previous.tokenEnc === tokenEnc && plaintext === undefined;
-  let token: string | null;
+  let token: string | null = null;
+  let missingKeyId: string | null = null;
   if (plaintext !== undefined) token = plaintext;
-  else if (same) token = previous.token;
-  else token = tokenEnc === null ? null : box.decrypt(tokenEnc);
+  else if (same) ({ token, missingKeyId } = previous);
+  else if (tokenEnc !== null) {
+    try {
+      token = box.decrypt(tokenEnc);
+    } catch (error) {
+      // one row sealed with a key this instance lacks must not fail the others (a list, the scheduler)
+      if (!(error instanceof EncryptionKeyMissingError)) throw error;
+      missingKeyId = error.keyId;
+    }
+  }
   const expiresAt = row.token?.expiresAt ?? null;
   return {
     id: row.id,
@@ -79,10 +93,12 @@ export function toTokenState(
     expiresAt,
     expiresAtIso: same && previous.expiresAt === expiresAt ? previous.expiresAtIso : toIsoOrNull(expiresAt),
     server: authTypeOf(row).server(row),
-    ssl: row.authUrl?.startsWith('https:') ?? false,
+    // a static token's is its server's scheme (it has no authURL)
+    ssl: (row.authUrl ?? row.server)?.startsWith('https:') ?? false,
     checkedAt: now,
     renewAt: row.renewAt,
     lastRefreshError: row.lastRefreshError,
+    missingKeyId,
     row,
   };
 }

@@ -14,9 +14,9 @@ export interface StoredToken {
   expiresAt: number | null;
 }
 
-/** The fields of a write as a store keeps them (an absent authReferer is null). */
+/** The fields of a write as a store keeps them (an absent authReferer or server is null). */
 export function storedFields(fields: MapTokenFields): StoredMapTokenFields {
-  return { ...fields, authReferer: fields.authReferer ?? null } as StoredMapTokenFields;
+  return { ...fields, authReferer: fields.authReferer ?? null, server: fields.server ?? null } as StoredMapTokenFields;
 }
 
 export type RefreshErrorKind = 'rejected' | 'error' | 'timeout';

@@ -1,47 +1,13 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import request from 'supertest';
+import { launchChromium, PLAIN_HTTP_HOST } from '../support/chromium';
 import { createHarness, type Harness } from '../support/harness';
-
-/**
- * Debian's Chromium where installed; otherwise the one the @sparticuz/chromium package ships (unpacked on first
- * use). TEST_CHROMIUM=bundled picks the package's on a machine that has both, TEST_CHROMIUM=<path> any other.
- */
-const DEBIAN_CHROMIUM = '/usr/bin/chromium';
-// docs.test is this machine too: a host name that, unlike 127.0.0.1, the browser treats as plain insecure HTTP
-const PLAIN_HTTP_HOST = 'docs.test';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1`,
-];
 
 // unpacking the npm browser and its first start take seconds, more on a busy machine
 jest.setTimeout(120_000);
-
-async function bundledChromium(): Promise<string> {
-  const script = join(__dirname, '..', 'support', 'bundled-chromium-path.mjs');
-  return (await promisify(execFile)(process.execPath, [script])).stdout;
-}
-
-async function chromiumPath(): Promise<string> {
-  const chosen = process.env.TEST_CHROMIUM?.trim();
-  if (chosen === 'bundled') return bundledChromium();
-  if (chosen) return chosen;
-  return existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : bundledChromium();
-}
 
 describe('the /docs API explorer page', () => {
   let harness: Harness;
@@ -50,7 +16,7 @@ describe('the /docs API explorer page', () => {
   let browser: Browser | undefined;
 
   async function launch(): Promise<Browser> {
-    browser ??= await chromium.launch({ executablePath: await chromiumPath(), args: CHROMIUM_ARGS });
+    browser ??= await launchChromium();
     return browser;
   }
 

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { SecretBox } from '../../src/crypto/secret-box';
+import { FakeArcgis } from '../support/fake-arcgis';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -64,4 +66,92 @@ test('ENCRYPTION_KEY=new,old serves what the old key sealed, seals new values wi
   const newOnly = instance(NEW);
   expect((await read(newOnly, before)).body.token).toBe('sealed-under-old');
   expect((await read(newOnly, after)).body.token).toBe('sealed-under-new');
+});
+
+describe('a rotation whose order is broken: an instance lacks the key another one already seals with', () => {
+  const fake = new FakeArcgis();
+  let oldOnly: Harness;
+  let rotated: Harness;
+  const keyId = (base64: string) => createHash('sha256').update(Buffer.from(base64, 'base64')).digest('hex').slice(0, 8);
+
+  beforeAll(async () => {
+    await fake.start();
+    oldOnly = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, env: { ENCRYPTION_KEY: OLD } });
+    rotated = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, env: { ENCRYPTION_KEY: `${NEW},${OLD}` } });
+    harnesses.push(oldOnly, rotated);
+  });
+  afterAll(() => fake.stop());
+
+  it('lists answer 200 with that row token null, its reads answer 503 naming ENCRYPTION_KEY, other rows are untouched, and the log names the key id', async () => {
+    const admin = await oldOnly.key(ENV);
+    const reader = await oldOnly.key(ENV, 'reader');
+    const headers = { 'atr-environment-id': ENV, 'atr-subscription-key': admin };
+    const readerHeaders = { 'atr-environment-id': ENV, 'atr-subscription-key': reader };
+    const sealedOld = await put(oldOnly, 'readable-everywhere');
+    const sealedNew = await put(rotated, 'sealed-with-the-new-key');
+    const agolRes = await request(rotated.app)
+      .put('/api/v1/admin/map-tokens')
+      .set(headers)
+      .send([{ organization_ID: 1, authType: 'agol', authKey: 'app', authToken: 'app-secret', authURL: fake.tokenUrl }]);
+    expect(agolRes.status).toBe(200);
+    const agolNew: number = agolRes.body.result[0].mapTokenID;
+
+    const list = await request(oldOnly.app).get('/api/v1/admin/map-tokens?limit=1000').set(headers);
+    expect(list.status).toBe(200);
+    const byId = new Map((list.body.result as { mapTokenID: number; token: string | null }[]).map((item) => [item.mapTokenID, item]));
+    expect(byId.get(sealedOld)?.token).toBe('readable-everywhere');
+    expect(byId.get(sealedNew)?.token).toBeNull();
+    expect(byId.get(agolNew)?.token).toBeNull();
+
+    for (const id of [sealedNew, agolNew]) {
+      const answers = [
+        await request(oldOnly.app).get(`/api/v1/admin/map-tokens/${id}`).set(headers),
+        // the fast path and the router
+        await request(oldOnly.app).get(`/api/v1/map-tokens/${id}/token`).set(readerHeaders),
+        await request(oldOnly.app).get(`/api/v1/map-tokens/${id}/token/`).set(readerHeaders),
+        await request(oldOnly.app).post(`/api/v1/map-tokens/${id}/token`).set(readerHeaders).send({ rejected: 'x' }),
+      ];
+      for (const res of answers) {
+        expect({ id, status: res.status, code: res.body.code }).toEqual({ id, status: 503, code: 'ServiceUnavailable' });
+        expect(res.body.msg).toContain('ENCRYPTION_KEY');
+        expect(res.body.msg).toContain(keyId(NEW));
+      }
+    }
+    // the instance that holds the key serves them, and nothing the other did was recorded on the rows
+    await oldOnly.idle();
+    for (const id of [sealedNew, agolNew]) {
+      const res = await request(rotated.app).get(`/api/v1/admin/map-tokens/${id}`).set(headers);
+      expect(res.status).toBe(200);
+      expect(res.body.result[0]).toMatchObject({ lastRefreshError: null, token: expect.any(String) });
+    }
+    expect((await read(oldOnly, sealedOld)).body.token).toBe('readable-everywhere');
+    expect(fake.calls).toHaveLength(1);
+
+    const named = oldOnly.logs.filter((line) => line.missingKeyId === keyId(NEW));
+    expect(named.length).toBeGreaterThanOrEqual(1);
+    expect(named[0]).toMatchObject({ level: 'error', heldKeyIds: [keyId(OLD)] });
+    expect(oldOnly.logText()).not.toContain(NEW);
+    expect(oldOnly.logText()).not.toContain(Buffer.from(NEW, 'base64').toString('hex'));
+  });
+
+  it('the scheduler of the instance that lacks the key leaves the row alone: nothing recorded, ArcGIS not called', async () => {
+    const admin = await rotated.key(ENV);
+    const res = await request(rotated.app)
+      .put('/api/v1/admin/map-tokens')
+      .set({ 'atr-environment-id': ENV, 'atr-subscription-key': admin })
+      .send([{ organization_ID: 1, authType: 'agol', authKey: 'app2', authToken: 'app2-secret', authTimeout: 60, authURL: fake.tokenUrl }]);
+    expect(res.status).toBe(200);
+    const id: number = res.body.result[0].mapTokenID;
+    const calls = fake.calls.length;
+    // past its refresh point on the old instance's clock only: its renewal ahead is due there
+    oldOnly.clock.advance(59 * 60 * 1000);
+    await oldOnly.broker.renewAhead(ENV, id);
+    await oldOnly.idle();
+    expect(fake.calls.length).toBe(calls);
+    const [row] = await db.query<{ refresh_error_at: unknown; refresh_failures: number }[]>(
+      'SELECT refresh_error_at, refresh_failures FROM map_tokens WHERE id = ?',
+      [id],
+    );
+    expect(row).toMatchObject({ refresh_error_at: null, refresh_failures: 0 });
+  });
 });

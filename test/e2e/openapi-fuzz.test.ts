@@ -104,6 +104,44 @@ describe.each([
     }
     expect(fuzzer.sent).toBe(operations.length * RUNS_PER_OPERATION * 2);
   });
+
+  it('answers every operation the same whatever the letter case of its path or a trailing slash, and a doubled slash with an error, never a 5xx', async () => {
+    const safe = new Set(['GET', 'HEAD', 'OPTIONS']);
+    for (const op of fuzzer.operations()) {
+      // the path's own words in other letter cases; parameter values are left as they are
+      const respelled = (path: string, change: (word: string) => string) => {
+        const literal = op.path.split(/\{[^}]+\}/);
+        let out = path;
+        for (const part of literal) out = out.replace(part, change(part));
+        return out;
+      };
+      for (const sent of fc.sample(fuzzer.valid(op), { seed: SEED, numRuns: 3 })) {
+        const [path, query] = sent.path.split('?') as [string, string | undefined];
+        const withQuery = (p: string) => (query === undefined ? p : `${p}?${query}`);
+        const usual = await fuzzer.send(sent);
+        fuzzer.check(op, sent, usual);
+        const spellings = [
+          withQuery(respelled(path, (word) => word.toUpperCase())),
+          withQuery(respelled(path, (word) => [...word].map((c, i) => (i % 2 ? c.toUpperCase() : c)).join(''))),
+          withQuery(`${path}/`),
+          withQuery(`${respelled(path, (word) => word.toUpperCase())}/`),
+        ];
+        for (const spelling of spellings) {
+          const respelledSent = { ...sent, path: spelling };
+          const answer = await fuzzer.send(respelledSent);
+          fuzzer.check(op, respelledSent, answer);
+          // reads can be compared with the usual spelling's answer (writes change what the next one finds)
+          if (safe.has(op.method.toUpperCase())) expect({ spelling, status: answer.status }).toEqual({ spelling, status: usual.status });
+        }
+        for (const doubled of [withQuery(path.replace('/', '//')), withQuery(path.replace(/\/([^/]*)$/, '//$1'))]) {
+          const answer = await fuzzer.send({ ...sent, path: doubled });
+          expect({ doubled, server: answer.status >= 500 }).toEqual({ doubled, server: false });
+          if (answer.status >= 400)
+            expect(JSON.parse(answer.text)).toMatchObject({ code: expect.any(String), requestId: expect.any(String) });
+        }
+      }
+    }
+  });
 });
 
 describe('what the fuzz step cannot see from answers alone', () => {

@@ -1,17 +1,28 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * `npm start` and `npm run cli` run scripts/build-if-changed.js first. Here it runs in a small project of
- * its own (a copy of the script, one source file, this project's TypeScript), so that building never
- * rewrites the dist/ other tests are running.
+ * its own (a copy of the scripts, one source file, a copy of the browser client, this project's TypeScript
+ * and esbuild), so that building never rewrites the dist/ other tests are running.
  */
 const ROOT = join(__dirname, '..', '..');
 let project: string;
 
-// tsc runs in a child, twice: seconds, a minute each at load average 30
+// tsc runs in a child, twice per build (the browser client's declarations too): seconds, a minute each at load average 30
 jest.setTimeout(300_000);
 
 function build(): Promise<{ code: number; stderr: string }> {
@@ -27,6 +38,8 @@ beforeAll(() => {
   mkdirSync(join(project, 'scripts'));
   mkdirSync(join(project, 'src'));
   copyFileSync(join(ROOT, 'scripts', 'build-if-changed.js'), join(project, 'scripts', 'build-if-changed.js'));
+  copyFileSync(join(ROOT, 'scripts', 'build-client.js'), join(project, 'scripts', 'build-client.js'));
+  cpSync(join(ROOT, 'client'), join(project, 'client'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
   writeFileSync(
     join(project, 'tsconfig.json'),
@@ -47,6 +60,9 @@ it('builds when never built, stays silent when nothing changed, and builds again
     /^map-token-proxy: not built yet: compiling TypeScript \(npm run build\)\.\.\.\nmap-token-proxy: built in \d+\.\d s\n$/,
   );
   expect(existsSync(join(project, 'dist', 'src', 'main.js'))).toBe(true);
+  // the browser client is part of the build
+  const clientBuilt = statSync(join(project, 'dist', 'client', 'map-token-client.js')).mtimeMs;
+  expect(existsSync(join(project, 'dist', 'client', 'map-token-client.d.ts'))).toBe(true);
 
   expect(await build()).toEqual({ code: 0, stderr: '' });
 
@@ -55,6 +71,14 @@ it('builds when never built, stays silent when nothing changed, and builds again
   const changed = await build();
   expect(changed.code).toBe(0);
   expect(changed.stderr).toMatch(/^map-token-proxy: sources changed since the last build: compiling TypeScript/);
+
+  // a change to the browser client's sources alone builds again, and the served module with it
+  const clientChange = new Date(Date.now() + 10_000);
+  utimesSync(join(project, 'client', 'src', 'renewal-timing.ts'), clientChange, clientChange);
+  const client = await build();
+  expect(client.code).toBe(0);
+  expect(client.stderr).toMatch(/^map-token-proxy: sources changed since the last build/);
+  expect(statSync(join(project, 'dist', 'client', 'map-token-client.js')).mtimeMs).toBeGreaterThan(clientBuilt);
 
   // a compile error stops `npm start` with exit code 1 instead of running stale code
   writeFileSync(join(project, 'src', 'main.ts'), 'export const answer: number = "forty-two";\n');

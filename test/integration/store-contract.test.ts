@@ -112,6 +112,34 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect((await store.mapTokens.get(scope('env-a'), row.id))?.authReferer).toBeNull();
   });
 
+  it("keeps a static item's server, replaces and clears it on update, and reads it as null where it was left out", async () => {
+    const staticFields = { ...agol(), authType: 'static' as const, authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null };
+    const server = `https://gis.example.com/arcgis/rest/services/${'a'.repeat(1990)}`;
+    const [withServer, without] = await store.mapTokens.writeBatch(
+      [
+        { kind: 'create', fields: { ...staticFields, server }, token: token('s1', 5, null) },
+        { kind: 'create', fields: staticFields, token: token('s2', 5, null) },
+      ],
+      audit(),
+    );
+    expect(withServer.server).toBe(server);
+    expect((await store.mapTokens.get(scope('env-a'), withServer.id))?.server).toBe(server);
+    expect((await store.mapTokens.get(scope('env-a'), without.id))?.server).toBeNull();
+    const other = 'https://gis.example.com/portal/sharing/rest';
+    const [replaced] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: withServer.id, expectedVersion: 1, fields: { ...staticFields, server: other }, token: undefined }],
+      audit(),
+    );
+    expect(replaced.server).toBe(other);
+    // an item that becomes agol stores no server (its own is derived from authUrl)
+    const [asAgol] = await store.mapTokens.writeBatch(
+      [{ kind: 'update', id: withServer.id, expectedVersion: 2, fields: agol(), token: null }],
+      audit(),
+    );
+    expect(asAgol.server).toBeNull();
+    expect((await store.mapTokens.get(scope('env-a'), withServer.id))?.server).toBeNull();
+  });
+
   it('lists in id order with limit, offset, organization filter and the total', async () => {
     await store.mapTokens.writeBatch(
       [1, 2, 1, 1, 2].map((org) => ({ kind: 'create' as const, fields: agol(org), token: null })),

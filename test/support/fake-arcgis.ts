@@ -22,6 +22,8 @@ export const FAKE_ARCGIS_MODES = [
   'huge',
   'missing-token',
   'slow',
+  // a rejection that quotes the request back, in every form an upstream may use (see echoError)
+  'echo',
 ] as const;
 
 export type FakeArcgisMode = (typeof FAKE_ARCGIS_MODES)[number];
@@ -31,6 +33,8 @@ export interface FakeArcgisCall {
   contentType: string | undefined;
   query: string;
   params: Record<string, string>;
+  /** The form body as sent. */
+  body: string;
   at: number;
 }
 
@@ -193,6 +197,7 @@ export class FakeArcgis {
         contentType: req.headers['content-type'],
         query: url.search.replace(/^\?/, ''),
         params: Object.fromEntries(new URLSearchParams(body)),
+        body,
         at: Date.now(),
       };
       if (url.pathname === '/elsewhere') {
@@ -208,7 +213,10 @@ export class FakeArcgis {
       const mode = this.queued.shift() ?? this.mode;
       if (mode === 'hang') return; // the socket stays open until the client gives up or stop()
       const delay = mode === 'slow' ? this.delayMs || DEFAULT_SLOW_MS : this.delayMs;
-      const go = () => this.later(delay, () => this.answer(mode, protocol, call.params, req, res));
+      const go = () =>
+        this.later(delay, () =>
+          mode === 'echo' ? sendJson(res, 200, echoError(call.body)) : this.answer(mode, protocol, call.params, req, res),
+        );
       if (this.gate) void this.gate.then(go);
       else go();
     });
@@ -365,6 +373,36 @@ function protocolOf(pathname: string): Protocol | undefined {
   if (pathname === FAKE_ARCGIS_TOKEN_PATH || `${pathname}/` === FAKE_ARCGIS_TOKEN_PATH) return 'oauth';
   if (pathname === FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH || pathname === FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH) return 'generateToken';
   return undefined;
+}
+
+/**
+ * A rejection quoting the request back, as misbehaving upstreams do: the body as sent, with lower-case
+ * hex, decoded, in upper and lower case, as JSON (once and twice), with every other character as a JSON
+ * \u escape, and URL-encoded again. Both protocols read it as a rejection.
+ */
+function echoError(body: string): unknown {
+  const params = Object.fromEntries(new URLSearchParams(body));
+  const decoded = Object.entries(params)
+    .map(([name, value]) => `${name}=${value}`)
+    .join('&');
+  const unicode = [...decoded].map((c) => (/[A-Za-z0-9]/.test(c) ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)).join('');
+  return {
+    error: {
+      code: 400,
+      error: 'invalid_request',
+      message: `Invalid request: ${body}`,
+      details: [
+        body.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+        decoded,
+        decoded.toUpperCase(),
+        decoded.toLowerCase(),
+        JSON.stringify(params),
+        JSON.stringify(JSON.stringify(params)),
+        unicode,
+        encodeURIComponent(decoded),
+      ],
+    },
+  };
 }
 
 /** generateToken's error body, as a portal and a server send it (with HTTP 200). */

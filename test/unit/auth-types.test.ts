@@ -143,6 +143,9 @@ describe('the modules of the three auth types', () => {
     const fixed = { ...common, authType: 'static' as const, authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null };
     expect(authTypes.static.tokenRequest(fixed, unseal)).toBeNull();
     expect(authTypes.static.server(fixed)).toBeNull();
+    expect(authTypes.static.server({ ...fixed, server: 'https://gis.example.com/arcgis/rest/services' })).toBe(
+      'https://gis.example.com/arcgis/rest/services',
+    );
     expect(authTypes.agol.server({ ...common, authType: 'agol' })).toBe(`${arcgis.url}/sharing/rest`);
     expect([authTypes.agol.renews, authTypes.enterprise.renews, authTypes.static.renews]).toEqual([true, true, false]);
   });

@@ -1,3 +1,4 @@
+import { EncryptionKeyMissingError } from '../../src/errors';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { hashSecret, newClientId, newClientSecret, newSecretId, newSubscriptionKey, sameHash } from '../../src/crypto/secrets';
 
@@ -68,7 +69,33 @@ describe('the sealed-value format', () => {
         /^no ENCRYPTION_KEY decrypts this value \(was the key that sealed it removed\?\)$/,
       );
     }
-    expect(() => new SecretBox([key2]).decrypt(STORED_UNDER_KEY1)).toThrow(/^no ENCRYPTION_KEY decrypts/);
+    expect(() => new SecretBox([key2]).decrypt(STORED_UNDER_KEY1)).toThrow(EncryptionKeyMissingError);
+  });
+
+  it('names the missing key by its id (never the key) when no key it holds sealed the value, "unknown" for an id of another shape', () => {
+    const id = STORED_UNDER_KEY1.split('.')[1];
+    let error: unknown;
+    try {
+      new SecretBox([key2]).decrypt(STORED_UNDER_KEY1);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(EncryptionKeyMissingError);
+    expect(error).toMatchObject({ keyId: id, status: 503, code: 'ServiceUnavailable' });
+    expect((error as Error).message).toBe(
+      `This value was sealed with ENCRYPTION_KEY id ${id}, which this instance does not hold; add that key to ENCRYPTION_KEY on every instance (docs/key-rotation.md).`,
+    );
+    expect(new SecretBox([key1, key2]).keyIds).toEqual([id, new SecretBox([key2]).encrypt('x').split('.')[1]]);
+    for (const [shape, expected] of [
+      ['FFFFFFFF', 'unknown'],
+      ['fffffff', 'unknown'],
+      ['fffffffff', 'unknown'],
+      ['0123abcd', '0123abcd'],
+    ]) {
+      const parts = STORED_UNDER_KEY1.split('.');
+      parts[1] = shape;
+      expect(() => new SecretBox([key2]).decrypt(parts.join('.'))).toThrow(expect.objectContaining({ keyId: expected }));
+    }
   });
 
   it('marks for re-encryption exactly the values not sealed with the first key', () => {

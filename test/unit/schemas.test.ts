@@ -47,10 +47,10 @@ describe('schemas/', () => {
         authURL: 'https://a.example/x',
         authReferer: 'r',
       },
-      ...{ token: null, token_Expire_Date: null, lastRefreshError: null, usage: { lastReadAt: null, reads: 0 } },
+      ...{ server: null, token: null, token_Expire_Date: null, lastRefreshError: null, usage: { lastReadAt: null, reads: 0 } },
     };
     const resource: MapTokenResource = {
-      ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', authReferer: null },
+      ...{ mapTokenID: 1, organization_ID: 1, authType: 'agol', authKey: '', authTimeout: 1, authURL: '', authReferer: null, server: null },
       ...{ token: '', token_Expire_Date: null, lastRefreshError: { at: '2026-01-01T00:00:00.000Z', kind: 'error', message: 'm' } },
       usage: { lastReadAt: '2026-01-01T00:00:00.000Z', reads: 2 },
     };

@@ -18,6 +18,7 @@ function row(overrides: Partial<MapTokenRow> = {}): MapTokenRow {
     authTimeout: null,
     authUrl: 'https://www.arcgis.com/sharing/rest/oauth2/token/',
     authReferer: null,
+    server: null,
     token: { tokenEnc: box.encrypt('sealed-token'), issuedAt: NOW - 1000, expiresAt: NOW + 60_000 },
     version: 2,
     createdAt: NOW - 5000,
@@ -49,8 +50,32 @@ describe('toTokenState', () => {
       checkedAt: NOW,
       renewAt: NOW + 30_000,
       lastRefreshError: { at: NOW - 1, kind: 'error', message: 'm' },
+      missingKeyId: null,
       row: stored,
     });
+  });
+
+  test('a static row answers its own server, and ssl when that server is https', () => {
+    const server = 'https://gis.example.com/arcgis/rest/services';
+    const fields = { authType: 'static', authKey: null, authSecretEnc: null, authUrl: null } as const;
+    expect(toTokenState(row({ ...fields, server }), undefined, box, NOW)).toMatchObject({ server, ssl: true });
+    expect(toTokenState(row({ ...fields, server: null }), undefined, box, NOW)).toMatchObject({ server: null, ssl: false });
+  });
+
+  test('a token sealed with a key this instance lacks: no token, the key id kept (also for the next read of the same row); a corrupt value still throws', () => {
+    const elsewhere = new SecretBox([Buffer.alloc(32, 6)]);
+    const sealed = elsewhere.encrypt('sealed-elsewhere');
+    const stored = row({ token: { tokenEnc: sealed, issuedAt: NOW - 1000, expiresAt: NOW + 60_000 } });
+    const state = toTokenState(stored, undefined, box, NOW);
+    expect(state).toMatchObject({ token: null, missingKeyId: elsewhere.keyIds[0], tokenEnc: sealed });
+    expect(usable(state, NOW)).toBe(false);
+    expect(toTokenState(stored, state, box, NOW + 1)).toMatchObject({ token: null, missingKeyId: elsewhere.keyIds[0] });
+    // a plaintext at hand wins (a write just made) and clears it
+    expect(toTokenState(stored, state, box, NOW, 'fresh')).toMatchObject({ token: 'fresh', missingKeyId: null });
+    const parts = box.encrypt('x').split('.');
+    parts[3] = Buffer.alloc(16).toString('base64url');
+    const corrupt = row({ token: { tokenEnc: parts.join('.'), issuedAt: NOW - 1000, expiresAt: NOW + 60_000 } });
+    expect(() => toTokenState(corrupt, undefined, box, NOW)).toThrow(/no ENCRYPTION_KEY decrypts this value/);
   });
 
   test('a row without a token or authURL', () => {

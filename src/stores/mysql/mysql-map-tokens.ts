@@ -2,16 +2,21 @@ import type { Clock } from '../../clock';
 import { ConflictError, conflictMessage, NotFoundError } from '../../errors';
 import { authTypeOf, unrenewedAuthTypes } from '../../auth-types/auth-types';
 import type { Scope } from '../../domain';
-import type { StoredMapTokenFields } from '../../auth-types/auth-types';
+import type { MapTokenFields, StoredMapTokenFields } from '../../auth-types/auth-types';
 import type { AuditContext, MapTokenRow, MapTokenStore, MapTokenWrite, RefreshErrorKind, RenewalBasis, StoredToken } from '../store';
 import type { Database, Row } from './database';
 import { insertAudit } from './mysql-audit';
 
 const COLUMNS =
-  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at, ' +
+  'id, environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer, server_url, token_enc, token_issued_at, token_expires_at, version, created_at, updated_at, ' +
   'renew_at, refresh_failures, refresh_error_at, refresh_error_kind, refresh_error_message, forced_renewal_at, last_read_at, read_count, last_used_at';
 
 const num = (value: unknown): number => Number(value);
+
+/** The values of the columns an admin write sets (organization_id ... server_url), as both statements below list them. */
+function fieldColumns(f: MapTokenFields): unknown[] {
+  return [f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null, f.server ?? null];
+}
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 function toMapTokenRow(row: Row): MapTokenRow {
@@ -28,6 +33,7 @@ function toMapTokenRow(row: Row): MapTokenRow {
     authTimeout: numOrNull(row.auth_timeout),
     authUrl: row.auth_url,
     authReferer: row.auth_referer ?? null,
+    server: row.server_url ?? null,
   } as StoredMapTokenFields;
   return {
     id: num(row.id),
@@ -139,32 +145,20 @@ export function createMysqlMapTokenStore(db: Database, clock: Clock): MapTokenSt
           if (write.kind === 'create') {
             const result = await db.execute(
               `INSERT INTO map_tokens (environment, organization_id, auth_type, auth_key, auth_secret_enc, auth_timeout, auth_url, auth_referer,
-                 token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at, last_used_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-              [
-                ...[
-                  audit.environment,
-                  f.organizationId,
-                  f.authType,
-                  f.authKey,
-                  f.authSecretEnc,
-                  f.authTimeout,
-                  f.authUrl,
-                  f.authReferer ?? null,
-                ],
-                ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now, now],
-              ],
+                 server_url, token_enc, token_issued_at, token_expires_at, renew_at, version, created_at, updated_at, last_used_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+              [audit.environment, ...fieldColumns(f), ...[...tokenColumns(write.token), authTypeOf(f).renewAt(write.token), now, now, now]],
               conn,
             );
             id = result.insertId;
           } else {
             const keepToken = write.token === undefined;
             const result = await db.execute(
-              `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?, auth_referer = ?,
+              `UPDATE map_tokens SET organization_id = ?, auth_type = ?, auth_key = ?, auth_secret_enc = ?, auth_timeout = ?, auth_url = ?, auth_referer = ?, server_url = ?,
                  ${keepToken ? '' : `${TOKEN_SET},`} version = version + 1, updated_at = ?, last_used_at = GREATEST(last_used_at, ?)
                WHERE id = ? AND environment = ? AND version = ?`,
               [
-                ...[f.organizationId, f.authType, f.authKey, f.authSecretEnc, f.authTimeout, f.authUrl, f.authReferer ?? null],
+                ...fieldColumns(f),
                 ...(keepToken ? [] : [...tokenColumns(write.token ?? null), authTypeOf(f).renewAt(write.token ?? null)]),
                 ...[now, now, write.id, audit.environment, write.expectedVersion],
               ],
