@@ -1,6 +1,4 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createLogger } from '../../src/logger';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import {
   FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH,
@@ -12,6 +10,8 @@ import {
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { captureLogs } from '../support/captured-logs';
+import { getMapTokens, putMapTokens, readMapToken } from '../support/map-token-requests';
 
 /**
  * enterprise items (a named user of an ArcGIS Enterprise portal or a standalone ArcGIS Server, through
@@ -58,16 +58,9 @@ const agol = (extra: Record<string, unknown> = {}) => ({
 const staticItem = (extra: Record<string, unknown> = {}) => ({ organization_ID: 1, authType: 'static', token: 'static-token', ...extra });
 const without = (item: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(item).filter(([k]) => k !== key));
 
-const put = (body: unknown, app = h) =>
-  request(app.app)
-    .put('/api/v1/admin/map-tokens')
-    .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin)
-    .send(body as object);
-const readToken = (id: number) =>
-  request(h.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
-const getOne = (id: number) =>
-  request(h.app).get(`/api/v1/admin/map-tokens/${id}`).set('atr-environment-id', ENV).set('atr-subscription-key', admin);
+const put = (body: unknown, app = h) => putMapTokens(app.app, ENV, admin, body);
+const readToken = (id: number) => readMapToken(h.app, ENV, reader, id);
+const getOne = (id: number) => getMapTokens(h.app, ENV, admin, `/${id}`);
 
 async function countRows(): Promise<number> {
   const [row] = await db.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM map_tokens');
@@ -460,16 +453,10 @@ describe('the database', () => {
 
 describe('the log configuration', () => {
   it('censors a password field, should one ever be logged', () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write: (chunk, _encoding, done) => {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    createLogger('info', sink).warn({ password: PASSWORD, body: { password: PASSWORD } }, 'test line');
-    expect(lines.join('')).toContain('"password":"[redacted]"');
-    expect(lines.join('')).not.toContain(PASSWORD);
+    const { logger, text } = captureLogs();
+    logger.warn({ password: PASSWORD, body: { password: PASSWORD } }, 'test line');
+    expect(text()).toContain('"password":"[redacted]"');
+    expect(text()).not.toContain(PASSWORD);
   });
 });
 

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import type * as http from 'node:http';
 import * as net from 'node:net';
-import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { createHttpServer, SLOW_CLIENT_LIMITS } from '../../src/http/http-server';
 import { createHarness, type Harness } from '../support/harness';
+import { captureLogs } from '../support/captured-logs';
 
 /**
  * SPEC routes: requests that Node's HTTP parser refuses before any route runs still get a JSON error
@@ -104,14 +104,7 @@ describe('requests the HTTP parser refuses get the JSON error envelope', () => {
   });
 
   it('a secret in the refused request reaches neither the answer nor a log line', async () => {
-    const logs: string[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs.push(String(chunk));
-        done();
-      },
-    });
-    const logger = createLogger('info', sink);
+    const { logger, text: logText } = captureLogs();
     const other = createHttpServer(h.app, logger, { headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS });
     other.listen(0, '127.0.0.1');
     await once(other, 'listening');
@@ -126,8 +119,8 @@ describe('requests the HTTP parser refuses get the JSON error envelope', () => {
       });
       expect(answer).toContain('400 Bad Request');
       expect(answer).not.toContain('very-secret');
-      expect(logs.join('')).toContain('request refused by the HTTP parser');
-      expect(logs.join('')).not.toContain('very-secret');
+      expect(logText()).toContain('request refused by the HTTP parser');
+      expect(logText()).not.toContain('very-secret');
     } finally {
       await new Promise((resolve) => other.close(resolve));
     }

@@ -6,6 +6,7 @@ import { createHarness, type Harness } from '../support/harness';
 import { mysqlTestUrl } from '../support/mysql-url';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { readMapToken } from '../support/map-token-requests';
 
 /**
  * SPEC "Refresh ahead" with REFRESH_AHEAD=all: the scheduler renews stored tokens at their refresh point
@@ -67,9 +68,7 @@ async function create(count = 1): Promise<{ id: number; token: string; expiresAt
   }));
 }
 
-function readToken(harness: Harness, id: number) {
-  return request(harness.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
-}
+const readToken = (harness: Harness, id: number) => readMapToken(harness.app, ENV, reader, id);
 
 function moveTo(at: number): void {
   clock.advance(at - clock.now());

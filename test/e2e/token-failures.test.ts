@@ -3,6 +3,7 @@ import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, FakeArcgis, type FakeA
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { putMapTokens, readMapToken } from '../support/map-token-requests';
 
 /**
  * SPEC "Tokens" and "Talking to ArcGIS" when things go wrong: stale-if-error, 502/504 on reads and
@@ -67,13 +68,11 @@ function agol(overrides: Record<string, unknown> = {}): Record<string, unknown> 
 }
 
 async function put(env: string, items: unknown[], via: Harness = a) {
-  const { admin } = await keysFor(env);
-  return request(via.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', env).set('atr-subscription-key', admin).send(items);
+  return putMapTokens(via.app, env, (await keysFor(env)).admin, items);
 }
 
 async function readToken(env: string, id: number, via: Harness = a) {
-  const { reader } = await keysFor(env);
-  return request(via.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', env).set('atr-subscription-key', reader);
+  return readMapToken(via.app, env, (await keysFor(env)).reader, id);
 }
 
 async function create(env: string, item: Record<string, unknown> = agol()): Promise<{ id: number; token: string; expiresAt: number }> {

@@ -1,9 +1,9 @@
-import request from 'supertest';
 import { SchemaValidator } from '../../src/http/schema-validator';
 import { FAKE_ARCGIS_TOKEN_PATH, FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { getMapTokens, putMapTokens, readMapToken } from '../support/map-token-requests';
 
 /**
  * SPEC "Tokens: fresh on every read, fetched once per lifetime" and "Talking to ArcGIS", on the MySQL
@@ -41,17 +41,9 @@ function agol(overrides: Record<string, unknown> = {}): Record<string, unknown> 
   };
 }
 
-function put(app: Harness, items: unknown[]) {
-  return request(app.app).put('/api/v1/admin/map-tokens').set('atr-environment-id', ENV).set('atr-subscription-key', admin).send(items);
-}
-
-function readToken(app: Harness, id: number, key = reader) {
-  return request(app.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', key);
-}
-
-function adminGet(app: Harness, path: string) {
-  return request(app.app).get(`/api/v1/admin/map-tokens${path}`).set('atr-environment-id', ENV).set('atr-subscription-key', admin);
-}
+const put = (app: Harness, items: unknown[]) => putMapTokens(app.app, ENV, admin, items);
+const readToken = (app: Harness, id: number, key = reader) => readMapToken(app.app, ENV, key, id);
+const adminGet = (app: Harness, path: string) => getMapTokens(app.app, ENV, admin, path);
 
 /** Creates one map token through the API and returns what the PUT answered for it. */
 async function create(item: Record<string, unknown> = agol()): Promise<{ id: number; token: string; expiresAt: number }> {

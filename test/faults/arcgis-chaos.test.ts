@@ -3,12 +3,10 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { createArcgisClient, createServices, createTokenBroker, type Services } from '../../src/services/services';
 import type { TokenBroker } from '../../src/services/token-broker';
@@ -17,6 +15,7 @@ import { FAKE_ARCGIS_MODES, FakeArcgis, type FakeArcgisMode } from '../support/f
 import { FakeClock } from '../support/fake-clock';
 import { TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { captureLogs } from '../support/captured-logs';
 
 /**
  * SPEC "Talking to ArcGIS" under load: ArcGIS fails in every way the stand-in can (error bodies, 5xx,
@@ -44,7 +43,18 @@ const clock = new FakeClock();
 const hostProcess = (globalThis as unknown as { hostProcess: NodeJS.Process }).hostProcess;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
-const logLevels = new Map<string, number>();
+let logLines: string[] = [];
+
+/** Log lines by level, and how many said "unexpected error". */
+function logLevels(): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+  for (const line of logLines) {
+    add(String((JSON.parse(line) as { level?: string }).level));
+    if (/unexpected error/.test(line)) add('unexpected');
+  }
+  return counts;
+}
 let db: TestDatabase;
 let services: Services;
 let broker: TokenBroker;
@@ -166,17 +176,9 @@ beforeAll(async () => {
     },
     () => Buffer.alloc(32, 9),
   );
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) {
-        const level = String((JSON.parse(line) as { level?: string; msg?: string }).level);
-        logLevels.set(level, (logLevels.get(level) ?? 0) + 1);
-        if (/unexpected error/.test(line)) logLevels.set('unexpected', (logLevels.get('unexpected') ?? 0) + 1);
-      }
-      done();
-    },
-  });
-  const logger = createLogger('info', sink);
+  const captured = captureLogs();
+  const { logger } = captured;
+  logLines = captured.lines;
   const metrics = createMetrics();
   const store = createMysqlStore(db.url, clock);
   const arcgis = createArcgisClient(config, clock, metrics);
@@ -211,7 +213,7 @@ afterAll(async () => {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, counts]) => `  ${key}: ${[...counts.entries()].map(([s, n]) => `${s}x${n}`).join(' ')}`);
   console.log(
-    `ArcGIS chaos: ${sent} requests; statuses by mode:\n${lines.join('\n')}\nlog lines by level: ${JSON.stringify(Object.fromEntries(logLevels))}`,
+    `ArcGIS chaos: ${sent} requests; statuses by mode:\n${lines.join('\n')}\nlog lines by level: ${JSON.stringify(Object.fromEntries(logLevels()))}`,
   );
 });
 
@@ -233,7 +235,7 @@ test('ArcGIS failing every way under concurrent load: no 500, no unhandled rejec
 
   expect(sent).toBeGreaterThanOrEqual(2000);
   expect(unhandled).toEqual([]);
-  expect(logLevels.get('unexpected') ?? 0).toBe(0);
+  expect(logLevels().get('unexpected') ?? 0).toBe(0);
   expect(heap[ROUNDS - 1] - heap[1]).toBeLessThan(HEAP_GROWTH_LIMIT);
   // sockets and timers do not pile up either (a little slack for keep-alive sockets)
   expect(resources[ROUNDS - 1] - resources[1]).toBeLessThanOrEqual(10);

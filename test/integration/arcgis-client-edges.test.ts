@@ -7,6 +7,7 @@ import type { TokenRequest } from '../../src/arcgis/token-request';
 import { AuthUrlAllowlist } from '../../src/arcgis/auth-url-allowlist';
 import { AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 import { UpstreamError, UpstreamRejectedError } from '../../src/errors';
+import { expectNoSecretIn, failure as failed } from '../support/arcgis-call-checks';
 
 /**
  * The edges of the ArcGIS token protocol, against a real local HTTP server whose every answer a test
@@ -118,15 +119,11 @@ function request(overrides: Partial<OauthAppCredentials> = {}): TokenRequest {
   });
 }
 
+/** The call fails, and the secret is nowhere in what it threw. */
 async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).not.toContain(SECRET);
-    return err as Error;
-  }
-  throw new Error('expected the call to fail, but it returned a token');
+  const err = await failed(promise);
+  expectNoSecretIn(err, SECRET);
+  return err;
 }
 
 beforeAll(async () => {

@@ -1,18 +1,19 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import { ArcgisClient, type ArcgisOutcome } from '../../src/arcgis/arcgis-client';
 import { type OauthAppCredentials, oauthRequest } from '../../src/arcgis/token-protocols';
 import type { TokenRequest } from '../../src/arcgis/token-request';
 import { AuthUrlAllowlist, AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../../src/errors';
-import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, FakeArcgis, type FakeArcgisMode } from '../support/fake-arcgis';
+import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, type FakeArcgisMode } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
+import { expectNoSecretIn, failure } from '../support/arcgis-call-checks';
 
 const CLIENT_ID = 'app-client-id';
 const SECRET = 'Zq9-s3cr3t-never-in-a-message';
 const SMALL_TIMEOUT_MS = 300;
 
-const fake = new FakeArcgis({ credentials: { [CLIENT_ID]: SECRET } });
+const fake = useFakeArcgis({ credentials: { [CLIENT_ID]: SECRET } });
 const clients: ArcgisClient[] = [];
 let outcomes: ArcgisOutcome[];
 let durations: number[];
@@ -34,34 +35,9 @@ function request(overrides: Partial<OauthAppCredentials> = {}): TokenRequest {
   return oauthRequest({ authURL: fake.tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, expirationMinutes: null, ...overrides });
 }
 
-/** Runs a call that must fail and hands back what it threw. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(Error);
-    return err as Error;
-  }
-  throw new Error('expected the call to fail, but it returned a token');
-}
-
-function expectNoSecret(err: Error, secret = SECRET): void {
-  expect(err.message).not.toContain(secret);
-  expect(JSON.stringify(err)).not.toContain(secret);
-  // inspect() shows the stack, the cause chain and every own property.
-  expect(inspect(err, { depth: 10, showHidden: true })).not.toContain(secret);
-}
-
-beforeAll(async () => {
-  await fake.start(0);
-});
-
-afterAll(async () => {
-  await fake.stop();
-});
+const expectNoSecret = (err: Error, secret = SECRET) => expectNoSecretIn(err, secret);
 
 beforeEach(() => {
-  fake.reset();
   outcomes = [];
   durations = [];
 });

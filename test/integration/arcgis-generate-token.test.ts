@@ -1,6 +1,5 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import { ArcgisClient, type ArcgisOutcome } from '../../src/arcgis/arcgis-client';
 import { generateTokenRequest, type NamedUserCredentials } from '../../src/arcgis/token-protocols';
 import type { TokenRequest } from '../../src/arcgis/token-request';
@@ -10,16 +9,17 @@ import {
   FAKE_ARCGIS_HTML_MARKER,
   FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH,
   FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH,
-  FakeArcgis,
   type FakeArcgisMode,
 } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
+import { expectNoSecretIn, failure } from '../support/arcgis-call-checks';
 
 const USERNAME = 'indoors_viewer';
 const PASSWORD = 'Pw-9f3c!never-in-a-message';
 const NOW = Date.parse('2026-01-15T10:00:00.000Z');
 const SMALL_TIMEOUT_MS = 300;
 
-const fake = new FakeArcgis({ users: { [USERNAME]: PASSWORD } });
+const fake = useFakeArcgis({ users: { [USERNAME]: PASSWORD } });
 const clients: ArcgisClient[] = [];
 let outcomes: ArcgisOutcome[];
 
@@ -45,21 +45,7 @@ function credentials(overrides: Partial<NamedUserCredentials> = {}): TokenReques
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(Error);
-    return err as Error;
-  }
-  throw new Error('expected the call to fail, but it returned a token');
-}
-
-function expectNoPassword(err: Error, password = PASSWORD): void {
-  expect(err.message).not.toContain(password);
-  expect(JSON.stringify(err)).not.toContain(password);
-  expect(inspect(err, { depth: 10, showHidden: true })).not.toContain(password);
-}
+const expectNoPassword = (err: Error, password = PASSWORD) => expectNoSecretIn(err, password);
 
 /** A server that answers every request with `body` (JSON), for answers the stand-in never gives. */
 async function withAnswer(body: unknown, run: (authURL: string, origin: string) => Promise<void>): Promise<void> {
@@ -81,10 +67,7 @@ async function withAnswer(body: unknown, run: (authURL: string, origin: string) 
   }
 }
 
-beforeAll(() => fake.start(0));
-afterAll(() => fake.stop());
 beforeEach(() => {
-  fake.reset();
   fake.now = () => NOW;
   outcomes = [];
 });

@@ -1,5 +1,4 @@
 import { environmentScope } from '../../src/domain';
-import { Writable } from 'node:stream';
 import { ArcgisClient } from '../../src/arcgis/arcgis-client';
 import { AuthUrlAllowlist } from '../../src/arcgis/auth-url-allowlist';
 import { SecretBox } from '../../src/crypto/secret-box';
@@ -11,6 +10,7 @@ import type { MapTokenRow, StoredToken } from '../../src/stores/store';
 import type { FakeArcgis } from './fake-arcgis';
 import { FakeClock } from './fake-clock';
 import { switchable, type SwitchableStore } from './switchable-store';
+import { captureLogs } from './captured-logs';
 
 /** The real parts a token broker or renewer is built from: embedded store, ArcGIS stand-in, fake clock. */
 export interface BrokerParts {
@@ -38,14 +38,7 @@ export function brokerParts(fake: FakeArcgis, options: { timeoutMs?: number; all
     allowlist: AuthUrlAllowlist.parse(options.allowlist ?? fake.url),
     now: () => clock.now(),
   });
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-      done();
-    },
-  });
-  const logger = createLogger(options.logLevel ?? 'info', sink);
+  const { logger, logs } = captureLogs(options.logLevel);
   const audit = { environment: ENV, actor: 'test', requestId: 'test' };
   return {
     clock,

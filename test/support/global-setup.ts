@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { sweepDatabases, sweepProcesses } from './leftovers';
+import { sweepDatabases, sweepProcesses } from './stale-test-resources';
 import { mysqlTestUrl } from './mysql-url';
 import { MARIADBD, ThrowawayMariadb } from './throwaway-mariadb';
 

@@ -1,4 +1,4 @@
-import { sweepDatabases, sweepProcesses } from './leftovers';
+import { sweepDatabases, sweepProcesses } from './stale-test-resources';
 import { mysqlTestUrl } from './mysql-url';
 
 /**

@@ -1,10 +1,8 @@
-import { Writable } from 'node:stream';
 import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import type { Clock } from '../../src/clock';
 import { type Config, loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createMysqlStore } from '../../src/stores/mysql/mysql-store';
@@ -15,6 +13,7 @@ import type { TokenBroker } from '../../src/services/token-broker';
 import type { AuditEvent } from '../../src/stores/store';
 import { readAuditTrail } from './audit-trail';
 import { FakeClock } from './fake-clock';
+import { captureLogs } from './captured-logs';
 
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 export const TEST_SIGNING_KEY = 'test-signing-key-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -70,18 +69,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     },
     () => Buffer.alloc(32, 9),
   );
-  const logs: Record<string, unknown>[] = [];
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) {
-        lines.push(line);
-        logs.push(JSON.parse(line));
-      }
-      done();
-    },
-  });
-  const logger = createLogger(config.logLevel, sink);
+  const { logger, logs, text: logText } = captureLogs(config.logLevel);
   const store = options.mysqlUrl ? createMysqlStore(options.mysqlUrl, clock as Clock) : createMemoryStore(clock);
   const metrics = createMetrics();
   const arcgis = createArcgisClient(config, clock, metrics);
@@ -100,7 +88,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     idle: () => broker.idle(),
     auditEvents: (environment) => readAuditTrail(store, environment),
     logs,
-    logText: () => lines.join('\n'),
+    logText,
     async key(environment, role = 'admin', organizationId = null) {
       const { key } = await services.access.createKey({ environment, role, organizationId, description: 'test' }, 'test');
       return key;

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { forgetProcess, killProcess, registerProcess } from './leftovers';
+import { forgetProcess, killProcess, registerProcess } from './stale-test-resources';
 
 /**
  * Tests run the built program (dist/, compiled once by global setup), as `npm start` and the bin do:

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { forgetProcess, registerProcess } from './leftovers';
+import { forgetProcess, registerProcess } from './stale-test-resources';
 
 export const MARIADBD = '/usr/sbin/mariadbd';
 const INSTALLERS = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'];

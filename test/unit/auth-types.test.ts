@@ -12,7 +12,7 @@ import { SecretBox } from '../../src/crypto/secret-box';
 import type { AuthType } from '../../src/domain';
 import type { ErrorDetail } from '../../src/errors';
 import { mapTokenSchema, mapTokenWriteSchema } from '../../src/generated/schemas';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 
 /**
  * An auth type is one module behind one interface, listed in a registry that the compiler checks against
@@ -21,17 +21,13 @@ import { FakeArcgis } from '../support/fake-arcgis';
 
 const box = new SecretBox([Buffer.alloc(32, 9)]);
 const NOW = Date.parse('2026-03-01T08:00:00.000Z');
-const arcgis = new FakeArcgis({ credentials: { 'app-id': 'app-secret' } });
+const arcgis = useFakeArcgis({ credentials: { 'app-id': 'app-secret' } });
 let client: ArcgisClient;
 
-beforeAll(async () => {
-  await arcgis.start();
+beforeAll(() => {
   client = new ArcgisClient({ timeoutMs: 5000, allowlist: AuthUrlAllowlist.parse(arcgis.url), now: () => NOW });
 });
-afterAll(async () => {
-  client.close();
-  await arcgis.stop();
-});
+afterAll(() => client.close());
 
 function context<F extends CredentialedFields>(same?: Stored<F>) {
   const problems: ErrorDetail[] = [];

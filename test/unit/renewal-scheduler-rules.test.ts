@@ -3,7 +3,7 @@ import { RenewalScheduler } from '../../src/services/renewal-scheduler';
 import { TokenBroker } from '../../src/services/token-broker';
 import type { DueMapToken } from '../../src/stores/store';
 import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 
 /**
  * One tick of the scheduler (REFRESH_AHEAD=all): what it asks the store for, how many renewals it runs at
@@ -12,23 +12,14 @@ import { FakeArcgis } from '../support/fake-arcgis';
  */
 
 const HOUR_MS = 3600_000;
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 let p: BrokerParts;
 let broker: TokenBroker;
 let scheduler: RenewalScheduler;
 let queries: { now: number; limit: number }[];
 let dueAnswer: ((now: number, limit: number) => Promise<DueMapToken[]>) | null;
 
-beforeAll(async () => {
-  await fake.start(0);
-});
-
-afterAll(async () => {
-  await fake.stop();
-});
-
 beforeEach(() => {
-  fake.reset();
   p = brokerParts(fake, { logLevel: 'debug' });
   broker = new TokenBroker(p.store, p.arcgis, p.box, p.clock, p.logger, p.metrics, {
     cacheTtlMs: 5000,

@@ -1,14 +1,13 @@
-import { Writable } from 'node:stream';
 import { ArcgisClient } from '../../src/arcgis/arcgis-client';
 import { AuthUrlAllowlist } from '../../src/arcgis/auth-url-allowlist';
 import { SecretBox } from '../../src/crypto/secret-box';
-import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { RenewalScheduler } from '../../src/services/renewal-scheduler';
 import { TokenBroker } from '../../src/services/token-broker';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import type { DueMapToken } from '../../src/stores/store';
 import { FakeClock } from '../support/fake-clock';
+import { captureLogs } from '../support/captured-logs';
 
 /**
  * When the scheduler ticks: after a random start-up pause (so a fleet restarted together spreads out),
@@ -25,16 +24,7 @@ function scheduler(random: number, answer?: () => Promise<DueMapToken[]>) {
     queries.push(now);
     return answer ? answer() : due(now, limit);
   };
-  const logs: Record<string, unknown>[] = [];
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write: (chunk, _e, done) => {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-        done();
-      },
-    }),
-  );
+  const { logger, logs } = captureLogs();
   const arcgis = new ArcgisClient({ timeoutMs: 1000, allowlist: AuthUrlAllowlist.parse('https://www.arcgis.com') });
   const broker = new TokenBroker(store, arcgis, new SecretBox([Buffer.alloc(32, 1)]), clock, logger, createMetrics(), {
     cacheTtlMs: 5000,

@@ -3,7 +3,7 @@ import { NotFoundError, RenewalPausedError, StoreUnavailableError, UpstreamError
 import { TokenBroker, type TokenBrokerOptions } from '../../src/services/token-broker';
 import { renewAtOf } from '../../src/token-timing';
 import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 
 /**
  * The token broker's rules (SPEC "Tokens: fresh on every read, fetched once per lifetime, and no read
@@ -13,7 +13,7 @@ import { FakeArcgis } from '../support/fake-arcgis';
 
 const TTL_MS = 5000;
 const HOUR_MS = 3600_000;
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 let p: BrokerParts;
 let broker: TokenBroker;
 
@@ -33,16 +33,7 @@ async function withToken(plaintext = 'stored-1', lifetimeMs = HOUR_MS) {
   return { row, expiresAt: p.clock.now() + lifetimeMs, renewAt: row.renewAt! };
 }
 
-beforeAll(async () => {
-  await fake.start(0);
-});
-
-afterAll(async () => {
-  await fake.stop();
-});
-
 beforeEach(() => {
-  fake.reset();
   p = brokerParts(fake);
   broker = newBroker();
 });

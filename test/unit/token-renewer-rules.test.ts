@@ -5,7 +5,7 @@ import { toTokenState, type TokenState, usable } from '../../src/services/token-
 import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode, sameToken, TokenRenewer } from '../../src/services/token-renewer';
 import { renewAtOf } from '../../src/token-timing';
 import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 
 /**
  * One renewal across instances (SPEC "Tokens: ..."): the named lock, the re-read under it, the fetch and
@@ -14,7 +14,7 @@ import { FakeArcgis } from '../support/fake-arcgis';
 
 const TTL_MS = 5000;
 const HOUR_MS = 3600_000;
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 let p: BrokerParts;
 let renewer: TokenRenewer;
 
@@ -43,16 +43,7 @@ async function savedElsewhere(id: number, plaintext: string, lifetimeMs = HOUR_M
   await p.store.mapTokens.saveToken(row, token, renewAtOf(token), forcedAt);
 }
 
-beforeAll(async () => {
-  await fake.start(0);
-});
-
-afterAll(async () => {
-  await fake.stop();
-});
-
 beforeEach(() => {
-  fake.reset();
   p = brokerParts(fake);
   renewer = newRenewer(p);
 });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { isAlive, registerProcess, sweepDatabases, sweepProcesses } from '../support/leftovers';
+import { isAlive, registerProcess, sweepDatabases, sweepProcesses } from '../support/stale-test-resources';
 import { mysqlTestUrl } from '../support/mysql-url';
 
 /** What global setup and teardown rely on to leave nothing behind, even after an interrupted run. */

@@ -1,0 +1,19 @@
+import { inspect } from 'node:util';
+
+/** Runs a call to the ArcGIS client that must fail, and hands back what it threw. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(Error);
+    return err as Error;
+  }
+  throw new Error('expected the call to fail, but it returned a token');
+}
+
+/** `secret` is nowhere in the error: not its message, its JSON, its stack, its cause chain or any own property. */
+export function expectNoSecretIn(err: Error, secret: string): void {
+  expect(err.message).not.toContain(secret);
+  expect(JSON.stringify(err)).not.toContain(secret);
+  expect(inspect(err, { depth: 10, showHidden: true })).not.toContain(secret);
+}
