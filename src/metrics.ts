@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   let poolSource: () => { inUse: number; idle: number; waiting: number } | null = () => null;
+  let inFlightSource: () => number = () => 0;
   collectDefaultMetrics({ register: registry });
   const staleFallbacks = new Counter({
     name: 'mtp_stale_token_fallbacks_total',
@@ -88,6 +89,18 @@ export function createMetrics() {
         this.set({ state: 'waiting' }, stats.waiting);
       },
     }),
+    renewalsInFlight: new Gauge({
+      name: 'mtp_renewals_in_flight',
+      help: 'Renewals the scheduler of this instance has in flight (at most RENEWAL_CONCURRENCY); per instance: sum over the fleet',
+      registers: [registry],
+      collect() {
+        this.set(inFlightSource());
+      },
+    }),
+    /** Where the in-flight gauge reads from, at each scrape. */
+    observeRenewalsInFlight(source: () => number) {
+      inFlightSource = source;
+    },
     /** Where the pool gauge reads from, read at each scrape. */
     observePool(source: () => { inUse: number; idle: number; waiting: number } | null) {
       poolSource = source;

@@ -86,7 +86,7 @@ export class RenewalScheduler {
     await this.refill();
   }
 
-  /** Renewals this scheduler has in flight. */
+  /** Renewals this scheduler has in flight (the gauge mtp_renewals_in_flight). */
   get inFlight(): number {
     return this.running.size;
   }

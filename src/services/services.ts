@@ -113,6 +113,7 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
           random: deps.random,
         });
   // the backlog of what the scheduler renews; with on-read, of the tokens in use
+  metrics.observeRenewalsInFlight(() => scheduler?.inFlight ?? 0);
   metrics.observeRenewalsDue(() => {
     const now = clock.now();
     return store.mapTokens.countDue(now, config.refreshAhead === 'all' ? undefined : now - idleWindowMs);

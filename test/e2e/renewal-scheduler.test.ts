@@ -139,6 +139,7 @@ test('runs at most 4 renewals at once per instance; the rest wait for a free slo
   await fake.waitForCalls(4);
   await scheduler(one).tick(); // no free slot: starts nothing
   expect(scheduler(one).inFlight).toBe(4);
+  expect(await one.metrics.registry.getSingleMetricAsString('mtp_renewals_in_flight')).toMatch(/^mtp_renewals_in_flight 4$/m);
   expect(fake.calls).toHaveLength(4);
 
   release();

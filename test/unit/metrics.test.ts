@@ -55,7 +55,21 @@ const EXPECTED: [name: string, type: string, help: string, labels: string[], buc
   ['mtp_token_read_waits_total', 'counter', 'Token reads that waited for ArcGIS because no unexpired token was at hand', [], null],
   ['mtp_store_unavailable_total', 'counter', 'Operations that found the store (MySQL) unreachable', [], null],
   ['mtp_db_pool_connections', 'gauge', 'MySQL pool connections by state (in_use, idle, waiting requests)', ['state'], null],
+  [
+    'mtp_renewals_in_flight',
+    'gauge',
+    'Renewals the scheduler of this instance has in flight (at most RENEWAL_CONCURRENCY); per instance: sum over the fleet',
+    [],
+    null,
+  ],
   ['mtp_map_tokens_failing', 'gauge', `Map tokens whose last renewal failed (lastRefreshError set)${FLEET}`, [], null],
+  [
+    'mtp_renewals_due',
+    'gauge',
+    `The renewal backlog: in-use map tokens (all of them with REFRESH_AHEAD=all) past their refresh point and not renewed yet${FLEET}`,
+    [],
+    null,
+  ],
   [
     'mtp_static_tokens_expiring',
     'gauge',
@@ -98,8 +112,20 @@ describe('createMetrics', () => {
     expect(text).toContain('mtp_db_pool_connections{state="waiting"} 1');
   });
 
+  it('reads the renewals in flight from the scheduler at each scrape, 0 without one', async () => {
+    const metrics = createMetrics();
+    const scrape = () => metrics.registry.getSingleMetricAsString('mtp_renewals_in_flight');
+    expect(await scrape()).toMatch(/^mtp_renewals_in_flight 0$/m);
+    let running = 3;
+    metrics.observeRenewalsInFlight(() => running);
+    expect(await scrape()).toMatch(/^mtp_renewals_in_flight 3$/m);
+    running = 1;
+    expect(await scrape()).toMatch(/^mtp_renewals_in_flight 1$/m);
+  });
+
   it.each([
     ['mtp_map_tokens_failing', 'observeFailing'],
+    ['mtp_renewals_due', 'observeRenewalsDue'],
     ['mtp_static_tokens_expiring', 'observeStaticExpiring'],
   ] as const)('reads %s at each scrape and keeps the last value while its source fails', async (name, observe) => {
     const metrics = createMetrics();
