@@ -40,8 +40,6 @@ export interface Services {
 
 /** How the scheduler runs besides RENEWAL_CONCURRENCY: an indexed query at least once a second, a start spread over 5 s. */
 const SCHEDULER = { intervalMs: 1000, startJitterMs: 5000 };
-/** Usage is written at least this often: SPEC allows it to be a minute behind; half leaves room for a slow write. */
-const USAGE_FLUSH_INTERVAL_MS = 30_000;
 
 export interface ServiceDeps {
   clock: Clock;
@@ -101,7 +99,7 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
   });
-  const keyUsage = new KeyUsage(store, clock, logger);
+  const keyUsage = new KeyUsage(store, clock, logger, metrics);
   const idleWindowMs = Math.round(config.refreshAheadIdleHours * 3600_000);
   const scheduler =
     config.refreshAhead === 'on-read'
@@ -118,7 +116,7 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
     const now = clock.now();
     return store.mapTokens.countDue(now, config.refreshAhead === 'all' ? undefined : now - idleWindowMs);
   });
-  const usage = new UsageRecorder(store, clock, logger, metrics, { flushIntervalMs: USAGE_FLUSH_INTERVAL_MS });
+  const usage = new UsageRecorder(store, clock, logger, metrics);
   const services: Services = {
     store,
     scheduler,

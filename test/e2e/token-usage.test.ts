@@ -146,7 +146,7 @@ test('while MySQL is away reads keep being counted; the flush fails, keeps the c
     const lastRead = clock.now();
     await cut.services.usage.flush();
     expect(cut.services.usage.unwritten).toBe(1);
-    expect(cut.logs.some((line) => line.msg === 'token usage not written; kept for the next flush')).toBe(true);
+    expect(cut.logs.some((line) => line.msg === 'token usage not written; kept for the next write')).toBe(true);
     clock.advance(1000);
     await withKey(request(cut.app).get(`/api/v1/map-tokens/${created.id}/token`)).expect(200);
 
