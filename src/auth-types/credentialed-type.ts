@@ -1,5 +1,6 @@
 import { serverOf } from '../arcgis/server-of';
 import type { TokenRequest } from '../arcgis/token-request';
+import type { SecretBox } from '../crypto/secret-box';
 import { renewAtOf, unexpired } from '../token-timing';
 import type { AuthTypeModule, CommonFields, WriteContext, WriteDraft } from './auth-type-module';
 
@@ -71,8 +72,10 @@ function draftWithCredentials<F extends CredentialedFields>(
       message: `is not allowed: it must start with one of AUTH_URL_ALLOWLIST (${allowlist.describe()})`,
     });
   }
-  // a stored secret is kept only within its type (`same`): a client secret is no password, nor the reverse
-  const oldSecret = same && box.decrypt(same.authSecretEnc);
+  // a stored secret is kept only within its type (`same`): a client secret is no password, nor the reverse.
+  // An item that sends a secret needs the stored one only to see whether it changed: a stored secret this
+  // instance cannot open (sealed with a key it lacks) is then replaced, not a reason to refuse the write.
+  const oldSecret = same && (item.authToken === undefined ? box.decrypt(same.authSecretEnc) : openedOrUndefined(box, same.authSecretEnc));
   const secret = item.authToken ?? oldSecret;
   if (secret === undefined) {
     problems.push({
@@ -104,6 +107,14 @@ function draftWithCredentials<F extends CredentialedFields>(
     authReferer,
   });
   return { fields, ...(unchanged ? {} : { fetch: rules.request(fields, secret) }) };
+}
+
+function openedOrUndefined(box: SecretBox, sealed: string): string | undefined {
+  try {
+    return box.decrypt(sealed);
+  } catch {
+    return undefined;
+  }
 }
 
 function originOf(url: string): string {

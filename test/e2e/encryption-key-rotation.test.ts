@@ -134,6 +134,54 @@ describe('a rotation whose order is broken: an instance lacks the key another on
     expect(oldOnly.logText()).not.toContain(Buffer.from(NEW, 'base64').toString('hex'));
   });
 
+  it('a PUT on that instance that sends a new secret replaces the one it cannot open; one that keeps it answers 503 and changes nothing', async () => {
+    const headers = { 'atr-environment-id': ENV, 'atr-subscription-key': await rotated.key(ENV) };
+    const item = { organization_ID: 1, authType: 'agol', authKey: 'app3', authURL: fake.tokenUrl };
+    const created = await request(rotated.app)
+      .put('/api/v1/admin/map-tokens')
+      .set(headers)
+      .send([{ ...item, authToken: 'sealed-with-the-new-key' }]);
+    expect(created.status).toBe(200);
+    const id: number = created.body.result[0].mapTokenID;
+    const [before] = await db.query<{ auth_secret_enc: string; version: number }[]>(
+      'SELECT auth_secret_enc, version FROM map_tokens WHERE id = ?',
+      [id],
+    );
+
+    const kept = await request(oldOnly.app)
+      .put('/api/v1/admin/map-tokens')
+      .set(headers)
+      .send([{ ...item, mapTokenID: id, authTimeout: 30 }]);
+    expect({ status: kept.status, code: kept.body.code }).toEqual({ status: 503, code: 'ServiceUnavailable' });
+    expect(kept.body.msg).toContain('ENCRYPTION_KEY');
+    const [untouched] = await db.query<{ auth_secret_enc: string; version: number }[]>(
+      'SELECT auth_secret_enc, version FROM map_tokens WHERE id = ?',
+      [id],
+    );
+    expect(untouched).toEqual(before);
+
+    const calls = fake.calls.length;
+    const replaced = await request(oldOnly.app)
+      .put('/api/v1/admin/map-tokens')
+      .set(headers)
+      .send([{ ...item, mapTokenID: id, authToken: 'sent-again-to-the-old-instance' }]);
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.result[0]).toMatchObject({ mapTokenID: id, token: expect.any(String) });
+    // a token was fetched with the secret sent, and what was sealed opens with the old instance's key alone
+    expect(fake.calls.length).toBe(calls + 1);
+    expect(fake.calls.at(-1)?.params.client_secret).toBe('sent-again-to-the-old-instance');
+    const [after] = await db.query<{ auth_secret_enc: string; token_enc: string }[]>(
+      'SELECT auth_secret_enc, token_enc FROM map_tokens WHERE id = ?',
+      [id],
+    );
+    const oldBox = new SecretBox([Buffer.from(OLD, 'base64')]);
+    expect(oldBox.decrypt(after.auth_secret_enc)).toBe('sent-again-to-the-old-instance');
+    expect(oldBox.decrypt(after.token_enc)).toBe(replaced.body.result[0].token);
+    const readerHeaders = { 'atr-environment-id': ENV, 'atr-subscription-key': await oldOnly.key(ENV, 'reader') };
+    const res = await request(oldOnly.app).get(`/api/v1/map-tokens/${id}/token`).set(readerHeaders);
+    expect({ status: res.status, token: res.body.token }).toEqual({ status: 200, token: replaced.body.result[0].token });
+  });
+
   it('the scheduler of the instance that lacks the key leaves the row alone: nothing recorded, ArcGIS not called', async () => {
     const admin = await rotated.key(ENV);
     const res = await request(rotated.app)
