@@ -344,6 +344,21 @@ describe("ArcGIS's words in a message", () => {
     expect(message).not.toContain(SECRET.slice(0, 5));
   });
 
+  it('redacts a secret with a space that ArcGIS echoes with a tab or a line break in its place', async () => {
+    const spaced = 'Tr0ub4dor &3 x y';
+    for (const echo of ['Tr0ub4dor\t&3 x\ny', 'Tr0ub4dor\r\n&3\tx\u0000y']) {
+      const message = await rejectionMessage({ message: `Invalid password ${echo} given` }, spaced);
+
+      expect(message).toBe('Invalid password [redacted] given');
+    }
+  });
+
+  it('redacts a secret that holds a control character, as sent and once made one line', async () => {
+    const tabbed = 'Tr0ub4dor\t&3';
+    expect(await rejectionMessage({ message: `bad ${tabbed} here` }, tabbed)).toBe('bad [redacted] here');
+    expect(await rejectionMessage({ message: 'bad Tr0ub4dor &3 here' }, tabbed)).toBe('bad [redacted] here');
+  });
+
   it('redacts every occurrence of the secret, and nothing when the secret is empty', async () => {
     expect(await rejectionMessage({ message: `${SECRET} / ${SECRET}` })).toBe('[redacted] / [redacted]');
     expect(await rejectionMessage({ message: 'Invalid client_secret' }, '')).toBe('Invalid client_secret');
