@@ -17,6 +17,17 @@ export function tagRoute(mount: string) {
   };
 }
 
+/**
+ * The methods a metric label names; any other method Node's parser takes (it takes some thirty: PROPFIND,
+ * MKCOL, PURGE, ...) is labelled `OTHER`, so methods cannot multiply the series of every route. The log
+ * line keeps the method as sent.
+ */
+const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+function methodLabel(method: string): string {
+  return LABELLED_METHODS.has(method) ? method : 'OTHER';
+}
+
 /** Records one request's metrics and its log line when it is answered, or when its client goes away first. */
 export type ObserveRequest = (exchange: Exchange) => void;
 
@@ -35,7 +46,7 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
     const id = `${route} ${method} ${status}`;
     let child = counters.get(id);
     if (!child) {
-      child = metrics.httpRequests.labels(route, method, status);
+      child = metrics.httpRequests.labels(route, methodLabel(method), status);
       counters.set(id, child);
     }
     return child;
@@ -44,7 +55,7 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
     const id = `${route} ${method}`;
     let child = timers.get(id);
     if (!child) {
-      child = metrics.httpDuration.labels(route, method);
+      child = metrics.httpDuration.labels(route, methodLabel(method));
       timers.set(id, child);
     }
     return child;
