@@ -43,7 +43,7 @@ export function fastPath(route: string, stages: readonly Stage[], logger: Logger
 
 /**
  * A matcher for an Express route template such as `/a/:id/b`: the parameters of a URL in exactly that
- * spelling (a parameter is one path segment without `%`, the query is ignored), else null.
+ * spelling (a parameter is one path segment without `%` or `#`, the query is ignored), else null.
  */
 function pathMatcher(route: string): (url: string) => Record<string, string> | null {
   const names: string[] = [];
@@ -52,7 +52,7 @@ function pathMatcher(route: string): (url: string) => Record<string, string> | n
     .map((segment) => {
       if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       names.push(segment.slice(1));
-      return '([^/?%]+)';
+      return '([^/?%#]+)';
     })
     .join('/');
   const pattern = new RegExp(`^${source}(?:\\?|$)`);

@@ -363,6 +363,44 @@ describe('the token read in front of Express', () => {
     expect(text).toContain(`mtp_http_request_duration_seconds_count{${route}} 4\n`);
   });
 
+  it("answers a '#' in the path as the router does: a fragment sent raw is no part of the id", async () => {
+    // superagent would cut the fragment off: these go out as written, on a listening server
+    const server = http.createServer(h.app).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const raw = (path: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const headers = { 'atr-environment-id': ENV, 'atr-subscription-key': reader, connection: 'close' };
+        http
+          .get({ host: '127.0.0.1', port, path, headers }, (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => {
+              text += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+          })
+          .on('error', reject);
+      });
+    try {
+      for (const [hot, routed] of [
+        [`/api/v1/map-tokens/${id}#x/token`, `/api/v1/map-tokens/${id}#x/token/`],
+        [`/api/v1/map-tokens/${id}/token#x`, `/api/v1/map-tokens/${id}/token/#x`],
+      ] as const) {
+        const [a, b] = [await raw(hot), await raw(routed)];
+        expect({ hot, status: a.status, code: a.body.code, token: a.body.token }).toEqual({
+          hot,
+          status: b.status,
+          code: b.body.code,
+          token: b.body.token,
+        });
+      }
+      expect((await raw(`/api/v1/map-tokens/${id}#x/token`)).status).toBe(404);
+      expect((await raw(`/api/v1/map-tokens/${id}/token#x`)).body.token).toBe('hot-static-token');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('leaves HEAD, the preflight and the rejected-token report to the router', async () => {
     const head = await request(h.app)
       .head(`/api/v1/map-tokens/${id}/token`)
