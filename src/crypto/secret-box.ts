@@ -40,7 +40,8 @@ export class SecretBox {
     const named = this.keys.filter((entry) => entry.id === id);
     for (const { key } of [...named, ...this.keys]) {
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+        // the whole 16-byte tag: without authTagLength, GCM would also check a tag cut to 4 bytes
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
       } catch {

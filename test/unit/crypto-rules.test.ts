@@ -72,6 +72,15 @@ describe('the sealed-value format', () => {
     expect(() => new SecretBox([key2]).decrypt(STORED_UNDER_KEY1)).toThrow(EncryptionKeyMissingError);
   });
 
+  it('refuses a tag cut short: only a whole 16-byte tag opens a value (GCM would check a 4-byte tag)', () => {
+    const box = new SecretBox([key1]);
+    for (const length of [4, 8, 12, 15]) {
+      const parts = STORED_UNDER_KEY1.split('.');
+      parts[3] = Buffer.from(parts[3], 'base64url').subarray(0, length).toString('base64url');
+      expect(() => box.decrypt(parts.join('.'))).toThrow(/^no ENCRYPTION_KEY decrypts this value/);
+    }
+  });
+
   it('names the missing key by its id (never the key) when no key it holds sealed the value, "unknown" for an id of another shape', () => {
     const id = STORED_UNDER_KEY1.split('.')[1];
     let error: unknown;
