@@ -205,6 +205,20 @@ function origins(env: Environment, name: string): string[] {
     });
 }
 
+/**
+ * What a configuration that starts may still get wrong, one line each, for the start log. Not refused:
+ * a service behind a proxy that sets X-Forwarded-For from scratch may want `true`.
+ */
+export function configWarnings(config: Pick<Config, 'trustProxy'>): string[] {
+  const warnings: string[] = [];
+  if (config.trustProxy === true) {
+    warnings.push(
+      'TRUST_PROXY=true trusts every X-Forwarded-For hop, so a caller that sends its own header chooses the address the login rate limit counts: set the hop count or the subnet of your load balancer instead',
+    );
+  }
+  return warnings;
+}
+
 function trustProxy(env: Environment): boolean | number | string {
   const value = raw(env, 'TRUST_PROXY');
   if (value === undefined || value === 'false') return false;

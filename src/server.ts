@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { config as loadDotenv } from 'dotenv';
 import { createApp } from './app';
 import { systemClock } from './clock';
-import { type Config, ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, configWarnings, loadConfig } from './config';
 import { createHttpServer } from './http/http-server';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  for (const warning of configWarnings(config)) logger.warn(warning);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 
   const metrics = createMetrics();

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, configWarnings, loadConfig } from '../../src/config';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
 const mysql = { MYSQL_URL: 'mysql://u:p@127.0.0.1:3306/maptokens', ENCRYPTION_KEY: KEY, ACCESS_TOKEN_SIGNING_KEY: 'x'.repeat(32) };
@@ -136,5 +136,22 @@ describe('configuration', () => {
     // a secret value is named, never quoted
     for (const secret of [(env as Record<string, string>).ENCRYPTION_KEY, (env as Record<string, string>).ACCESS_TOKEN_SIGNING_KEY])
       if (secret) expect(error.message).not.toContain(secret);
+  });
+});
+
+describe('warnings at start', () => {
+  it.each<[string | undefined, number]>([
+    ['true', 1],
+    [undefined, 0],
+    ['false', 0],
+    ['1', 0],
+    ['10.0.0.0/8', 0],
+  ])('TRUST_PROXY=%s gives %d warning(s)', (value, count) => {
+    const warnings = configWarnings(loadConfig(value === undefined ? {} : { TRUST_PROXY: value }, generate));
+    expect(warnings).toHaveLength(count);
+    for (const warning of warnings) {
+      expect(warning).toMatch(/^TRUST_PROXY=true trusts every X-Forwarded-For hop/);
+      expect(warning).toContain('login rate limit');
+    }
   });
 });
