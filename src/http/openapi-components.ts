@@ -140,6 +140,7 @@ export function componentResponses(): Record<string, Json> {
   responses.OAuthUnauthorized = oauth('invalid_client: unknown client, wrong secret, or a client of another environment.', 401, [
     'WWW-Authenticate',
   ]);
+  responses.OAuthPayloadTooLarge = oauth('invalid_request: a body over 16 KiB (a token request is a few hundred bytes).', 413, []);
   responses.OAuthTooManyRequests = oauth(
     'Too many failed logins from this address (30 a minute), or from this address for this client id (10 a minute).',
     429,

@@ -161,7 +161,12 @@ function oauthErrors(error: unknown, req: Request, res: Response, next: NextFunc
   const { type, status } = (error ?? {}) as { type?: string; status?: unknown };
   const bodyError = type !== undefined || (typeof status === 'number' && status >= 400 && status < 500 && !(error instanceof ApiError));
   if (!(error instanceof OAuthError) && !(req.path === '/token' && bodyError)) return next(error);
-  const oauth = error instanceof OAuthError ? error : new OAuthError(400, 'invalid_request', 'The request body could not be parsed.');
+  const oauth =
+    error instanceof OAuthError
+      ? error
+      : type === 'entity.too.large'
+        ? new OAuthError(413, 'invalid_request', 'The request body is over 16 KiB; a token request is a few hundred bytes.')
+        : new OAuthError(400, 'invalid_request', 'The request body could not be parsed.');
   res.setHeader('Cache-Control', 'no-store');
   if (oauth.status === 401 && req.headers.authorization?.startsWith('Basic '))
     res.setHeader('WWW-Authenticate', 'Basic realm="map-token-proxy"');
