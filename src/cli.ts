@@ -115,12 +115,7 @@ async function run(command: string, values: Values, { access, clients, keyRotati
       const rows = await access.listKeys(environment(values));
       const keys = rows.map((row) => ({
         id: row.id,
-        environment: row.environment,
-        role: row.role,
-        organization_ID: row.organizationId,
-        description: row.description,
-        createdAt: new Date(row.createdAt).toISOString(),
-        ...rulesJson(row),
+        ...listedJson(row),
         lastUsedAt: row.lastUsedAt === null ? null : new Date(row.lastUsedAt).toISOString(),
       }));
       const header = 'id\trole\torganization\tcreatedAt\tlastUsedAt\trateLimit\tallowedOrigins\tdescription';
@@ -161,15 +156,7 @@ async function run(command: string, values: Values, { access, clients, keyRotati
     }
     case 'clients list': {
       const rows = await clients.listClients(environment(values));
-      const list = rows.map((row) => ({
-        client_id: row.clientId,
-        environment: row.environment,
-        role: row.role,
-        organization_ID: row.organizationId,
-        description: row.description,
-        createdAt: new Date(row.createdAt).toISOString(),
-        ...rulesJson(row),
-      }));
+      const list = rows.map((row) => ({ client_id: row.clientId, ...listedJson(row) }));
       return print(
         list,
         list.map((c) => `${c.client_id}\t${c.role}\t${c.organization_ID ?? '-'}\t${c.createdAt}\t${c.description ?? ''}`).join('\n') ||
@@ -194,6 +181,20 @@ function environment(values: Values): string {
 }
 
 /** A key's or client's origin binding and read limit as --json prints them (null: none). */
+/** What `keys list` and `clients list` show of a key or a client alike. */
+function listedJson(
+  row: CallerRules & { environment: string; role: string; organizationId: number | null; description: string | null; createdAt: number },
+) {
+  return {
+    environment: row.environment,
+    role: row.role,
+    organization_ID: row.organizationId,
+    description: row.description,
+    createdAt: new Date(row.createdAt).toISOString(),
+    ...rulesJson(row),
+  };
+}
+
 function rulesJson(rules: CallerRules) {
   return { allowedOrigins: rules.allowedOrigins, rateLimit: rules.rateLimit };
 }
