@@ -91,6 +91,8 @@ export interface StartOptions {
   env: Record<string, string>;
   cwd: string;
   nodeArgs?: string[];
+  /** The dist/ folder the script is in: this build's by default, another revision's build for a comparison. */
+  dist?: string;
   /**
    * For a child that logs nothing at info level: start it on this port (PORT) and wait until the
    * port accepts connections, instead of waiting for its "listening on" line.
@@ -104,7 +106,7 @@ export interface StartOptions {
  */
 export function startChild(options: StartOptions): Promise<Child> {
   const env = options.port === undefined ? options.env : { ...options.env, PORT: String(options.port) };
-  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), join(DIST, options.script)], {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), join(options.dist ?? DIST, options.script)], {
     cwd: options.cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -174,8 +176,8 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs `node dist/src/cli.js ...args --json` to completion and returns its one JSON line. */
-export async function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<unknown> {
-  const proc = spawn(process.execPath, [join(DIST, 'src', 'cli.js'), ...args, '--json'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(args: string[], env: Record<string, string>, cwd: string, dist = DIST): Promise<unknown> {
+  const proc = spawn(process.execPath, [join(dist, 'src', 'cli.js'), ...args, '--json'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
-import type { ArcgisStandIn } from './arcgis-stand-in';
+import type { FakeArcgis } from '../test/support/fake-arcgis';
 import type { BenchDatabase } from './database';
 import { type Child, startChild } from './processes';
 
@@ -15,7 +15,7 @@ import { type Child, startChild } from './processes';
 
 export interface RenewalBenchContext {
   db: BenchDatabase;
-  arcgis: ArcgisStandIn;
+  arcgis: FakeArcgis;
   cwd: string;
   serviceEnv: Record<string, string>;
   adminHeaders: Record<string, string>;
@@ -203,7 +203,7 @@ function sample(child: Child, ctx: RenewalBenchContext, samples: Sample[]): { st
 }
 
 async function scrape(child: Child, ctx: RenewalBenchContext): Promise<Sample> {
-  const calls = ctx.arcgis.calls;
+  const calls = ctx.arcgis.calls.length;
   const text = await (await fetch(`${child.url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return { at: Date.now(), calls, waits: value('mtp_token_read_waits_total'), due: value('mtp_renewals_due') };

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArcgisStandIn } from './arcgis-stand-in';
+import { FakeArcgis } from '../test/support/fake-arcgis';
 import { BenchDatabase } from './database';
 import { PROJECT_ROOT, runCli, serviceEnvironment, stopAll } from './processes';
 import { benchInUse, benchStored, type RenewalBenchContext, renderRenewals } from './renewals';
@@ -16,11 +16,11 @@ const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 export async function runRenewalBenches(serverUrl: string): Promise<string> {
   const loadAtStart = loadavg()[0] ?? NaN;
   const cwd = mkdtempSync(join(tmpdir(), 'mtp-bench-renewals-')); // no stray .env reaches the children
-  const arcgis = new ArcgisStandIn();
+  const arcgis = new FakeArcgis();
   const db = await BenchDatabase.create(serverUrl);
   try {
     await arcgis.start();
-    const serviceEnv = serviceEnvironment(db.url, arcgis.origin);
+    const serviceEnv = serviceEnvironment(db.url, arcgis.url);
     await runCli(['migrate'], serviceEnv, cwd);
     const key = async (role: string) =>
       ((await runCli(['keys', 'create', '--environment', ENVIRONMENT, '--role', role], serviceEnv, cwd)) as { key: string }).key;

@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ArcgisStandIn } from './arcgis-stand-in';
+import { FakeArcgis } from '../test/support/fake-arcgis';
 import { BenchDatabase } from './database';
 import { type LoadOptions, measure, storm } from './load';
 import { type Child, PROJECT_ROOT, runCli, serviceEnvironment, startChild, stopAll } from './processes';
 import { profileTokenRead } from './profile-run';
 import { runRenewalBenches } from './run-renewals';
+import { createMapTokens, readOnce } from './service-calls';
 import { describeMachine, type Memory, renderReport, type Rollover, type Settings, type Storm } from './report';
 
 const ENVIRONMENT = 'bench';
@@ -35,7 +36,7 @@ const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 interface Context {
   db: BenchDatabase;
-  arcgis: ArcgisStandIn;
+  arcgis: FakeArcgis;
   cwd: string;
   serviceEnv: Record<string, string>;
   readerHeaders: Record<string, string>;
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   const serverUrl = process.env.MYSQL_BENCH_URL || 'mysql://root@127.0.0.1:3306';
 
   const cwd = mkdtempSync(join(tmpdir(), 'mtp-bench-')); // no stray .env reaches the children
-  const arcgis = new ArcgisStandIn();
+  const arcgis = new FakeArcgis();
   let db: BenchDatabase | undefined;
   const cleanup = async () => {
     await stopAll();
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     db = await BenchDatabase.create(serverUrl);
     log(`database ${db.name} created`);
     await arcgis.start();
-    const serviceEnv = serviceEnvironment(db.url, arcgis.origin);
+    const serviceEnv = serviceEnvironment(db.url, arcgis.url);
     await runCli(['migrate'], serviceEnv, cwd);
     const createKey = async (role: 'admin' | 'reader', ...options: string[]) =>
       (
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
     };
 
     const service = await startChild({ name: 'service', script: 'src/server.js', env: serviceEnv, cwd });
-    const [readId, stormId] = await createMapTokens(service.url, admin.key, arcgis.tokenUrl);
+    const [readId, stormId] = await createMapTokens(service.url, ENVIRONMENT, admin.key, arcgis.tokenUrl);
     if (readId === undefined || stormId === undefined) throw new Error('the PUT answered fewer map tokens than it was sent');
     const readPath = `/api/v1/map-tokens/${readId}/token`;
     const body = await readOnce(service.url + readPath, ctx.readerHeaders);
@@ -185,33 +186,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** PUT agol map tokens pointing at the stand-in: by default one for the read benchmark, one for the storms. */
-async function createMapTokens(baseUrl: string, adminKey: string, tokenUrl: string, names = [1, 2]): Promise<number[]> {
-  const item = (n: number) => ({
-    organization_ID: 1,
-    authType: 'agol',
-    authKey: `bench-app-${n}`,
-    authToken: `bench-secret-${n}`,
-    authTimeout: 120,
-    authURL: tokenUrl,
-  });
-  const res = await fetch(`${baseUrl}/api/v1/admin/map-tokens`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', 'atr-environment-id': ENVIRONMENT, 'atr-subscription-key': adminKey },
-    body: JSON.stringify(names.map(item)),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`PUT /api/v1/admin/map-tokens answered ${res.status}: ${text}`);
-  return (JSON.parse(text) as { result: { mapTokenID: number }[] }).result.map((resource) => resource.mapTokenID);
-}
-
-async function readOnce(url: string, headers: Record<string, string>): Promise<string> {
-  const res = await fetch(url, { headers });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${text}`);
-  return text;
-}
-
 async function measureBare(name: string, script: string, body: string, path: string, ctx: Context, load: (url: string) => LoadOptions) {
   const child = await startChild({
     name,
@@ -234,11 +208,11 @@ async function measureBare(name: string, script: string, body: string, path: str
  * served from the helper's memory, as the token read serves its cache).
  */
 async function measureEsriHelper(path: string, ctx: Context, load: (url: string) => LoadOptions) {
-  const env = { PATH: ctx.serviceEnv.PATH ?? '', BENCH_PORTAL: `${ctx.arcgis.origin}/sharing/rest`, PORT: '0', HOST: '127.0.0.1' };
+  const env = { PATH: ctx.serviceEnv.PATH ?? '', BENCH_PORTAL: `${ctx.arcgis.url}/sharing/rest`, PORT: '0', HOST: '127.0.0.1' };
   const child = await startChild({ name: 'esri-helper', script: 'bench/esri-express.js', env, cwd: ctx.cwd });
   try {
     const answer = JSON.parse(await readOnce(child.url + path, {})) as { token?: unknown };
-    if (typeof answer.token !== 'string' || !answer.token.startsWith('bench-'))
+    if (typeof answer.token !== 'string' || !answer.token.startsWith('fake-'))
       throw new Error('the Esri helper route did not answer a token from the stand-in');
     return await measure({ ...load(child.url + path), serverPid: child.pid });
   } finally {
@@ -261,14 +235,14 @@ async function coldStorm(ctx: Context, instances: number, path: string, id: numb
     await ctx.db.expireToken(id);
     await sleep(STORM_CACHE_TTL_SECONDS * 1000 + 500);
     ctx.arcgis.delayMs = STORM_DELAY_MS;
-    ctx.arcgis.calls = 0;
+    ctx.arcgis.calls = [];
     const result = await storm(
       children.map((child) => child.url),
       path,
       ctx.readerHeaders,
       STORM_REQUESTS,
     );
-    return { instances, arcgisCalls: ctx.arcgis.calls, result };
+    return { instances, arcgisCalls: ctx.arcgis.calls.length, result };
   } finally {
     ctx.arcgis.delayMs = 0;
     await Promise.all(children.map((child) => child.stop()));
@@ -295,18 +269,18 @@ async function rollover(ctx: Context, adminKey: string, settings: Settings, cach
     // the same instance and load on a 2-hour token (never renewed during the run): what a cache hit costs here
     await readOnce(child.url + cacheHitPath, ctx.readerHeaders);
     const cacheHit = await measure(load(cacheHitPath));
-    const [id] = await createMapTokens(child.url, adminKey, ctx.arcgis.tokenUrl, [3]);
+    const [id] = await createMapTokens(child.url, ENVIRONMENT, adminKey, ctx.arcgis.tokenUrl, [3]);
     const path = `/api/v1/map-tokens/${id}/token`;
     await readOnce(child.url + path, ctx.readerHeaders);
     const waitsBefore = await readWaits(child.url);
-    const callsBefore = ctx.arcgis.calls;
+    const callsBefore = ctx.arcgis.calls.length;
     const result = await measure(load(path));
     const rollover = {
       lifetimeSeconds: ROLLOVER_LIFETIME_SECONDS,
       arcgisDelayMs: ROLLOVER_ARCGIS_DELAY_MS,
       result,
       cacheHit,
-      arcgisCalls: ctx.arcgis.calls - callsBefore,
+      arcgisCalls: ctx.arcgis.calls.length - callsBefore,
       waits: (await readWaits(child.url)) - waitsBefore,
     };
     // the scheduler of every later instance would go on renewing it (and the storms count ArcGIS calls)
