@@ -21,3 +21,19 @@ export function getMapTokens(app: Harness['app'], environment: string, key: stri
 export function readMapToken(app: Harness['app'], environment: string, key: string, id: number) {
   return request(app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', environment).set('atr-subscription-key', key);
 }
+
+/**
+ * The whole answer of the token read for a token with no server (a static one as stored): `expires` is
+ * `token_Expire_Date` in epoch milliseconds, and a token without a date has null for both and for expires_in.
+ */
+export function serverlessTokenRead(mapTokenID: number, token: string, dated?: { token_Expire_Date: string; expires_in: number }) {
+  return {
+    mapTokenID,
+    token,
+    token_Expire_Date: dated?.token_Expire_Date ?? null,
+    expires_in: dated?.expires_in ?? null,
+    expires: dated ? Date.parse(dated.token_Expire_Date) : null,
+    server: null,
+    ssl: false,
+  };
+}
