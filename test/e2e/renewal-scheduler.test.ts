@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { RenewalScheduler } from '../../src/services/renewal-scheduler';
 import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
@@ -6,7 +5,7 @@ import { createHarness, type Harness } from '../support/harness';
 import { mysqlTestUrl } from '../support/mysql-url';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { readMapToken } from '../support/map-token-requests';
+import { agolApps, putMapTokens, readMapToken } from '../support/map-token-requests';
 
 /**
  * SPEC "Refresh ahead" with REFRESH_AHEAD=all: the scheduler renews stored tokens at their refresh point
@@ -47,19 +46,7 @@ async function tickAll(of: Harness[] = instances): Promise<void> {
 }
 
 async function create(count = 1): Promise<{ id: number; token: string; expiresAt: number }[]> {
-  const items = Array.from({ length: count }, (_, i) => ({
-    organization_ID: 1,
-    authType: 'agol',
-    authKey: `app-${i}`,
-    authToken: SECRET,
-    authTimeout: 120,
-    authURL: fake.tokenUrl,
-  }));
-  const res = await request(instances[0].app)
-    .put('/api/v1/admin/map-tokens')
-    .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin)
-    .send(items);
+  const res = await putMapTokens(instances[0].app, ENV, admin, agolApps(count, SECRET, fake.tokenUrl));
   expect(res.status).toBe(200);
   return res.body.result.map((r: { mapTokenID: number; token: string; token_Expire_Date: string }) => ({
     id: r.mapTokenID,
