@@ -4,13 +4,13 @@ import {
   FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH,
   FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH,
   FAKE_ARCGIS_TOKEN_PATH,
-  FakeArcgis,
   type FakeArcgisMode,
 } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { captureLogs } from '../support/captured-logs';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { getMapTokens, putMapTokens, readMapToken } from '../support/map-token-requests';
 
 /**
@@ -28,8 +28,8 @@ const REFERER = 'https://maps.example.com';
 const validator = new SchemaValidator({ maxBatch: 100 });
 const envelope = validator.compile('map-token-envelope.json');
 
-const fake = new FakeArcgis({ users: { [USER]: PASSWORD }, credentials: { [CLIENT_ID]: CLIENT_SECRET } });
-const other = new FakeArcgis({ users: { [USER]: PASSWORD } });
+const fake = useFakeArcgis({ users: { [USER]: PASSWORD }, credentials: { [CLIENT_ID]: CLIENT_SECRET } });
+const other = useFakeArcgis({ users: { [USER]: PASSWORD } });
 let db: TestDatabase;
 let clock: FakeClock;
 let h: Harness;
@@ -74,16 +74,13 @@ function expectNoPasswordAnywhere(...texts: string[]): void {
 }
 
 beforeAll(async () => {
-  [db] = await Promise.all([createTestDatabase(), fake.start(), other.start()]);
+  db = await createTestDatabase();
 });
 afterAll(async () => {
-  await Promise.all([fake.stop(), other.stop()]);
   await db?.drop();
 });
 beforeEach(async () => {
   await db.clear();
-  fake.reset();
-  other.reset();
   clock = new FakeClock();
   fake.now = () => clock.now();
   other.now = () => clock.now();

@@ -1,11 +1,11 @@
 import { RenewalScheduler } from '../../src/services/renewal-scheduler';
-import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { mysqlTestUrl } from '../support/mysql-url';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { agolApps, putMapTokens, readMapToken } from '../support/map-token-requests';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 
 /**
  * SPEC "Refresh ahead" with REFRESH_AHEAD=all: the scheduler renews stored tokens at their refresh point
@@ -18,7 +18,7 @@ const SECRET = 'sekret-scheduler-Pq3Xv9';
 /** A 7200 s token's refresh point: 600 s before it expires. */
 const LEAD_MS = 600 * 1000;
 
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 const clock = new FakeClock();
 const harnesses: Harness[] = [];
 let db: TestDatabase;
@@ -63,13 +63,11 @@ function moveTo(at: number): void {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await fake.start(0);
   instances = [open(), open(), open()];
 });
 
 afterAll(async () => {
   for (const harness of harnesses) await harness.close();
-  await fake.stop();
   await db?.drop();
 });
 
@@ -78,7 +76,6 @@ beforeEach(async () => {
   admin = await instances[0].key(ENV);
   reader = await instances[0].key(ENV, 'reader');
   clock.advance(24 * 3600 * 1000); // every cache entry of an earlier test is older than the TTL
-  fake.reset();
 });
 
 test('renews a token nobody reads at its refresh point, not 1 ms before, and every instance then serves the new token', async () => {

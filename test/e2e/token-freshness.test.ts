@@ -1,8 +1,9 @@
 import { SchemaValidator } from '../../src/http/schema-validator';
-import { FAKE_ARCGIS_TOKEN_PATH, FakeArcgis } from '../support/fake-arcgis';
+import { FAKE_ARCGIS_TOKEN_PATH } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { getMapTokens, putMapTokens, readMapToken, serverlessTokenRead } from '../support/map-token-requests';
 
 /**
@@ -15,7 +16,7 @@ const SECRET = 'sekret-freshness-7Hq2vX';
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const FIVE_MINUTES_MS = 5 * 60 * 1000;
 
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 const harnesses: Harness[] = [];
 let db: TestDatabase;
 let clock: FakeClock;
@@ -65,7 +66,6 @@ function moveTo(at: number): void {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await fake.start(0);
   clock = new FakeClock();
   h = open();
   admin = await h.key(ENV);
@@ -74,11 +74,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const harness of harnesses) await harness.close();
-  await fake.stop();
   await db?.drop();
 });
-
-beforeEach(() => fake.reset());
 
 describe('the request that reaches ArcGIS', () => {
   test('a PUT posts the documented form: client_id, client_secret, grant_type, expiration in minutes and f=json', async () => {
