@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ATRIUS_EXAMPLE_ITEM } from '../support/atrius-example';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
  * trailing slash on the path.
  */
 let db: TestDatabase;
-let fake: FakeArcgis;
+const fake = useFakeArcgis();
 let h: Harness;
 let server: Server;
 let base: string;
@@ -35,8 +35,6 @@ function run(file: string, args: string[]): Promise<{ stdout: string; stderr: st
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  fake = new FakeArcgis();
-  await fake.start();
   h = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url });
   key = await h.key('atrdemo01us', 'admin');
   server = createServer(h.app).listen(0, '127.0.0.1');
@@ -52,7 +50,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
   await h.close();
-  await fake.stop();
   await db.drop();
 });
 

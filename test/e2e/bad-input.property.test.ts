@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { SchemaValidator } from '../../src/http/schema-validator';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { createHarness, type Harness } from '../support/harness';
 
 /**
@@ -17,7 +17,7 @@ const SEED = 20260115;
 const ENV = 'prop';
 const MAX_BODY_BYTES = 65536;
 
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 const validator = new SchemaValidator({ maxBatch: 100 });
 const errorEnvelope = validator.compile('error.json');
 const oauthEnvelope = validator.compile('oauth-error.json');
@@ -332,7 +332,6 @@ const queryString = fc.oneof(
 jest.setTimeout(180_000);
 
 beforeAll(async () => {
-  await fake.start();
   h = createHarness({
     // TRUST_PROXY: each token request comes from an address of its own (x-forwarded-for) and mostly names a
     // client of its own, so that the login limits (10 failures a minute) do not answer most of them with 429
@@ -371,7 +370,6 @@ afterAll(async () => {
   agent.destroy();
   await new Promise((resolve) => server?.close(resolve));
   await h?.close();
-  await fake.stop();
 });
 
 afterEach(() => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { SecretBox } from '../../src/crypto/secret-box';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -69,18 +69,16 @@ test('ENCRYPTION_KEY=new,old serves what the old key sealed, seals new values wi
 });
 
 describe('a rotation whose order is broken: an instance lacks the key another one already seals with', () => {
-  const fake = new FakeArcgis();
+  const fake = useFakeArcgis();
   let oldOnly: Harness;
   let rotated: Harness;
   const keyId = (base64: string) => createHash('sha256').update(Buffer.from(base64, 'base64')).digest('hex').slice(0, 8);
 
-  beforeAll(async () => {
-    await fake.start();
+  beforeAll(() => {
     oldOnly = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, env: { ENCRYPTION_KEY: OLD } });
     rotated = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url, env: { ENCRYPTION_KEY: `${NEW},${OLD}` } });
     harnesses.push(oldOnly, rotated);
   });
-  afterAll(() => fake.stop());
 
   it('lists answer 200 with that row token null, its reads answer 503 naming ENCRYPTION_KEY, other rows are untouched, and the log names the key id', async () => {
     const admin = await oldOnly.key(ENV);

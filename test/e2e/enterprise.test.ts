@@ -4,13 +4,13 @@ import {
   FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH,
   FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH,
   FAKE_ARCGIS_TOKEN_PATH,
-  FakeArcgis,
   type FakeArcgisMode,
 } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { captureLogs } from '../support/captured-logs';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { getMapTokens, putMapTokens, readMapToken } from '../support/map-token-requests';
 
 /**
@@ -28,8 +28,8 @@ const REFERER = 'https://maps.example.com';
 const validator = new SchemaValidator({ maxBatch: 100 });
 const envelope = validator.compile('map-token-envelope.json');
 
-const fake = new FakeArcgis({ users: { [USER]: PASSWORD }, credentials: { [CLIENT_ID]: CLIENT_SECRET } });
-const other = new FakeArcgis({ users: { [USER]: PASSWORD } });
+const fake = useFakeArcgis({ users: { [USER]: PASSWORD }, credentials: { [CLIENT_ID]: CLIENT_SECRET } });
+const other = useFakeArcgis({ users: { [USER]: PASSWORD } });
 let db: TestDatabase;
 let clock: FakeClock;
 let h: Harness;
@@ -55,6 +55,8 @@ const agol = (extra: Record<string, unknown> = {}) => ({
   authURL: fake.tokenUrl,
   ...extra,
 });
+/** The form generateToken receives for enterprise(): a portal, the stored referer, 60 minutes. */
+const PORTAL_FORM = { username: USER, password: PASSWORD, client: 'referer', referer: REFERER, expiration: '60', f: 'json' };
 const staticItem = (extra: Record<string, unknown> = {}) => ({ organization_ID: 1, authType: 'static', token: 'static-token', ...extra });
 const without = (item: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(item).filter(([k]) => k !== key));
 
@@ -72,16 +74,13 @@ function expectNoPasswordAnywhere(...texts: string[]): void {
 }
 
 beforeAll(async () => {
-  [db] = await Promise.all([createTestDatabase(), fake.start(), other.start()]);
+  db = await createTestDatabase();
 });
 afterAll(async () => {
-  await Promise.all([fake.stop(), other.stop()]);
   await db?.drop();
 });
 beforeEach(async () => {
   await db.clear();
-  fake.reset();
-  other.reset();
   clock = new FakeClock();
   fake.now = () => clock.now();
   other.now = () => clock.now();
@@ -121,14 +120,7 @@ describe('creating enterprise items', () => {
 
     const byPath = new Map(fake.calls.map((call) => [call.path, call]));
     expect(fake.calls).toHaveLength(2);
-    expect(byPath.get(FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH)?.params).toEqual({
-      username: USER,
-      password: PASSWORD,
-      client: 'referer',
-      referer: REFERER,
-      expiration: '60',
-      f: 'json',
-    });
+    expect(byPath.get(FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH)?.params).toEqual(PORTAL_FORM);
     expect(byPath.get(FAKE_ARCGIS_SERVER_GENERATE_TOKEN_PATH)?.params).toEqual({
       username: USER,
       password: PASSWORD,
@@ -300,14 +292,7 @@ describe('reading the token of an enterprise item', () => {
     expect(res.body.token).toMatch(/^fake-/);
     expect(res.body.token).not.toBe(created.token);
     expect(fake.calls).toHaveLength(2);
-    expect(fake.calls[1].params).toEqual({
-      username: USER,
-      password: PASSWORD,
-      client: 'referer',
-      referer: REFERER,
-      expiration: '60',
-      f: 'json',
-    });
+    expect(fake.calls[1].params).toEqual(PORTAL_FORM);
     // the renewed token is the one an admin GET shows too
     expect((await getOne(created.mapTokenID)).body.result[0].token).toBe(res.body.token);
     expect(fake.calls).toHaveLength(2);
@@ -413,14 +398,7 @@ describe('refresh ahead for enterprise items', () => {
     await h.services.scheduler!.idle();
 
     expect(fake.calls).toHaveLength(1);
-    expect(fake.calls[0].params).toEqual({
-      username: USER,
-      password: PASSWORD,
-      client: 'referer',
-      referer: REFERER,
-      expiration: '60',
-      f: 'json',
-    });
+    expect(fake.calls[0].params).toEqual(PORTAL_FORM);
     expect((await readToken(created.mapTokenID)).body.token).not.toBe(created.token);
   });
 

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
-import { FakeArcgis } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { createHarness, type Harness } from '../support/harness';
 import { ENV, Fuzzer, headerSafe, type Json } from '../support/openapi-fuzzer';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -24,14 +24,13 @@ describe.each([
   ['the embedded store', false],
   ['MySQL', true],
 ])('every operation of the OpenAPI document, fuzzed over %s', (_name, useMysql) => {
-  const fake = new FakeArcgis();
+  const fake = useFakeArcgis();
   let db: TestDatabase | undefined;
   let h: Harness;
   let server: http.Server;
   let fuzzer: Fuzzer;
 
   beforeAll(async () => {
-    await fake.start();
     if (useMysql) db = await createTestDatabase();
     h = createHarness({ mysqlUrl: db?.url, arcgisOrigin: fake.url, env: { TRUST_PROXY: 'false' } });
     server = http.createServer(h.app).listen(0, '127.0.0.1');
@@ -70,7 +69,6 @@ describe.each([
     fuzzer?.agent.destroy();
     await new Promise((done) => server.close(done));
     await h.close();
-    await fake.stop();
     await db?.drop();
   });
 

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { StoreUnavailableError } from '../../src/errors';
-import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
+import { type DatabaseAndArcgis, useDatabaseAndArcgis } from '../support/database-and-arcgis';
 import { createHarness, type Harness, TEST_ENCRYPTION_KEY, TEST_SIGNING_KEY } from '../support/harness';
 import { startServer } from '../support/processes';
 import { createTestDatabase } from '../support/test-database';
@@ -27,6 +27,15 @@ const put = (body: unknown) =>
     .set('atr-subscription-key', admin)
     .set('atr-request-source', 'ops-script')
     .send(body as object);
+
+/** The service as a process, on the database of `setup` and allowed to call its ArcGIS stand-in. */
+const serverOn = (setup: DatabaseAndArcgis) =>
+  startServer({
+    MYSQL_URL: setup.db.url,
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
+    AUTH_URL_ALLOWLIST: setup.fake.url,
+  });
 
 describe('request logs', () => {
   it('writes one JSON line per request with method, route, status, duration, environment, actor and the request id, and no secret', async () => {
@@ -230,12 +239,7 @@ describe('graceful shutdown', () => {
   const setup = useDatabaseAndArcgis();
 
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
-    const server = await startServer({
-      MYSQL_URL: setup.db.url,
-      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
-      AUTH_URL_ALLOWLIST: setup.fake.url,
-    });
+    const server = await serverOn(setup);
     const writer = createHarness({ mysqlUrl: setup.db.url });
     const key = await writer.key(ENV, 'admin');
     await writer.close();
@@ -268,12 +272,7 @@ describe('log output of the process', () => {
   }
 
   it('writes request lines asynchronously, yet a quiet moment shows them at once and exit writes the rest', async () => {
-    const server = await startServer({
-      MYSQL_URL: setup.db.url,
-      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-      ACCESS_TOKEN_SIGNING_KEY: TEST_SIGNING_KEY,
-      AUTH_URL_ALLOWLIST: setup.fake.url,
-    });
+    const server = await serverOn(setup);
     try {
       expect((await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'quiet-moment-line' } })).status).toBe(200);
       await waitForOutput(server, 'quiet-moment-line', 10_000);

@@ -1,12 +1,11 @@
-import request from 'supertest';
 import { RenewalScheduler } from '../../src/services/renewal-scheduler';
-import { FakeArcgis } from '../support/fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { mysqlTestUrl } from '../support/mysql-url';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { readMapToken } from '../support/map-token-requests';
+import { agolApps, putMapTokens, readMapToken } from '../support/map-token-requests';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 
 /**
  * SPEC "Refresh ahead" with REFRESH_AHEAD=all: the scheduler renews stored tokens at their refresh point
@@ -19,7 +18,7 @@ const SECRET = 'sekret-scheduler-Pq3Xv9';
 /** A 7200 s token's refresh point: 600 s before it expires. */
 const LEAD_MS = 600 * 1000;
 
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 const clock = new FakeClock();
 const harnesses: Harness[] = [];
 let db: TestDatabase;
@@ -47,19 +46,7 @@ async function tickAll(of: Harness[] = instances): Promise<void> {
 }
 
 async function create(count = 1): Promise<{ id: number; token: string; expiresAt: number }[]> {
-  const items = Array.from({ length: count }, (_, i) => ({
-    organization_ID: 1,
-    authType: 'agol',
-    authKey: `app-${i}`,
-    authToken: SECRET,
-    authTimeout: 120,
-    authURL: fake.tokenUrl,
-  }));
-  const res = await request(instances[0].app)
-    .put('/api/v1/admin/map-tokens')
-    .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin)
-    .send(items);
+  const res = await putMapTokens(instances[0].app, ENV, admin, agolApps(count, SECRET, fake.tokenUrl));
   expect(res.status).toBe(200);
   return res.body.result.map((r: { mapTokenID: number; token: string; token_Expire_Date: string }) => ({
     id: r.mapTokenID,
@@ -76,13 +63,11 @@ function moveTo(at: number): void {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await fake.start(0);
   instances = [open(), open(), open()];
 });
 
 afterAll(async () => {
   for (const harness of harnesses) await harness.close();
-  await fake.stop();
   await db?.drop();
 });
 
@@ -91,7 +76,6 @@ beforeEach(async () => {
   admin = await instances[0].key(ENV);
   reader = await instances[0].key(ENV, 'reader');
   clock.advance(24 * 3600 * 1000); // every cache entry of an earlier test is older than the TTL
-  fake.reset();
 });
 
 test('renews a token nobody reads at its refresh point, not 1 ms before, and every instance then serves the new token', async () => {

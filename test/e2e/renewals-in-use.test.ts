@@ -1,10 +1,10 @@
-import request from 'supertest';
 import type { RenewalScheduler } from '../../src/services/renewal-scheduler';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { useDatabaseAndArcgis } from '../support/database-and-arcgis';
 import type { FakeArcgis } from '../support/fake-arcgis';
 import type { TestDatabase } from '../support/test-database';
+import { agolApps, putMapTokens, readMapToken } from '../support/map-token-requests';
 
 /**
  * SPEC "Refresh ahead" and "Renewal capacity grows with the fleet": REFRESH_AHEAD=in-use renews only
@@ -42,27 +42,12 @@ async function tick(harness: Harness): Promise<void> {
 }
 
 async function create(via: Harness, count: number): Promise<{ id: number; token: string }[]> {
-  const res = await request(via.app)
-    .put('/api/v1/admin/map-tokens')
-    .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin)
-    .send(
-      Array.from({ length: count }, (_, i) => ({
-        organization_ID: 1,
-        authType: 'agol',
-        authKey: `app-${i}`,
-        authToken: SECRET,
-        authTimeout: 120,
-        authURL: fake.tokenUrl,
-      })),
-    );
+  const res = await putMapTokens(via.app, ENV, admin, agolApps(count, SECRET, fake.tokenUrl));
   expect(res.status).toBe(200);
   return res.body.result.map((r: { mapTokenID: number; token: string }) => ({ id: r.mapTokenID, token: r.token }));
 }
 
-function readToken(harness: Harness, id: number) {
-  return request(harness.app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
-}
+const readToken = (harness: Harness, id: number) => readMapToken(harness.app, ENV, reader, id);
 
 async function backlog(harness: Harness): Promise<number> {
   const gauge = harness.metrics.registry.getSingleMetric('mtp_renewals_due');

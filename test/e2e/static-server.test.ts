@@ -1,28 +1,23 @@
 import request from 'supertest';
-import { FakeArcgis } from '../support/fake-arcgis';
 import { createHarness, type Harness } from '../support/harness';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 
 /** SPEC resource table: a static item's optional `server`, answered by the token read so that registerToken() works. */
 const ENV = 'env1';
 const SERVER = 'https://gis.example.com/portal/sharing/rest';
 
 describe('the server of a static item', () => {
+  const arcgis = useFakeArcgis();
   let harness: Harness;
-  let arcgis: FakeArcgis;
   let admin: string;
   let reader: string;
 
   beforeAll(async () => {
-    arcgis = new FakeArcgis();
-    await arcgis.start();
     harness = createHarness({ arcgisOrigin: arcgis.url, env: { CORS_ALLOWED_ORIGINS: 'https://maps.example.com' } });
     admin = await harness.key(ENV);
     reader = await harness.key(ENV, 'reader');
   });
-  afterAll(async () => {
-    await harness.close();
-    await arcgis.stop();
-  });
+  afterAll(() => harness.close());
 
   const put = (items: object[]) =>
     request(harness.app).put('/api/v1/admin/map-tokens').set({ 'atr-environment-id': ENV, 'atr-subscription-key': admin }).send(items);

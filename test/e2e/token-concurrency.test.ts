@@ -1,9 +1,6 @@
 import type * as http from 'node:http';
 import request from 'supertest';
-import { FakeArcgis } from '../support/fake-arcgis';
-import { FakeClock } from '../support/fake-clock';
-import { type ListeningInstance, startInstance as listen, stopInstances } from '../support/listening-instance';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useInstancesOnOneDatabase } from '../support/listening-instance';
 
 /**
  * SPEC "one token lifetime costs one call to ArcGIS per map token": concurrent refreshes merge in the
@@ -14,22 +11,12 @@ const ENV = 'env1';
 const SECRET = 'sekret-concurrency-Lm4pQ8';
 const READS = 100;
 
-const fake = new FakeArcgis();
-const clock = new FakeClock();
-const instances: ListeningInstance[] = [];
-let db: TestDatabase;
-let admin: string;
-let reader: string;
-
-/** One "instance": the real app on its own cache and pool, listening, sharing the database and the clock. */
-async function startInstance(): Promise<http.Server> {
-  const instance = await listen({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock });
-  instances.push(instance);
-  return instance.server;
-}
+/** Three "instances": the real app on its own cache and pool each, listening, sharing the database and the clock. */
+const fleet = useInstancesOnOneDatabase(ENV, 3);
+const { fake, clock, instances } = fleet;
 
 function readToken(server: http.Server, id: number) {
-  return request(server).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
+  return request(server).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', fleet.reader);
 }
 
 /** mtp_token_refreshes_total{outcome} summed over every instance. */
@@ -47,7 +34,7 @@ async function expiredToken(): Promise<{ id: number; token: string }> {
   const res = await request(instances[0].server)
     .put('/api/v1/admin/map-tokens')
     .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin)
+    .set('atr-subscription-key', fleet.admin)
     .send([
       { organization_ID: 1, authType: 'agol', authKey: 'app-concurrency', authToken: SECRET, authTimeout: 120, authURL: fake.tokenUrl },
     ]);
@@ -57,29 +44,13 @@ async function expiredToken(): Promise<{ id: number; token: string }> {
   return { id: resource.mapTokenID, token: resource.token };
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await fake.start(0);
-  for (let i = 0; i < 3; i += 1) await startInstance();
-  admin = await instances[0].harness.key(ENV);
-  reader = await instances[0].harness.key(ENV, 'reader');
-});
-
-afterAll(async () => {
-  await stopInstances(instances);
-  await fake.stop();
-  await db?.drop();
-});
-
-beforeEach(() => fake.reset());
-
 /** Resolves once `count` sessions of this database wait in GET_LOCK. */
 async function waitForLockWaiters(count: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const [row] = await db.query<{ n: number }[]>(
+    const [row] = await fleet.db.query<{ n: number }[]>(
       "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'SELECT GET_LOCK%'",
-      [db.name],
+      [fleet.db.name],
     );
     if (Number(row.n) >= count) return;
     if (Date.now() > deadline) throw new Error(`expected ${count} sessions waiting for the lock, saw ${row.n}`);

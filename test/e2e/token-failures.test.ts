@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, FakeArcgis, type FakeArcgisMode } from '../support/fake-arcgis';
+import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, type FakeArcgisMode } from '../support/fake-arcgis';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { FakeClock } from '../support/fake-clock';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -19,11 +20,11 @@ const CACHE_TTL_MS = 5000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISSUED_TOKEN = /fake-\d+-[0-9a-f]{16}/;
 
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 /** An allowlisted ArcGIS that knows exactly one app: anything else it rejects with an HTTP 200 error body. */
-const strict = new FakeArcgis({ credentials: { 'strict-app': STRICT_SECRET } });
+const strict = useFakeArcgis({ credentials: { 'strict-app': STRICT_SECRET } });
 /** A live token URL that is not in AUTH_URL_ALLOWLIST. */
-const outsider = new FakeArcgis();
+const outsider = useFakeArcgis();
 const clock = new FakeClock();
 const harnesses: Harness[] = [];
 const keys = new Map<string, { admin: string; reader: string }>();
@@ -116,21 +117,13 @@ function expectEnvelope(res: request.Response, status: number, code: string): vo
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await Promise.all([fake.start(0), strict.start(0), outsider.start(0)]);
   a = open();
   b = open();
 });
 
 afterAll(async () => {
   for (const harness of harnesses) await harness.close();
-  await Promise.all([fake.stop(), strict.stop(), outsider.stop()]);
   await db?.drop();
-});
-
-beforeEach(() => {
-  fake.reset();
-  strict.reset();
-  outsider.reset();
 });
 
 describe('stale-if-error: a token inside its margin but unexpired', () => {

@@ -1,8 +1,5 @@
 import request from 'supertest';
-import { FakeArcgis } from '../support/fake-arcgis';
-import { FakeClock } from '../support/fake-clock';
-import { type ListeningInstance, startInstance as listen, stopInstances } from '../support/listening-instance';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useInstancesOnOneDatabase } from '../support/listening-instance';
 
 /**
  * SPEC "A client that ArcGIS refused a token": POST /api/v1/map-tokens/{id}/token with {"rejected"}.
@@ -13,20 +10,12 @@ const ENV = 'rejected';
 const SECRET = 'sekret-rejected-Zu8Kd2';
 const ORIGIN = 'https://floors.example.com';
 
-const fake = new FakeArcgis();
-const clock = new FakeClock();
-const instances: ListeningInstance[] = [];
-let db: TestDatabase;
-let admin: string;
-let reader: string;
-
-async function startInstance(): Promise<void> {
-  instances.push(await listen({ mysqlUrl: db.url, arcgisOrigin: fake.url, clock, env: { CORS_ALLOWED_ORIGINS: ORIGIN } }));
-}
+const fleet = useInstancesOnOneDatabase(ENV, 3, { CORS_ALLOWED_ORIGINS: ORIGIN });
+const { fake, clock, instances } = fleet;
 
 const first = () => instances[0];
 
-function report(id: number, rejected: unknown, via = first(), key = reader) {
+function report(id: number, rejected: unknown, via = first(), key = fleet.reader) {
   return request(via.server)
     .post(`/api/v1/map-tokens/${id}/token`)
     .set('atr-environment-id', ENV)
@@ -35,14 +24,14 @@ function report(id: number, rejected: unknown, via = first(), key = reader) {
 }
 
 function readToken(id: number, via = first()) {
-  return request(via.server).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', reader);
+  return request(via.server).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', ENV).set('atr-subscription-key', fleet.reader);
 }
 
 async function create(item: Record<string, unknown> = {}): Promise<{ id: number; token: string }> {
   const res = await request(first().server)
     .put('/api/v1/admin/map-tokens')
     .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin)
+    .set('atr-subscription-key', fleet.admin)
     .send([
       {
         organization_ID: 1,
@@ -58,22 +47,7 @@ async function create(item: Record<string, unknown> = {}): Promise<{ id: number;
   return { id: res.body.result[0].mapTokenID, token: res.body.result[0].token };
 }
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await fake.start(0);
-  for (let i = 0; i < 3; i += 1) await startInstance();
-  admin = await first().harness.key(ENV);
-  reader = await first().harness.key(ENV, 'reader');
-});
-
-afterAll(async () => {
-  await stopInstances(instances);
-  await fake.stop();
-  await db?.drop();
-});
-
 beforeEach(() => {
-  fake.reset();
   clock.advance(60_000); // past every earlier test's 30 s window
 });
 
@@ -224,14 +198,14 @@ test('a body that is not JSON answers 415, malformed JSON 400', async () => {
   const text = await request(first().server)
     .post(`/api/v1/map-tokens/${created.id}/token`)
     .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', reader)
+    .set('atr-subscription-key', fleet.reader)
     .set('Content-Type', 'text/plain')
     .send('rejected');
   expect(text.status).toBe(415);
   const malformed = await request(first().server)
     .post(`/api/v1/map-tokens/${created.id}/token`)
     .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', reader)
+    .set('atr-subscription-key', fleet.reader)
     .set('Content-Type', 'application/json')
     .send('{"rejected":');
   expect(malformed.status).toBe(400);

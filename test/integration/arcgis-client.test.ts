@@ -7,7 +7,7 @@ import { AuthUrlAllowlist, AuthUrlNotAllowedError } from '../../src/arcgis/auth-
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../../src/errors';
 import { FAKE_ARCGIS_HTML_MARKER, FAKE_ARCGIS_TOKEN_PATH, type FakeArcgisMode } from '../support/fake-arcgis';
 import { useFakeArcgis } from '../support/use-fake-arcgis';
-import { expectNoSecretIn, failure } from '../support/arcgis-call-checks';
+import { expectNoSecretIn, expectOneFormCall, failure } from '../support/arcgis-call-checks';
 
 const CLIENT_ID = 'app-client-id';
 const SECRET = 'Zq9-s3cr3t-never-in-a-message';
@@ -50,19 +50,12 @@ describe('the request ArcGIS receives', () => {
   it('is a form-encoded POST to the token URL with every documented field and the secret only in the body', async () => {
     await makeClient().fetchToken(request({ expirationMinutes: 60 }));
 
-    expect(fake.calls).toHaveLength(1);
-    const [call] = fake.calls;
-    expect(call.path).toBe(FAKE_ARCGIS_TOKEN_PATH);
-    expect(call.contentType).toBe('application/x-www-form-urlencoded');
-    expect(call.params).toEqual({
-      client_id: CLIENT_ID,
-      client_secret: SECRET,
-      grant_type: 'client_credentials',
-      expiration: '60',
-      f: 'json',
-    });
-    expect(call.query).toBe('');
-    expect(call.path).not.toContain(SECRET);
+    expectOneFormCall(
+      fake.calls,
+      FAKE_ARCGIS_TOKEN_PATH,
+      { client_id: CLIENT_ID, client_secret: SECRET, grant_type: 'client_credentials', expiration: '60', f: 'json' },
+      SECRET,
+    );
   });
 
   it('leaves out expiration when no lifetime is requested, so ArcGIS chooses', async () => {

@@ -12,7 +12,7 @@ import {
   type FakeArcgisMode,
 } from '../support/fake-arcgis';
 import { useFakeArcgis } from '../support/use-fake-arcgis';
-import { expectNoSecretIn, failure } from '../support/arcgis-call-checks';
+import { expectNoSecretIn, expectOneFormCall, failure } from '../support/arcgis-call-checks';
 
 const USERNAME = 'indoors_viewer';
 const PASSWORD = 'Pw-9f3c!never-in-a-message';
@@ -79,20 +79,12 @@ describe('the generateToken request ArcGIS receives', () => {
   it('for a portal with a referer: a form POST with username, password, client=referer, referer, expiration and f=json, nothing in the URL', async () => {
     await makeClient().fetchToken(credentials({ referer: 'https://maps.example.com', expirationMinutes: 60 }));
 
-    expect(fake.calls).toHaveLength(1);
-    const [call] = fake.calls;
-    expect(call.path).toBe(FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH);
-    expect(call.contentType).toBe('application/x-www-form-urlencoded');
-    expect(call.params).toEqual({
-      username: USERNAME,
-      password: PASSWORD,
-      client: 'referer',
-      referer: 'https://maps.example.com',
-      expiration: '60',
-      f: 'json',
-    });
-    expect(call.query).toBe('');
-    expect(call.path).not.toContain(PASSWORD);
+    expectOneFormCall(
+      fake.calls,
+      FAKE_ARCGIS_PORTAL_GENERATE_TOKEN_PATH,
+      { username: USERNAME, password: PASSWORD, client: 'referer', referer: 'https://maps.example.com', expiration: '60', f: 'json' },
+      PASSWORD,
+    );
   });
 
   it('for a standalone ArcGIS Server without a referer: client=requestip, no referer, and no expiration when none is asked', async () => {

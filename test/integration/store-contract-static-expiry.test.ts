@@ -1,20 +1,12 @@
 import type { AgolFields } from '../../src/auth-types/agol';
 import type { MapTokenFields } from '../../src/auth-types/auth-types';
 import type { AuditContext, Store } from '../../src/stores/store';
-import { storeFactories } from '../support/store-factories';
+import { staticFields, storeFactories } from '../support/store-factories';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-01-15T10:00:00.000Z');
 const BY = NOW + 30 * DAY;
 
-const staticFields = (organizationId = 1): MapTokenFields => ({
-  organizationId,
-  authType: 'static',
-  authKey: null,
-  authSecretEnc: null,
-  authTimeout: null,
-  authUrl: null,
-});
 const agol: AgolFields = {
   organizationId: 1,
   authType: 'agol',

@@ -5,7 +5,7 @@ import type { MapTokenFields } from '../../src/auth-types/auth-types';
 import type { AuditContext, Store } from '../../src/stores/store';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { FakeClock } from '../support/fake-clock';
-import { storeFactories as factories } from '../support/store-factories';
+import { storeFactories as factories, staticFields } from '../support/store-factories';
 
 const agol = (organizationId = 1): AgolFields => ({
   organizationId,
@@ -34,11 +34,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     const [a, b] = await store.mapTokens.writeBatch(
       [
         { kind: 'create', fields: agol(), token: token() },
-        {
-          kind: 'create',
-          fields: { ...agol(2), authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null },
-          token: token('t2', 5, null),
-        },
+        { kind: 'create', fields: staticFields(2), token: token('t2', 5, null) },
       ],
       audit(),
     );
@@ -77,26 +73,18 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     );
     expect(back).toMatchObject({ ...enterprise, authReferer: null, version: 3 });
 
-    const staticFields: MapTokenFields = {
-      organizationId: 1,
-      authType: 'static',
-      authKey: null,
-      authSecretEnc: null,
-      authTimeout: null,
-      authUrl: null,
-      authReferer: null,
-    };
+    const fixed: MapTokenFields = { ...staticFields(), authReferer: null };
     const [again] = await store.mapTokens.writeBatch(
       [{ kind: 'update', id: row.id, expectedVersion: 3, fields: { ...enterprise }, token: undefined }],
       audit(),
     );
     expect(again.authReferer).toBe('https://maps.example.com');
     const [asStatic] = await store.mapTokens.writeBatch(
-      [{ kind: 'update', id: row.id, expectedVersion: 4, fields: staticFields, token: token('static') }],
+      [{ kind: 'update', id: row.id, expectedVersion: 4, fields: fixed, token: token('static') }],
       audit(),
     );
     expect(await store.mapTokens.get(scope('env-a'), row.id)).toEqual(asStatic);
-    expect(asStatic).toMatchObject({ ...staticFields, token: token('static') });
+    expect(asStatic).toMatchObject({ ...fixed, token: token('static') });
   });
 
   it('reads a write that leaves out authReferer (fields of agol and static items) as a null referer', async () => {
@@ -113,12 +101,12 @@ describe.each(factories)('store contract: $name', ({ open }) => {
   });
 
   it("keeps a static item's server, replaces and clears it on update, and reads it as null where it was left out", async () => {
-    const staticFields = { ...agol(), authType: 'static' as const, authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null };
+    const fixed = staticFields();
     const server = `https://gis.example.com/arcgis/rest/services/${'a'.repeat(1990)}`;
     const [withServer, without] = await store.mapTokens.writeBatch(
       [
-        { kind: 'create', fields: { ...staticFields, server }, token: token('s1', 5, null) },
-        { kind: 'create', fields: staticFields, token: token('s2', 5, null) },
+        { kind: 'create', fields: { ...fixed, server }, token: token('s1', 5, null) },
+        { kind: 'create', fields: fixed, token: token('s2', 5, null) },
       ],
       audit(),
     );
@@ -127,7 +115,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
     expect((await store.mapTokens.get(scope('env-a'), without.id))?.server).toBeNull();
     const other = 'https://gis.example.com/portal/sharing/rest';
     const [replaced] = await store.mapTokens.writeBatch(
-      [{ kind: 'update', id: withServer.id, expectedVersion: 1, fields: { ...staticFields, server: other }, token: undefined }],
+      [{ kind: 'update', id: withServer.id, expectedVersion: 1, fields: { ...fixed, server: other }, token: undefined }],
       audit(),
     );
     expect(replaced.server).toBe(other);
@@ -287,11 +275,7 @@ describe.each(factories)('store contract: $name', ({ open }) => {
       [
         { kind: 'create', fields: agol(), token: token('t', 0, 7_200_000) },
         { kind: 'create', fields: agol(), token: null },
-        {
-          kind: 'create',
-          fields: { ...agol(), authType: 'static', authKey: null, authSecretEnc: null, authTimeout: null, authUrl: null },
-          token: token('s', 0, 7_200_000),
-        },
+        { kind: 'create', fields: staticFields(), token: token('s', 0, 7_200_000) },
       ],
       audit(),
     );

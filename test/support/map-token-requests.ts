@@ -13,6 +13,18 @@ export function putMapTokens(app: Harness['app'], environment: string, key: stri
     .send(items as object);
 }
 
+/** `count` agol items of organization 1, one per app (`app-0`, `app-1`, ...), each with `secret`, 120 minutes and `authURL`. */
+export function agolApps(count: number, secret: string, authURL: string) {
+  return Array.from({ length: count }, (_, i) => ({
+    organization_ID: 1,
+    authType: 'agol',
+    authKey: `app-${i}`,
+    authToken: secret,
+    authTimeout: 120,
+    authURL,
+  }));
+}
+
 /** GET of /api/v1/admin/map-tokens followed by `path` ('' for the list, `/7`, `?failing=true`). */
 export function getMapTokens(app: Harness['app'], environment: string, key: string, path = '') {
   return request(app).get(`/api/v1/admin/map-tokens${path}`).set('atr-environment-id', environment).set('atr-subscription-key', key);
@@ -20,4 +32,20 @@ export function getMapTokens(app: Harness['app'], environment: string, key: stri
 
 export function readMapToken(app: Harness['app'], environment: string, key: string, id: number) {
   return request(app).get(`/api/v1/map-tokens/${id}/token`).set('atr-environment-id', environment).set('atr-subscription-key', key);
+}
+
+/**
+ * The whole answer of the token read for a token with no server (a static one as stored): `expires` is
+ * `token_Expire_Date` in epoch milliseconds, and a token without a date has null for both and for expires_in.
+ */
+export function serverlessTokenRead(mapTokenID: number, token: string, dated?: { token_Expire_Date: string; expires_in: number }) {
+  return {
+    mapTokenID,
+    token,
+    token_Expire_Date: dated?.token_Expire_Date ?? null,
+    expires_in: dated?.expires_in ?? null,
+    expires: dated ? Date.parse(dated.token_Expire_Date) : null,
+    server: null,
+    ssl: false,
+  };
 }
