@@ -7,6 +7,7 @@ import { BenchDatabase } from './database';
 import { type LoadResult, measure } from './load';
 import { type Child, PROJECT_ROOT, runCli, serviceEnvironment, startChild, stopAll } from './processes';
 import { createMapTokens, readOnce } from './service-calls';
+import { log, setting } from './settings';
 
 /**
  * `npm run bench:compare -- <revision>`: the token read of this checkout against the token read of
@@ -19,7 +20,6 @@ import { createMapTokens, readOnce } from './service-calls';
  */
 
 const ENVIRONMENT = 'bench';
-const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 interface Side {
   name: string;
@@ -27,15 +27,6 @@ interface Side {
   path: string;
   headers: Record<string, string>;
   results: LoadResult[];
-}
-
-function setting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  return value;
 }
 
 /** The commit of `revision`, and its one-line subject. */

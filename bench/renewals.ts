@@ -3,6 +3,7 @@ import autocannon from 'autocannon';
 import type { FakeArcgis } from '../test/support/fake-arcgis';
 import type { BenchDatabase } from './database';
 import { type Child, startChild } from './processes';
+import { log } from './settings';
 
 /**
  * Renewals at scale (SPEC "Renewal capacity grows with the fleet", REFRESH_AHEAD=in-use), on one instance
@@ -64,8 +65,6 @@ interface Sample {
   waits: number;
   due: number;
 }
-
-const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 export async function benchInUse(ctx: RenewalBenchContext): Promise<InUseResult> {
   const s = RENEWAL_SETTINGS;

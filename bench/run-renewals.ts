@@ -5,9 +5,9 @@ import { FakeArcgis } from '../test/support/fake-arcgis';
 import { BenchDatabase } from './database';
 import { PROJECT_ROOT, runCli, serviceEnvironment, stopAll } from './processes';
 import { benchInUse, benchStored, type RenewalBenchContext, renderRenewals } from './renewals';
+import { log } from './settings';
 
 const ENVIRONMENT = 'bench';
-const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 /**
  * The renewal benchmarks (bench/renewals.ts) on their own: `npm run bench:renewals`. Also run by

@@ -9,6 +9,7 @@ import { type Child, PROJECT_ROOT, runCli, serviceEnvironment, startChild, stopA
 import { profileTokenRead } from './profile-run';
 import { runRenewalBenches } from './run-renewals';
 import { createMapTokens, readOnce } from './service-calls';
+import { log, setting } from './settings';
 import { describeMachine, type Memory, renderReport, type Rollover, type Settings, type Storm } from './report';
 
 const ENVIRONMENT = 'bench';
@@ -22,17 +23,6 @@ const STORM_CACHE_TTL_SECONDS = 1;
 const ROLLOVER_LIFETIME_SECONDS = 15;
 const ROLLOVER_ARCGIS_DELAY_MS = 1000;
 const ROLLOVER_CONNECTIONS = 8;
-
-function setting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  return value;
-}
-
-const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 interface Context {
   db: BenchDatabase;
