@@ -1,8 +1,4 @@
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
-import type { Store } from '../stores/store';
-import { WriteBehind } from './write-behind';
+import { WriteBehind, type WriteBehindParts } from './write-behind';
 
 /** How often the uses of the last interval are written: at most one write per key per instance per interval. */
 const KEY_USAGE_INTERVAL_MS = 60_000;
@@ -12,26 +8,20 @@ const KEY_USAGE_INTERVAL_MS = 60_000;
  * uses noted meanwhile are written once a minute, one statement for every key used (see WriteBehind).
  */
 export class KeyUsage extends WriteBehind<number> {
-  constructor(
-    store: Store,
-    private readonly clock: Clock,
-    logger: Logger,
-    metrics: Metrics,
-  ) {
+  constructor(private readonly parts: WriteBehindParts) {
     super(
       {
         what: 'key usage',
         intervalMs: KEY_USAGE_INTERVAL_MS,
         merge: Math.max,
-        write: (batch) => store.keys.recordUses([...batch].map(([id, at]) => ({ id, at }))),
+        write: (batch) => parts.store.keys.recordUses([...batch].map(([id, at]) => ({ id, at }))),
       },
-      logger,
-      metrics,
+      parts,
     );
   }
 
   /** Notes that key `id` was accepted now. */
   note(id: number): void {
-    this.add(id, this.clock.now());
+    this.add(id, this.parts.clock.now());
   }
 }

@@ -99,7 +99,7 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
     cacheTtlMs,
     cacheMaxEntries: config.cacheMaxEntries,
   });
-  const keyUsage = new KeyUsage(store, clock, logger, metrics);
+  const keyUsage = new KeyUsage({ store, clock, logger, metrics });
   const idleWindowMs = Math.round(config.refreshAheadIdleHours * 3600_000);
   const scheduler =
     config.refreshAhead === 'on-read'
@@ -116,7 +116,7 @@ export function createServices(config: Config, store: Store, deps: ServiceDeps):
     const now = clock.now();
     return store.mapTokens.countDue(now, config.refreshAhead === 'all' ? undefined : now - idleWindowMs);
   });
-  const usage = new UsageRecorder(store, clock, logger, metrics);
+  const usage = new UsageRecorder({ store, clock, logger, metrics });
   const services: Services = {
     store,
     scheduler,

@@ -1,8 +1,5 @@
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
-import type { Store, UsageDelta } from '../stores/store';
-import { WriteBehind } from './write-behind';
+import type { UsageDelta } from '../stores/store';
+import { WriteBehind, type WriteBehindParts } from './write-behind';
 
 /** Usage is written at least this often: SPEC allows it to be a minute behind; half leaves room for a slow write. */
 const USAGE_FLUSH_INTERVAL_MS = 30_000;
@@ -12,12 +9,7 @@ const USAGE_FLUSH_INTERVAL_MS = 30_000;
  * waits for, or adds, a MySQL write, and after an outage the counts kept are added by the next write.
  */
 export class UsageRecorder extends WriteBehind<Omit<UsageDelta, 'id'>> {
-  constructor(
-    store: Store,
-    private readonly clock: Clock,
-    logger: Logger,
-    metrics: Metrics,
-  ) {
+  constructor(private readonly parts: WriteBehindParts) {
     super(
       {
         what: 'token usage',
@@ -27,15 +19,14 @@ export class UsageRecorder extends WriteBehind<Omit<UsageDelta, 'id'>> {
           earlier.lastReadAt = Math.max(earlier.lastReadAt, later.lastReadAt);
           return earlier;
         },
-        write: (batch) => store.mapTokens.addUsage([...batch].map(([id, counted]) => ({ id, ...counted }))),
+        write: (batch) => parts.store.mapTokens.addUsage([...batch].map(([id, counted]) => ({ id, ...counted }))),
       },
-      logger,
-      metrics,
+      parts,
     );
   }
 
   /** One token read of map token `id`, now. */
   record(id: number): void {
-    this.add(id, { reads: 1, lastReadAt: this.clock.now() });
+    this.add(id, { reads: 1, lastReadAt: this.parts.clock.now() });
   }
 }

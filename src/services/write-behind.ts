@@ -1,5 +1,15 @@
+import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { Store } from '../stores/store';
+
+/** What a write-behind buffer of the store is built from. */
+export interface WriteBehindParts {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+}
 
 export interface WriteBehindOptions<V> {
   /** What is kept, for the log line of a failed write ("key usage", "token usage"). */
@@ -25,11 +35,16 @@ export abstract class WriteBehind<V> {
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+
   constructor(
     private readonly options: WriteBehindOptions<V>,
-    private readonly logger: Logger,
-    private readonly metrics: Metrics,
-  ) {}
+    parts: Pick<WriteBehindParts, 'logger' | 'metrics'>,
+  ) {
+    this.logger = parts.logger;
+    this.metrics = parts.metrics;
+  }
 
   /** Notes `value` for `id`: one map write, no I/O. */
   protected add(id: number, value: V): void {
