@@ -2,7 +2,27 @@ import { useTwoEnvironments } from '../support/two-environments';
 
 /** What one environment's callers can do to another's: share a read, spoil a cache entry, guess a key. */
 
-const env = useTwoEnvironments();
+/** While set, env-b's reads of a map token row wait for it (and say so through `onHeld`). */
+let hold: { released: Promise<void>; onHeld: () => void } | undefined;
+
+const env = useTwoEnvironments({
+  wrapStore: (store) => ({
+    ...store,
+    mapTokens: {
+      ...store.mapTokens,
+      get: async (scope, id) => {
+        if (hold && scope.environment === 'env-b') {
+          hold.onHeld();
+          await hold.released;
+        }
+        return store.mapTokens.get(scope, id);
+      },
+    },
+  }),
+});
+afterEach(() => {
+  hold = undefined;
+});
 
 it("a read from another environment never shares or spoils this environment's read of the same id", async () => {
   const created = (await env.put('env-a', [env.agol()])).body.result[0];
@@ -12,14 +32,7 @@ it("a read from another environment never shares or spoils this environment's re
   const released = new Promise<void>((resolve) => (release = resolve));
   let started!: () => void;
   const theirsInFlight = new Promise<void>((resolve) => (started = resolve));
-  const get = env.h.store.mapTokens.get.bind(env.h.store.mapTokens);
-  env.h.store.mapTokens.get = async (scope, id) => {
-    if (scope.environment === 'env-b') {
-      started();
-      await released;
-    }
-    return get(scope, id);
-  };
+  hold = { released, onHeld: started };
   env.h.clock.advance(6000); // past CACHE_TTL_SECONDS: this environment's next read re-checks the store
   const theirs = env.read('env-b', created.mapTokenID).then((res) => res);
   await theirsInFlight;

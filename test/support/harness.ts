@@ -50,6 +50,8 @@ export interface HarnessOptions {
   arcgisOrigin?: string;
   /** The jitter source of retry pauses and the scheduler's start; Math.random when absent. */
   random?: () => number;
+  /** A seam for tests that must act between the services and the store: what the services get instead of the store. */
+  wrapStore?: (store: Store) => Store;
 }
 
 /** The real app graph (config -> store -> services -> app) with a fake clock and captured logs. */
@@ -70,7 +72,8 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     () => Buffer.alloc(32, 9),
   );
   const { logger, logs, text: logText } = captureLogs(config.logLevel);
-  const store = options.mysqlUrl ? createMysqlStore(options.mysqlUrl, clock as Clock) : createMemoryStore(clock);
+  const inner = options.mysqlUrl ? createMysqlStore(options.mysqlUrl, clock as Clock) : createMemoryStore(clock);
+  const store = options.wrapStore ? options.wrapStore(inner) : inner;
   const metrics = createMetrics();
   const arcgis = createArcgisClient(config, clock, metrics);
   const broker = createTokenBroker(config, store, { clock, logger, metrics, arcgis, random: options.random });

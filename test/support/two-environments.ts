@@ -1,5 +1,5 @@
 import { useDatabaseAndArcgis } from './database-and-arcgis';
-import { createHarness, type Harness } from './harness';
+import { createHarness, type Harness, type HarnessOptions } from './harness';
 import { putMapTokens, readMapToken } from './map-token-requests';
 
 const ENVIRONMENTS = ['env-a', 'env-b'] as const;
@@ -9,7 +9,7 @@ type Environment = (typeof ENVIRONMENTS)[number];
  * For a test file: a database and the ArcGIS stand-in for the file, and for each test a fresh app over
  * an emptied database (UPSTREAM_TIMEOUT_MS 300) with an admin and a reader key in `env-a` and `env-b`.
  */
-export function useTwoEnvironments() {
+export function useTwoEnvironments(options: Pick<HarnessOptions, 'wrapStore'> = {}) {
   const setup = useDatabaseAndArcgis();
   let harness: Harness | undefined;
   let keys: Record<Environment, { admin: string; reader: string }> | undefined;
@@ -17,7 +17,7 @@ export function useTwoEnvironments() {
   beforeEach(async () => {
     await setup.db.clear();
     setup.fake.reset();
-    harness = createHarness({ mysqlUrl: setup.db.url, arcgisOrigin: setup.fake.url, env: { UPSTREAM_TIMEOUT_MS: '300' } });
+    harness = createHarness({ ...options, mysqlUrl: setup.db.url, arcgisOrigin: setup.fake.url, env: { UPSTREAM_TIMEOUT_MS: '300' } });
     const h = harness;
     const entries = await Promise.all(
       ENVIRONMENTS.map(async (env) => [env, { admin: await h.key(env, 'admin'), reader: await h.key(env, 'reader') }] as const),
