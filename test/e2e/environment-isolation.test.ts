@@ -38,7 +38,9 @@ it("a read from another environment never shares or spoils this environment's re
   await theirsInFlight;
   // merged with theirs, this read would wait for their release (and then share their 404)
   const mine = env.read('env-a', created.mapTokenID).then((res) => res);
-  const first = await Promise.race([mine, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 3000))]);
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([mine, new Promise<'waiting'>((resolve) => (timer = setTimeout(() => resolve('waiting'), 3000)))]);
+  clearTimeout(timer);
   release();
   expect(first === 'waiting' ? 'waited for the other environment' : first.status).toBe(200);
   expect((await theirs).status).toBe(404);
