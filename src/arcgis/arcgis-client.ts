@@ -227,17 +227,17 @@ function cleanMessage(error: Record<string, unknown>, secret: string): string {
     ? error.details.filter((value): value is string => typeof value === 'string' && value.trim() !== '' && value !== text)
     : [];
   const fallback = `ArcGIS error ${String(error.code ?? 'without a code')}`;
-  // Redact before and after making one line: a secret may hold a control character, and an echo may put a tab or a
-  // line break where the secret has a space (one line then spells the secret). All before cutting, so a cut can never
-  // leave a whole secret behind.
+  // Redact before and after making one line: a secret may hold a control character, and an echo may put a tab, a
+  // line break or another space character where the secret has white space (one line then spells the secret, its
+  // white space collapsed alike). All before cutting, so a cut can never leave a whole secret behind.
   const message = redactSecrets([text ?? fallback, ...details].join(' '), [secret]);
   const oneLine = redactSecrets(asOneLine(message), [secret, asOneLine(secret)]);
   return oneLine.trim().slice(0, MAX_MESSAGE_CHARS);
 }
 
+/** One line of single spaces: every run of white space and control characters (C0, C1, line and paragraph separators) is one space. */
 function asOneLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes from ArcGIS's text
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return text.replace(/[\s\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ');
 }
 
 // Stryker disable BlockStatement: equivalent; an emptied catch block returns undefined as well

@@ -353,6 +353,20 @@ describe("ArcGIS's words in a message", () => {
     }
   });
 
+  it('redacts a secret whose white space an echo changed: doubled, or other space and separator characters', async () => {
+    const doubled = 'Tr0ub4dor  &3';
+    for (const echo of ['Tr0ub4dor\t\t&3', 'Tr0ub4dor\r\n&3', 'Tr0ub4dor &3', 'Tr0ub4dor\u2028&3', 'Tr0ub4dor\u00a0\u0085&3']) {
+      expect(await rejectionMessage({ message: `bad ${echo} here` }, doubled)).toBe('bad [redacted] here');
+    }
+    for (const echo of ['Tr0ub4dor\u2029&3', 'Tr0ub4dor\u3000&3', 'Tr0ub4dor\u0085&3']) {
+      expect(await rejectionMessage({ message: `bad ${echo} here` }, 'Tr0ub4dor &3')).toBe('bad [redacted] here');
+    }
+  });
+
+  it('makes line and paragraph separators and C1 controls one space too', async () => {
+    expect(await rejectionMessage({ message: 'Invalid\u2028client\u0085\u2029secret\u00a0 x' })).toBe('Invalid client secret x');
+  });
+
   it('redacts a secret that holds a control character, as sent and once made one line', async () => {
     const tabbed = 'Tr0ub4dor\t&3';
     expect(await rejectionMessage({ message: `bad ${tabbed} here` }, tabbed)).toBe('bad [redacted] here');
