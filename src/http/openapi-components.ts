@@ -133,14 +133,13 @@ export function componentResponses(): Record<string, Json> {
   const oauth = (description: string, status: keyof typeof OAUTH_ERROR_EXAMPLES, headers: string[]) =>
     response(description, json(schemaRef('OAuthError'), OAUTH_ERROR_EXAMPLES[status]), ['Cache-Control', ...headers]);
   responses.OAuthBadRequest = oauth(
-    'invalid_request (malformed or unparsable body, both Basic and body credentials) or unsupported_grant_type.',
+    'invalid_request (malformed or unparsable body, a body over 16 KiB, both Basic and body credentials) or unsupported_grant_type.',
     400,
     [],
   );
   responses.OAuthUnauthorized = oauth('invalid_client: unknown client, wrong secret, or a client of another environment.', 401, [
     'WWW-Authenticate',
   ]);
-  responses.OAuthPayloadTooLarge = oauth('invalid_request: a body over 16 KiB (a token request is a few hundred bytes).', 413, []);
   responses.OAuthTooManyRequests = oauth(
     'Too many failed logins from this address (30 a minute), or from this address for this client id (10 a minute).',
     429,

@@ -199,6 +199,5 @@ export const OAUTH_ERROR_EXAMPLES = {
     error: 'invalid_client',
     error_description: 'Client authentication failed: unknown client, wrong secret, or another environment.',
   },
-  413: { error: 'invalid_request', error_description: 'The request body is over 16 KiB; a token request is a few hundred bytes.' },
   429: { error: 'invalid_request', error_description: 'Too many failed logins; wait before trying again (see Retry-After).' },
 } as const;

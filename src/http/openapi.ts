@@ -188,7 +188,6 @@ export function buildOpenApi(validator: SchemaValidator, options: { maxBatch: nu
           200: response('An access token.', json(schemaRef('AuthTokenResponse'), ex.authTokenResponseExample), ['Cache-Control']),
           400: responseRef('OAuthBadRequest'),
           401: responseRef('OAuthUnauthorized'),
-          413: responseRef('OAuthPayloadTooLarge'),
           429: responseRef('OAuthTooManyRequests'),
           ...errors(500, 503),
         },

@@ -18,7 +18,7 @@ export const MAX_SECRETS_PER_CLIENT = 10;
 /** An RFC 6749 section 5.2 error of the token endpoint. */
 export class OAuthError extends Error {
   constructor(
-    readonly status: 400 | 401 | 413,
+    readonly status: 400 | 401,
     readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type',
     readonly description: string,
   ) {

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { MAX_SECRETS_PER_CLIENT } from '../../src/services/client-credentials-service';
 import { SchemaValidator } from '../../src/http/schema-validator';
+import { TOKEN_REQUEST_TOO_LARGE } from '../../src/http/routes/auth';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -100,15 +101,16 @@ describe('the Authorization scheme is case-insensitive (RFC 6750, RFC 9110 secti
   });
 });
 
-describe('the token endpoint refuses a body over its 16 KiB cap with 413, in the OAuth error shape', () => {
+describe('the token endpoint refuses a body over its 16 KiB cap with 400 invalid_request naming the cap (RFC 6749)', () => {
   it.each<[string, string, string]>([
     ['form', 'application/x-www-form-urlencoded', `grant_type=client_credentials&client_id=${'x'.repeat(17 * 1024)}`],
     ['JSON', 'application/json', JSON.stringify({ grant_type: 'client_credentials', client_id: 'x'.repeat(17 * 1024) })],
-  ])('a %s body over 16 KiB answers 413 invalid_request naming the cap', async (_kind, type, body) => {
+  ])('a %s body over 16 KiB answers 400 invalid_request naming the cap', async (_kind, type, body) => {
     const h = harness();
     const res = await request(h.app).post('/api/v1/auth/token').set('Content-Type', type).send(body);
-    expect(res.status).toBe(413);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('16 KiB') });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: TOKEN_REQUEST_TOO_LARGE });
+    expect(TOKEN_REQUEST_TOO_LARGE).toContain('16 KiB');
     expect(res.headers['cache-control']).toBe('no-store');
   });
 });

@@ -9,6 +9,11 @@ import { contextOf, expressStages } from '../exchange';
 import type { RequestStages } from '../request-stages';
 import type { SchemaValidator } from '../schema-validator';
 
+/** The token endpoint's body cap: a token request is a few hundred bytes. */
+const TOKEN_REQUEST_MAX_BYTES = 16 * 1024;
+/** RFC 6749 section 5.2: a body the endpoint refuses is invalid_request, 400, whatever the reason. */
+export const TOKEN_REQUEST_TOO_LARGE = 'The request body is over 16 KiB; a token request is a few hundred bytes.';
+
 /** Where app.ts mounts this router; the start of every route template in logs and metrics. */
 export const AUTH_MOUNT = '/api/v1/auth';
 
@@ -64,8 +69,8 @@ export function authRouter(stages: RequestStages, clients: ClientCredentialsServ
     .route('/token')
     .all(tagRoute(AUTH_MOUNT))
     .post(
-      express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
-      express.json({ limit: '16kb' }),
+      express.urlencoded({ extended: false, limit: TOKEN_REQUEST_MAX_BYTES, parameterLimit: 20 }),
+      express.json({ limit: TOKEN_REQUEST_MAX_BYTES }),
       perAddress,
       perClient,
       async (req, res) => {
@@ -165,7 +170,7 @@ function oauthErrors(error: unknown, req: Request, res: Response, next: NextFunc
     error instanceof OAuthError
       ? error
       : type === 'entity.too.large'
-        ? new OAuthError(413, 'invalid_request', 'The request body is over 16 KiB; a token request is a few hundred bytes.')
+        ? new OAuthError(400, 'invalid_request', TOKEN_REQUEST_TOO_LARGE)
         : new OAuthError(400, 'invalid_request', 'The request body could not be parsed.');
   res.setHeader('Cache-Control', 'no-store');
   if (oauth.status === 401 && req.headers.authorization?.startsWith('Basic '))
