@@ -211,9 +211,11 @@ function origins(env: Environment, name: string): string[] {
  */
 export function configWarnings(config: Pick<Config, 'trustProxy'>): string[] {
   const warnings: string[] = [];
-  if (config.trustProxy === true) {
+  const value = config.trustProxy;
+  const everyAddress = typeof value === 'string' && value.split(',').some((entry) => /\/0$/.test(entry.trim()));
+  if (value === true || everyAddress) {
     warnings.push(
-      'TRUST_PROXY=true trusts every X-Forwarded-For hop, so a caller that sends its own header chooses the address the login rate limit counts: set the hop count or the subnet of your load balancer instead',
+      `TRUST_PROXY=${value} trusts every X-Forwarded-For hop, so a caller that sends its own header chooses the address the login rate limit counts: set the hop count or the subnet of your load balancer instead`,
     );
   }
   return warnings;

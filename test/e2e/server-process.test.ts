@@ -71,6 +71,20 @@ describe('npm start', () => {
     }
   });
 
+  it('starts with TRUST_PROXY=true and says once, at warn level, what it lets a forged X-Forwarded-For do', async () => {
+    const server = await startServer({ TRUST_PROXY: 'true' });
+    try {
+      const warnings = server
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('TRUST_PROXY'))
+        .map((line) => JSON.parse(line) as { level: string; msg: string });
+      expect(warnings).toEqual([{ ...warnings[0], level: 'warn', msg: expect.stringContaining('login rate limit') }]);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('checks the port before printing any key: a start on a busy port prints no key and stops with exit 1 and one line', async () => {
     const busy = createServer();
     busy.listen(0, '127.0.0.1');

@@ -142,6 +142,8 @@ describe('configuration', () => {
 describe('warnings at start', () => {
   it.each<[string | undefined, number]>([
     ['true', 1],
+    ['0.0.0.0/0', 1],
+    ['10.0.0.0/8, ::/0', 1],
     [undefined, 0],
     ['false', 0],
     ['1', 0],
@@ -150,7 +152,7 @@ describe('warnings at start', () => {
     const warnings = configWarnings(loadConfig(value === undefined ? {} : { TRUST_PROXY: value }, generate));
     expect(warnings).toHaveLength(count);
     for (const warning of warnings) {
-      expect(warning).toMatch(/^TRUST_PROXY=true trusts every X-Forwarded-For hop/);
+      expect(warning).toMatch(new RegExp(`^TRUST_PROXY=${value} trusts every X-Forwarded-For hop`));
       expect(warning).toContain('login rate limit');
     }
   });
