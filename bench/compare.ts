@@ -1,4 +1,4 @@
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { log, setting } from './settings';
  * ratio rather than two figures measured on different days. The other revision is exported with
  * `git archive` into a temporary folder, built there with this checkout's node_modules, and started
  * beside this build: each on a database of its own, both against one ArcGIS stand-in. The rounds
- * alternate the two (and a bare Express route answering the same body), so that the machine's moods
+ * take the two (and a bare Express route answering the same body) in turn, so that the machine's moods
  * fall on both alike. Written to bench/compare.md and printed.
  */
 
@@ -36,12 +36,18 @@ function resolveRevision(revision: string): { sha: string; subject: string } {
       encoding: 'utf8',
     }).trim();
     const subject = execFileSync('git', ['-C', PROJECT_ROOT, 'log', '-1', '--format=%s', sha], { encoding: 'utf8' }).trim();
-    const dirty =
-      revision === 'HEAD' && execFileSync('git', ['-C', PROJECT_ROOT, 'status', '--porcelain'], { encoding: 'utf8' }).trim() !== '';
-    return { sha, subject: dirty ? `${subject} (and changes not committed)` : subject };
+    return { sha, subject };
   } catch {
     throw new Error(`"${revision}" is no commit of this repository (try a hash, a tag or HEAD~1)`);
   }
+}
+
+/** True when this checkout has changes to tracked files (the benchmark's own reports aside): this build is not HEAD as committed. */
+function workingTreeChanged(): boolean {
+  const status = execFileSync('git', ['-C', PROJECT_ROOT, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/*.md'], {
+    encoding: 'utf8',
+  });
+  return status.trim() !== '';
 }
 
 /**
@@ -49,7 +55,10 @@ function resolveRevision(revision: string): { sha: string; subject: string } {
  * uses this checkout's node_modules; otherwise it installs its own (`npm ci`, from npm's cache mostly).
  */
 function buildRevision(sha: string, folder: string): string {
-  execSync(`git -C ${JSON.stringify(PROJECT_ROOT)} archive --format=tar ${sha} | tar -x -C ${JSON.stringify(folder)}`);
+  const archive = join(folder, 'revision.tar');
+  execFileSync('git', ['-C', PROJECT_ROOT, 'archive', '--format=tar', '-o', archive, sha]);
+  execFileSync('tar', ['-xf', archive, '-C', folder]);
+  rmSync(archive);
   const lock = (root: string) => readFileSync(join(root, 'package-lock.json'), 'utf8');
   if (lock(folder) === lock(PROJECT_ROOT)) symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(folder, 'node_modules'), 'dir');
   else {
@@ -128,7 +137,8 @@ async function main(): Promise<void> {
   const revision = process.argv[2];
   if (!revision) throw new Error('name the revision to compare with: npm run bench:compare -- <revision>');
   const base = resolveRevision(revision);
-  const head = resolveRevision('HEAD');
+  const committed = resolveRevision('HEAD');
+  const head = workingTreeChanged() ? { ...committed, subject: `${committed.subject} (and changes not committed)` } : committed;
   const settings = {
     rounds: setting('BENCH_ROUNDS', 3, 1, 50),
     durationSeconds: setting('BENCH_DURATION', 10, 1, 600),
@@ -169,8 +179,8 @@ async function main(): Promise<void> {
     const bare: Side = { name: 'bare', child: bareChild, path: headSide.path, headers: {}, results: [] };
     const sides = [headSide, baseSide, bare];
     for (let round = 0; round < settings.rounds; round += 1) {
-      // each round in another order, so that no server always runs first (or right after another)
-      const order = round % 2 ? [...sides].reverse() : sides;
+      // each round the order turns by one, so that each server runs first, second and last equally often
+      const order = sides.map((_, i) => sides[(i + round) % sides.length] as Side);
       for (const side of order) {
         log(`round ${round + 1}/${settings.rounds}: ${side.name}`);
         side.results.push(

@@ -180,7 +180,6 @@ function environment(values: Values): string {
   return values.environment;
 }
 
-/** A key's or client's origin binding and read limit as --json prints them (null: none). */
 /** What `keys list` and `clients list` show of a key or a client alike. */
 function listedJson(
   row: CallerRules & { environment: string; role: string; organizationId: number | null; description: string | null; createdAt: number },
@@ -195,6 +194,7 @@ function listedJson(
   };
 }
 
+/** A key's or client's origin binding and read limit as --json prints them (null: none). */
 function rulesJson(rules: CallerRules) {
   return { allowedOrigins: rules.allowedOrigins, rateLimit: rules.rateLimit };
 }

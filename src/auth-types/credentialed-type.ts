@@ -109,6 +109,10 @@ function draftWithCredentials<F extends CredentialedFields>(
   return { fields, ...(unchanged ? {} : { fetch: rules.request(fields, secret) }) };
 }
 
+/**
+ * The stored secret, or undefined when this instance cannot open it: sealed with a key it lacks, or
+ * damaged. Used only when the write sends a new secret, which replaces it either way.
+ */
 function openedOrUndefined(box: SecretBox, sealed: string): string | undefined {
   try {
     return box.decrypt(sealed);

@@ -46,7 +46,7 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
     const id = `${route} ${method} ${status}`;
     let child = counters.get(id);
     if (!child) {
-      child = metrics.httpRequests.labels(route, methodLabel(method), status);
+      child = metrics.httpRequests.labels(route, method, status);
       counters.set(id, child);
     }
     return child;
@@ -55,7 +55,7 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
     const id = `${route} ${method}`;
     let child = timers.get(id);
     if (!child) {
-      child = metrics.httpDuration.labels(route, methodLabel(method));
+      child = metrics.httpDuration.labels(route, method);
       timers.set(id, child);
     }
     return child;
@@ -68,8 +68,10 @@ export function requestObserver(logger: Logger, metrics: Metrics): ObserveReques
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const { requestId, url, route, ctx, principal, errorCode } = exchange;
       const status = aborted && !res.headersSent ? 499 : res.statusCode;
-      counter(route, method, String(status)).inc();
-      timer(route, method).observe(seconds);
+      // the label children are keyed by the method's label, so every OTHER method shares one entry
+      const label = methodLabel(method);
+      counter(route, label, String(status)).inc();
+      timer(route, label).observe(seconds);
       if (!logger.isLevelEnabled(status >= 500 ? 'error' : 'info')) return;
       const line = {
         requestId,
