@@ -6,7 +6,10 @@
  * file is one line here. `mysql: true` for tests that need the MySQL server (they run its check first).
  */
 const TARGETS = [
-  { mutate: 'src/arcgis/arcgis-client.ts', tests: ['test/unit/arcgis-client-rules.test.ts', 'test/integration/arcgis-client*.test.ts'] },
+  {
+    mutate: 'src/arcgis/arcgis-client.ts',
+    tests: ['test/unit/arcgis-client-rules.test.ts', 'test/integration/arcgis-client*.test.ts', 'test/integration/arcgis-generate-token.test.ts'],
+  },
   { mutate: 'src/arcgis/auth-url-allowlist.ts', tests: ['test/unit/auth-url-allowlist*.test.ts', 'test/unit/config.test.ts'] },
   { mutate: 'src/crypto/*.ts', tests: ['test/unit/secret-box.test.ts', 'test/unit/crypto-rules.test.ts'] },
   { mutate: 'src/http/authenticate.ts', tests: ['test/unit/request-caller-rules.test.ts'] },
