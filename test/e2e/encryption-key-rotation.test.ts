@@ -4,6 +4,7 @@ import { SecretBox } from '../../src/crypto/secret-box';
 import { useFakeArcgis } from '../support/use-fake-arcgis';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { putStaticToken } from '../support/map-token-requests';
 
 const OLD = Buffer.alloc(32, 11).toString('base64');
 const NEW = Buffer.alloc(32, 12).toString('base64');
@@ -19,13 +20,7 @@ function instance(encryptionKey: string): Harness {
 }
 
 async function put(h: Harness, token: string): Promise<number> {
-  const res = await request(h.app)
-    .put('/api/v1/admin/map-tokens')
-    .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', await h.key(ENV))
-    .send([{ organization_ID: 1, authType: 'static', token }]);
-  expect(res.status).toBe(200);
-  return res.body.result[0].mapTokenID;
+  return putStaticToken(h.app, ENV, await h.key(ENV), token);
 }
 
 async function read(h: Harness, id: number) {

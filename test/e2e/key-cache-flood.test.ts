@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import request from 'supertest';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { putStaticToken } from '../support/map-token-requests';
 
 /**
  * SPEC "Headers": however many unknown keys are tried, they never push a known key out of the process
@@ -68,12 +69,7 @@ it('a known reader key keeps its token while MySQL is away, after more unknown k
   const admin = await h.key(ENV);
   const reader = await h.key(ENV, 'reader');
   const expires = new Date(h.clock.now() + 86_400_000).toISOString();
-  const put = await request(h.app)
-    .put('/api/v1/admin/map-tokens')
-    .set({ 'atr-environment-id': ENV, 'atr-subscription-key': admin })
-    .send([{ organization_ID: 1, authType: 'static', token: 'flood-token', token_Expire_Date: expires }]);
-  expect(put.status).toBe(200);
-  const path = `/api/v1/map-tokens/${put.body.result[0].mapTokenID}/token`;
+  const path = `/api/v1/map-tokens/${await putStaticToken(h.app, ENV, admin, 'flood-token', expires)}/token`;
   const read = (key: string) => request(h.app).get(path).set({ 'atr-environment-id': ENV, 'atr-subscription-key': key });
 
   expect((await read(reader)).status).toBe(200);

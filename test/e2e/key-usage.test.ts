@@ -3,6 +3,7 @@ import type { KeyUse } from '../../src/stores/store';
 import { createHarness, type Harness } from '../support/harness';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { putStaticToken } from '../support/map-token-requests';
 
 /**
  * SPEC "Reader keys live in browsers", usage: each key's lastUsedAt, at most a minute behind, written in
@@ -60,13 +61,7 @@ const lastUsed = async (keyId: number) => (await h.services.access.listKeys(ENV)
 
 beforeAll(async () => {
   const admin = await newKey('admin');
-  const res = await request(h.app)
-    .put('/api/v1/admin/map-tokens')
-    .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin.key)
-    .send([{ organization_ID: 1, authType: 'static', token: 'usage-token' }]);
-  expect(res.status).toBe(200);
-  id = res.body.result[0].mapTokenID;
+  id = await putStaticToken(h.app, ENV, admin.key, 'usage-token');
   await h.services.keyUsage.flush();
 });
 

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createHarness, type Harness } from '../support/harness';
+import { putStaticToken } from '../support/map-token-requests';
 
 /**
  * Every label of the request metrics takes a bounded set of values: the `route` label is the route's
@@ -88,12 +89,7 @@ describe('request metrics: a bounded set of series, whatever the path spelling',
   beforeAll(async () => {
     h = createHarness();
     key = await h.key(ENV);
-    const put = await request(h.app)
-      .put('/api/v1/admin/map-tokens')
-      .set('atr-environment-id', ENV)
-      .set('atr-subscription-key', key)
-      .send([{ organization_ID: 1, authType: 'static', token: 'labels-token' }]);
-    expect(put.status).toBe(200);
+    await putStaticToken(h.app, ENV, key, 'labels-token');
   });
   afterAll(() => h.close());
 

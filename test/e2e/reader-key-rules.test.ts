@@ -2,6 +2,7 @@ import request from 'supertest';
 import type { Role } from '../../src/domain';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { putStaticToken } from '../support/map-token-requests';
 
 /**
  * SPEC "Reader keys live in browsers": a key (or a client) bound to origins is accepted only from them
@@ -48,13 +49,7 @@ describe.each([
   beforeEach(async () => {
     h = open();
     admin = await key({}, 'admin');
-    const res = await request(h.app)
-      .put('/api/v1/admin/map-tokens')
-      .set('atr-environment-id', ENV)
-      .set('atr-subscription-key', admin)
-      .send([{ organization_ID: 1, authType: 'static', token: 'static-token' }]);
-    expect(res.status).toBe(200);
-    id = res.body.result[0].mapTokenID;
+    id = await putStaticToken(h.app, ENV, admin, 'static-token');
   });
   afterEach(() => h.close());
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { FakeArcgis } from '../support/fake-arcgis';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useFakeArcgis } from '../support/use-fake-arcgis';
 
 /**
  * An upstream that quotes the request back (the stand-in's 'echo' mode: the form body as sent, with
@@ -37,7 +37,7 @@ function leaks(text: string, secret: string): string[] {
   return formsOf(secret).filter((form) => lower.includes(form.toLowerCase()));
 }
 
-const fake = new FakeArcgis();
+const fake = useFakeArcgis();
 let db: TestDatabase;
 let h: Harness;
 let admin: string;
@@ -63,18 +63,18 @@ const enterprise = (password: string) => ({
 });
 
 beforeAll(async () => {
-  await fake.start();
   db = await createTestDatabase();
   h = createHarness({ mysqlUrl: db.url, arcgisOrigin: fake.url });
-  // generateToken's expires is a date: counted from the service's (fake) clock
-  fake.now = () => h.clock.now();
   admin = await h.key(ENV);
   reader = await h.key(ENV, 'reader');
 });
 afterAll(async () => {
   await h.close();
-  await fake.stop();
   await db.drop();
+});
+// generateToken's expires is a date: counted from the service's (fake) clock
+beforeEach(() => {
+  fake.now = () => h.clock.now();
 });
 
 it('a PUT that an echoing upstream rejects answers 400 with its message, no form of the password or secret in it', async () => {

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createHarness, type Harness } from '../support/harness';
+import { putStaticToken } from '../support/map-token-requests';
 
 /**
  * SPEC routes table: the token read carries CORS for CORS_ALLOWED_ORIGINS only, preflight included;
@@ -24,13 +25,7 @@ async function instance(env: Record<string, string>): Promise<Instance> {
   const harness = createHarness({ env });
   const admin = await harness.key(ENV);
   const reader = await harness.key(ENV, 'reader');
-  const res = await request(harness.app)
-    .put('/api/v1/admin/map-tokens')
-    .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin)
-    .send([{ organization_ID: 1, authType: 'static', token: 'static-cors-token' }]);
-  expect(res.status).toBe(200);
-  return { harness, reader, id: res.body.result[0].mapTokenID };
+  return { harness, reader, id: await putStaticToken(harness.app, ENV, admin, 'static-cors-token') };
 }
 
 function preflight({ harness, id }: Instance, origin: string) {

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { StoreUnavailableError } from '../../src/errors';
 import { createHarness, type Harness } from '../support/harness';
 import { createTestDatabase } from '../support/test-database';
+import { putStaticToken } from '../support/map-token-requests';
 
 /**
  * The token read's GET is answered in front of Express (src/http/fast-path.ts). Nothing the read
@@ -40,13 +41,7 @@ beforeEach(async () => {
     'test',
   );
   accessToken = (await h.services.clients.issueToken(client.clientId, secret, ENV)).access_token;
-  const res = await request(h.app)
-    .put('/api/v1/admin/map-tokens')
-    .set('atr-environment-id', ENV)
-    .set('atr-subscription-key', admin)
-    .send([{ organization_ID: 1, authType: 'static', token: 'hot-static-token' }]);
-  expect(res.status).toBe(200);
-  id = res.body.result[0].mapTokenID;
+  id = await putStaticToken(h.app, ENV, admin, 'hot-static-token');
 });
 afterEach(() => h.close());
 
@@ -266,11 +261,7 @@ describe('the token read in front of Express', () => {
     const writer = createHarness({ mysqlUrl: db.url });
     const reader2 = createHarness({ mysqlUrl: db.url, env: { ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64') } });
     try {
-      const written = await request(writer.app)
-        .put('/api/v1/admin/map-tokens')
-        .set({ 'atr-environment-id': ENV, 'atr-subscription-key': await writer.key(ENV, 'admin') })
-        .send([{ organization_ID: 1, authType: 'static', token: 'sealed-elsewhere' }]);
-      const sealedId = written.body.result[0].mapTokenID;
+      const sealedId = await putStaticToken(writer.app, ENV, await writer.key(ENV, 'admin'), 'sealed-elsewhere');
       const headers = {
         'atr-environment-id': ENV,
         'atr-subscription-key': await reader2.key(ENV, 'reader'),

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createHarness, type Harness } from '../support/harness';
+import { putStaticToken } from '../support/map-token-requests';
 
 /**
  * The token read answers the same on every spelling of its path, through both of its entrances (the
@@ -18,12 +19,7 @@ beforeAll(async () => {
   h = createHarness();
   admin = await h.key(ENV);
   reader = await h.key(ENV, 'reader');
-  const put = await request(h.app)
-    .put('/api/v1/admin/map-tokens')
-    .set({ 'atr-environment-id': ENV, 'atr-subscription-key': admin })
-    .send([{ organization_ID: 1, authType: 'static', token: 'spelled-token', token_Expire_Date: '2099-01-01T00:00:00.000Z' }]);
-  expect(put.status).toBe(200);
-  id = put.body.result[0].mapTokenID;
+  id = await putStaticToken(h.app, ENV, admin, 'spelled-token', '2099-01-01T00:00:00.000Z');
 });
 afterAll(() => h.close());
 

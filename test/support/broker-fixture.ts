@@ -2,7 +2,7 @@ import { environmentScope } from '../../src/domain';
 import { ArcgisClient } from '../../src/arcgis/arcgis-client';
 import { AuthUrlAllowlist } from '../../src/arcgis/auth-url-allowlist';
 import { SecretBox } from '../../src/crypto/secret-box';
-import { createLogger } from '../../src/logger';
+import type { createLogger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import type { MapTokenFields } from '../../src/auth-types/auth-types';

@@ -13,6 +13,21 @@ export function putMapTokens(app: Harness['app'], environment: string, key: stri
     .send(items as object);
 }
 
+/** Stores one static token of organization 1 (with `token_Expire_Date` when given) and returns its mapTokenID. */
+export async function putStaticToken(
+  app: Harness['app'],
+  environment: string,
+  key: string,
+  token: string,
+  token_Expire_Date?: string,
+): Promise<number> {
+  const res = await putMapTokens(app, environment, key, [
+    { organization_ID: 1, authType: 'static', token, ...(token_Expire_Date ? { token_Expire_Date } : {}) },
+  ]);
+  expect(res.status).toBe(200);
+  return res.body.result[0].mapTokenID;
+}
+
 /** `count` agol items of organization 1, one per app (`app-0`, `app-1`, ...), each with `secret`, 120 minutes and `authURL`. */
 export function agolApps(count: number, secret: string, authURL: string) {
   return Array.from({ length: count }, (_, i) => ({
