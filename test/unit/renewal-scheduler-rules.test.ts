@@ -16,7 +16,7 @@ const fake = useFakeArcgis();
 let p: BrokerParts;
 let broker: TokenBroker;
 let scheduler: RenewalScheduler;
-let queries: { now: number; limit: number }[];
+let queries: { now: number; limit: number; usedSince?: number }[];
 let dueAnswer: ((now: number, limit: number) => Promise<DueMapToken[]>) | null;
 
 beforeEach(() => {
@@ -37,9 +37,9 @@ beforeEach(() => {
   queries = [];
   dueAnswer = null;
   const due = p.store.mapTokens.due.bind(p.store.mapTokens);
-  p.store.mapTokens.due = (now, limit) => {
-    queries.push({ now, limit });
-    return dueAnswer ? dueAnswer(now, limit) : due(now, limit);
+  p.store.mapTokens.due = (now, limit, usedSince) => {
+    queries.push({ now, limit, ...(usedSince === undefined ? {} : { usedSince }) });
+    return dueAnswer ? dueAnswer(now, limit) : due(now, limit, usedSince);
   };
 });
 
@@ -158,4 +158,70 @@ test('idle() waits for the renewals in flight and stop() too', async () => {
   release();
   await waiting;
   expect(scheduler.inFlight).toBe(0);
+});
+
+test('more due than one query returns: as the queue runs dry it asks again, before any later tick, skipping rows it started', async () => {
+  for (let i = 0; i < 12; i += 1) await p.create();
+  const release = fake.hold();
+  await scheduler.tick();
+  expect(queries.map((query) => query.limit)).toEqual([8]);
+  await fake.waitForCalls(4);
+  release();
+  await scheduler.idle();
+  // the first query returned its whole limit, so more may have been due: a second query (4 free slots,
+  // 4 for the next ones, the 8 started since the tick) fetched the last four
+  expect(queries.map((query) => query.limit)).toEqual([8, 16]);
+  expect(fake.calls).toHaveLength(12);
+  expect(await count(p.metrics.refreshes, { outcome: 'fetched' })).toBe(12);
+});
+
+test('stop() while renewals run: the queued rows are dropped and freed slots start nothing, no query either', async () => {
+  for (let i = 0; i < 12; i += 1) await p.create();
+  const release = fake.hold();
+  await scheduler.tick();
+  await fake.waitForCalls(4);
+  const stopped = scheduler.stop();
+  release();
+  await stopped;
+  expect(fake.calls).toHaveLength(4);
+  expect(queries).toHaveLength(1);
+  expect(scheduler.inFlight).toBe(0);
+});
+
+describe('REFRESH_AHEAD=in-use: only tokens used within the idle window are renewed ahead', () => {
+  const WINDOW_MS = 2 * HOUR_MS;
+  const inUse = () =>
+    new RenewalScheduler(p.store, broker, p.clock, p.logger, {
+      intervalMs: 1000,
+      concurrency: 4,
+      startJitterMs: 0,
+      idleWindowMs: WINDOW_MS,
+      random: () => 0,
+    });
+
+  test('usedSince() is the idle window back from now; with REFRESH_AHEAD=all there is no bound', () => {
+    expect(inUse().usedSince(10 * HOUR_MS)).toBe(8 * HOUR_MS);
+    expect(scheduler.usedSince(10 * HOUR_MS)).toBeUndefined();
+  });
+
+  test('the due query carries the window; a token last used just inside it is renewed, one used a millisecond before it is not', async () => {
+    // two tokens due from the start (none fetched yet), written (so used) a millisecond apart
+    const idle = await p.create();
+    p.clock.advance(1);
+    const used = await p.create();
+    p.clock.advance(WINDOW_MS);
+    const windowed = inUse();
+    await windowed.tick();
+    await windowed.idle();
+    expect(queries).toEqual([{ now: p.clock.now(), limit: 8, usedSince: used.lastUsedAt }]);
+    expect(fake.calls).toHaveLength(1);
+    expect((await p.row(used.id)).token).not.toBeNull();
+    expect((await p.row(idle.id)).token).toBeNull();
+    // read once, the idle one is in use again and renewed on the next tick
+    await p.store.mapTokens.addUsage([{ id: idle.id, reads: 1, lastReadAt: p.clock.now() }]);
+    await windowed.tick();
+    await windowed.idle();
+    expect(fake.calls).toHaveLength(2);
+    await windowed.stop();
+  });
 });

@@ -1,5 +1,13 @@
+import { SecretBox } from '../../src/crypto/secret-box';
 import { environmentScope } from '../../src/domain';
-import { NotFoundError, RenewalPausedError, StoreUnavailableError, UpstreamError, UpstreamRejectedError } from '../../src/errors';
+import {
+  EncryptionKeyMissingError,
+  NotFoundError,
+  RenewalPausedError,
+  StoreUnavailableError,
+  UpstreamError,
+  UpstreamRejectedError,
+} from '../../src/errors';
 import { TokenBroker, type TokenBrokerOptions } from '../../src/services/token-broker';
 import { renewAtOf } from '../../src/token-timing';
 import { brokerParts, type BrokerParts, count, ENV } from '../support/broker-fixture';
@@ -497,5 +505,87 @@ describe('a client reports its token rejected', () => {
     });
     await expect(broker.fresh({ environment: ENV, organizationId: null }, held.id)).resolves.toMatchObject({ token: 'held' });
     expect(fake.calls).toHaveLength(before);
+  });
+});
+
+describe('a token sealed with an ENCRYPTION_KEY this instance lacks', () => {
+  const ANY = { environment: ENV, organizationId: null };
+  const elsewhere = new SecretBox([Buffer.alloc(32, 9)]);
+  /** A broker on the same store whose only key is not the one the rows were sealed with. */
+  const lacking = () =>
+    new TokenBroker(p.store, p.arcgis, elsewhere, p.clock, p.logger, p.metrics, {
+      cacheTtlMs: TTL_MS,
+      cacheMaxEntries: 100,
+      upstreamTimeoutMs: 1000,
+      random: () => 0,
+    });
+  const missingLogs = () => p.logs.filter((line) => line.missingKeyId !== undefined);
+
+  test('a read answers 503 naming the missing key id and calls ArcGIS for nothing, even past expiry', async () => {
+    const { row } = await withToken('sealed-here', 60_000);
+    const other = lacking();
+    const missing = p.box.keyIds[0];
+    await expect(other.fresh(ANY, row.id)).rejects.toMatchObject({ constructor: EncryptionKeyMissingError, status: 503, keyId: missing });
+    await expect(other.freshRow(await p.row(row.id), ANY)).rejects.toMatchObject({ keyId: missing });
+    p.clock.advance(120_000);
+    await expect(other.fresh(ANY, row.id)).rejects.toMatchObject({ keyId: missing });
+    await other.idle();
+    expect(fake.calls).toHaveLength(0);
+    expect(await count(p.metrics.readWaits)).toBe(0);
+    // the instance that holds the key renews the expired token
+    await expect(broker.fresh(ANY, row.id)).resolves.toMatchObject({ id: row.id, missingKeyId: null });
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  test('renewAhead() past the refresh point renews nothing and records nothing on the row', async () => {
+    const { row, renewAt } = await withToken();
+    p.clock.advance(renewAt - p.clock.now());
+    await lacking().renewAhead(ENV, row.id);
+    expect(fake.calls).toHaveLength(0);
+    expect(await p.row(row.id)).toMatchObject({ lastRefreshError: null, version: row.version });
+    expect(await count(p.metrics.refreshes)).toBe(0);
+    // the same call on the instance that holds the key renews it
+    await broker.renewAhead(ENV, row.id);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  test('an error line names the map token, the missing key id and the held ones, once a minute per key id, never a key', async () => {
+    const a = await withToken('a');
+    const b = await withToken('b');
+    const other = lacking();
+    const missing = p.box.keyIds[0];
+    await expect(other.fresh(ANY, a.row.id)).rejects.toThrow(EncryptionKeyMissingError);
+    expect(missingLogs()).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        mapTokenID: a.row.id,
+        environment: ENV,
+        missingKeyId: missing,
+        heldKeyIds: elsewhere.keyIds,
+        msg: expect.stringContaining(`ENCRYPTION_KEY id ${missing}, which this instance does not hold`),
+      }),
+    ]);
+    // another row sealed with the same key, and the first one read again, within the minute: no new line
+    await expect(other.fresh(ANY, b.row.id)).rejects.toThrow(EncryptionKeyMissingError);
+    p.clock.advance(59_999);
+    await expect(other.fresh(ANY, a.row.id)).rejects.toThrow(EncryptionKeyMissingError);
+    expect(missingLogs()).toHaveLength(1);
+    p.clock.advance(1);
+    other.evict(a.row.id);
+    await expect(other.fresh(ANY, a.row.id)).rejects.toThrow(EncryptionKeyMissingError);
+    expect(missingLogs()).toHaveLength(2);
+    // a row sealed with a third key is a key id of its own: logged at once
+    const third = new SecretBox([Buffer.alloc(32, 5)]);
+    const c = await p.create(
+      { authSecretEnc: third.encrypt('s') },
+      { tokenEnc: third.encrypt('c'), issuedAt: p.clock.now(), expiresAt: p.clock.now() + HOUR_MS },
+    );
+    await expect(other.fresh(ANY, c.id)).rejects.toMatchObject({ keyId: third.keyIds[0] });
+    expect(missingLogs().map((line) => line.missingKeyId)).toEqual([missing, missing, third.keyIds[0]]);
+    const text = JSON.stringify(p.logs);
+    for (const key of [Buffer.alloc(32, 3), Buffer.alloc(32, 9), Buffer.alloc(32, 5)]) {
+      expect(text).not.toContain(key.toString('base64'));
+      expect(text).not.toContain(key.toString('hex'));
+    }
   });
 });

@@ -1,6 +1,13 @@
 import { AuthUrlNotAllowedError } from '../../src/arcgis/auth-url-allowlist';
 import { environmentScope } from '../../src/domain';
-import { StoreUnavailableError, UpstreamError, UpstreamRejectedError } from '../../src/errors';
+import {
+  EncryptionKeyMissingError,
+  RenewalPausedError,
+  StoreUnavailableError,
+  UpstreamError,
+  UpstreamRejectedError,
+} from '../../src/errors';
+import { SecretBox } from '../../src/crypto/secret-box';
 import { toTokenState, type TokenState, usable } from '../../src/services/token-state';
 import { FORCED_RENEWAL_INTERVAL_MS, type RenewalMode, sameToken, TokenRenewer } from '../../src/services/token-renewer';
 import { renewAtOf } from '../../src/token-timing';
@@ -360,5 +367,47 @@ describe('a failed renewal', () => {
     expect((await renewing).error).toBeDefined();
     expect(await count(p.metrics.storeErrors)).toBe(1);
     p.store.mapTokens.recordRefreshFailure = recording;
+  });
+});
+
+describe('the fleet pause and keys this instance lacks', () => {
+  test('needed: a pause another instance recorded after this one read the row is honoured under the lock, with no call', async () => {
+    const row = await p.create();
+    const state = await stateOf(row.id);
+    const current = await p.row(row.id);
+    await p.store.mapTokens.recordRefreshFailure(current, { at: p.clock.now(), kind: 'timeout', message: 'm' }, 1, p.clock.now() + 1500);
+    const recorded = await p.row(row.id);
+    const result = await renewer.renew(state, 'needed', undefined);
+    expect(result.error).toMatchObject({ constructor: RenewalPausedError, status: 504, retryAfterSeconds: 2 });
+    expect(fake.calls).toHaveLength(0);
+    // the pause is not a new failure: nothing more is recorded
+    expect(await p.row(row.id)).toMatchObject({ refreshFailures: 1, version: recorded.version });
+    expect(await count(p.metrics.refreshes, { outcome: 'failed' })).toBe(0);
+    // at its end, a call
+    p.clock.advance(1500);
+    expect((await renew(row.id, 'needed')).state.token).toMatch(/^fake-/);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  test('a secret sealed with a key this instance lacks ends the renewal with EncryptionKeyMissingError: no call, nothing recorded', async () => {
+    const row = await p.create();
+    const lacking = new TokenRenewer(p.store, p.arcgis, new SecretBox([Buffer.alloc(32, 9)]), p.clock, p.logger, p.metrics, {
+      cacheTtlMs: TTL_MS,
+      lockTimeoutSeconds: 0.2,
+      random: () => 0,
+    });
+    const state = await stateOf(row.id);
+    await expect(lacking.renew(state, 'needed', undefined)).rejects.toMatchObject({
+      constructor: EncryptionKeyMissingError,
+      keyId: p.box.keyIds[0],
+    });
+    // also from the row this process holds while the store is away
+    p.store.down = true;
+    await expect(lacking.renew(state, 'ahead', undefined)).rejects.toBeInstanceOf(EncryptionKeyMissingError);
+    p.store.down = false;
+    await lacking.settled();
+    expect(fake.calls).toHaveLength(0);
+    expect(await p.row(row.id)).toMatchObject({ refreshFailures: 0, lastRefreshError: null, version: row.version });
+    expect(await count(p.metrics.refreshes, { outcome: 'failed' })).toBe(0);
   });
 });
