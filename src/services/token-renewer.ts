@@ -186,6 +186,7 @@ export class TokenRenewer {
   private fetchFor(row: MapTokenRow) {
     const request = authTypeOf(row).tokenRequest(row, (sealed) => this.box.decrypt(sealed));
     // unreachable: a type whose tokens are not fetched is never due (renewAt null) nor unusable
+    // Stryker disable next-line StringLiteral: equivalent; the text of an unexpected error is neither recorded nor answered
     if (request === null) throw new Error(`a ${row.authType} map token is not renewed`);
     // a URL taken off the allowlist since the row was written comes back as the client's own 502
     return this.arcgis.fetchToken(request);

@@ -225,3 +225,46 @@ describe('REFRESH_AHEAD=in-use: only tokens used within the idle window are rene
     await windowed.stop();
   });
 });
+
+test('stop() while the due query is out: what it returns after stop() starts nothing', async () => {
+  for (let i = 0; i < 6; i += 1) await p.create();
+  let answer!: (due: DueMapToken[]) => void;
+  const asked = new Promise<void>((resolve) => {
+    dueAnswer = () =>
+      new Promise((answered) => {
+        answer = answered;
+        resolve();
+      });
+  });
+  const ticking = scheduler.tick();
+  await asked;
+  const stopped = scheduler.stop();
+  answer([1, 2, 3, 4, 5, 6].map((id) => ({ id, environment: ENV })));
+  await ticking;
+  await stopped;
+  expect(scheduler.inFlight).toBe(0);
+  expect(fake.calls).toHaveLength(0);
+});
+
+test('start() after stop() renews again, slots refilled as they free', async () => {
+  await scheduler.stop();
+  const restarted = new RenewalScheduler(p.store, broker, p.clock, p.logger, {
+    intervalMs: 60_000,
+    concurrency: 4,
+    startJitterMs: 0,
+    idleWindowMs: null,
+    random: () => 0,
+  });
+  scheduler = restarted;
+  restarted.start();
+  await restarted.stop();
+  for (let i = 0; i < 6; i += 1) await p.create();
+  const release = fake.hold();
+  // the first tick of a start comes at once (no jitter); the next one not for a minute
+  restarted.start();
+  await fake.waitForCalls(4);
+  release();
+  await fake.waitForCalls(6);
+  await restarted.idle();
+  expect(queries).toHaveLength(1);
+});

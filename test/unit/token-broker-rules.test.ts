@@ -471,6 +471,9 @@ describe('a client reports its token rejected', () => {
     p.clock.advance(999);
     await expect(broker.fresh({ environment: ENV, organizationId: null }, row.id)).rejects.toMatchObject({ retryAfterSeconds: 1 });
     expect(fake.calls).toHaveLength(calls);
+    // only the first read waited: those inside the pause did not even take the lock
+    expect(await count(p.metrics.readWaits)).toBe(1);
+    expect(await count(p.metrics.refreshes, { outcome: 'reused' })).toBe(0);
     // the pause over, the next read tries again
     p.clock.advance(1);
     fake.mode = 'ok';

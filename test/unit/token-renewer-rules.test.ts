@@ -411,3 +411,61 @@ describe('the fleet pause and keys this instance lacks', () => {
     expect(await count(p.metrics.refreshes, { outcome: 'failed' })).toBe(0);
   });
 });
+
+describe('a failure recorded without the lock', () => {
+  /** recordRefreshFailure held until `finish(error?)`; `calls` counts the records started. */
+  function holdRecords() {
+    const held = { calls: 0, finish: (_error?: Error) => {} };
+    p.store.mapTokens.recordRefreshFailure = () => {
+      held.calls += 1;
+      return new Promise<boolean>((resolve, reject) => {
+        held.finish = (error) => (error ? reject(error) : resolve(true));
+      });
+    };
+    return held;
+  }
+
+  test('with the store away the renewal answers at once; settled() waits for the record, whose failure counts as a store error', async () => {
+    const row = await p.create({}, p.sealed('old', HOUR_MS));
+    const state = await stateOf(row.id);
+    fake.mode = 'reject';
+    p.store.down = true;
+    const held = holdRecords();
+    const result = await renewer.renew(state, 'ahead', undefined);
+    expect(result.error).toBeInstanceOf(UpstreamRejectedError);
+    expect(result.state.token).toBe('old');
+    expect(held.calls).toBe(1);
+    expect(await count(p.metrics.storeErrors)).toBe(1); // the lock
+    let settled = false;
+    const settling = renewer.settled().then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    held.finish(new StoreUnavailableError());
+    await settling;
+    expect(await count(p.metrics.storeErrors)).toBe(2); // and the record
+  });
+
+  test('a renewal that failed for a reason the lock did not see (a save refused) answers without waiting for its record', async () => {
+    const row = await p.create();
+    p.store.failSaves = new Error('disk full');
+    const held = holdRecords();
+    const result = await renewer.renew(await stateOf(row.id), 'needed', undefined);
+    expect(result.error).toMatchObject({ message: 'Could not get a token from ArcGIS.' });
+    expect(held.calls).toBe(1);
+    held.finish();
+    await renewer.settled();
+    expect(await count(p.metrics.storeErrors)).toBe(0);
+  });
+});
+
+test('a failed forced renewal records its time (the 30 s window counts it); a failed renewal ahead does not', async () => {
+  const forced = await p.create({}, p.sealed('current', HOUR_MS));
+  const ahead = await p.create({}, p.sealed('other', HOUR_MS));
+  fake.mode = 'reject';
+  const now = p.clock.now();
+  expect((await renew(forced.id, 'forced', 'current')).state.row.forcedRenewalAt).toBe(now);
+  expect((await p.row(forced.id)).forcedRenewalAt).toBe(now);
+  p.clock.advance(ahead.renewAt! - p.clock.now());
+  expect((await renew(ahead.id, 'ahead')).state.row.forcedRenewalAt).toBeNull();
+  expect((await p.row(ahead.id)).forcedRenewalAt).toBeNull();
+});
