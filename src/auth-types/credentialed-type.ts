@@ -117,8 +117,9 @@ function openedOrUndefined(box: SecretBox, sealed: string): string | undefined {
   try {
     return box.decrypt(sealed);
   } catch {
-    return undefined;
+    // either way, nothing to keep
   }
+  return undefined;
 }
 
 function originOf(url: string): string {

@@ -19,8 +19,7 @@ export const staticToken: AuthTypeModule<StaticFields> = {
   draft(item, { index, now, problems }) {
     const expiresAt = item.token_Expire_Date ? Date.parse(item.token_Expire_Date) : null;
     // the schema's date-time admits what Date cannot hold (a leap second, 23:59:60)
-    if (expiresAt !== null && Number.isNaN(expiresAt))
-      problems.push({ path: `/${index}/token_Expire_Date`, message: 'is not a date this service can store' });
+    if (Number.isNaN(expiresAt)) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is not a date this service can store' });
     else if (expiresAt !== null && expiresAt <= now) problems.push({ path: `/${index}/token_Expire_Date`, message: 'is in the past' });
     return {
       fields: {
