@@ -222,9 +222,10 @@ function cleanMessage(error: Record<string, unknown>, secret: string): string {
   const text = [error.error_description, error.message, error.error].find(
     (value): value is string => typeof value === 'string' && value.trim() !== '',
   );
-  // generateToken says what went wrong in `details` ("Unable to generate token." alone says little)
+  // generateToken says what went wrong in `details` ("Unable to generate token." alone says little); a blank
+  // one adds only white space, which the one line below collapses
   const details = Array.isArray(error.details)
-    ? error.details.filter((value): value is string => typeof value === 'string' && value.trim() !== '' && value !== text)
+    ? error.details.filter((value): value is string => typeof value === 'string' && value !== text)
     : [];
   const fallback = `ArcGIS error ${String(error.code ?? 'without a code')}`;
   // Redact before and after making one line: a secret may hold a control character, and an echo may put a tab, a

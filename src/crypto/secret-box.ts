@@ -51,7 +51,7 @@ export class SecretBox {
     // a key this instance holds failed GCM's check: the value was changed, not sealed elsewhere
     if (named.length) throw new Error('no ENCRYPTION_KEY decrypts this value (was the key that sealed it removed?)');
     // the key that sealed it is not (or no longer) in this instance's ENCRYPTION_KEY list
-    throw new EncryptionKeyMissingError(/^[0-9a-f]{8}$/.test(id ?? '') ? (id as string) : 'unknown');
+    throw new EncryptionKeyMissingError(/^[0-9a-f]{8}$/.test(String(id)) ? String(id) : 'unknown');
   }
 
   /** The public ids of this instance's keys (short hashes, never a key), the encrypting one first. */

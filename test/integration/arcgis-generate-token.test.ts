@@ -191,6 +191,22 @@ describe('when the portal or server refuses the credentials', () => {
     expect((err as UpstreamRejectedError).arcgisMessage).toBe('Unable to generate token. [redacted] username or password.');
   });
 
+  it('quotes the details that are text and not the message again; without an array of details, the message alone', async () => {
+    const refusal = (details: unknown) => ({ error: { code: 400, message: 'Unable to generate token.', details } });
+    const details = ['', 'Invalid username or password.', 42, null, { text: 'x' }, 'Unable to generate token.', ' ', 'Locked.'];
+    for (const [body, message] of [
+      [refusal(details), 'Unable to generate token. Invalid username or password. Locked.'],
+      [refusal('Invalid username or password.'), 'Unable to generate token.'],
+      [{ error: { code: 400, message: 'Unable to generate token.' } }, 'Unable to generate token.'],
+    ] as const) {
+      await withAnswer(body, async (authURL, origin) => {
+        const err = await failure(makeClient({ allowlist: origin }).fetchToken(credentials({ authURL })));
+        expect(err).toBeInstanceOf(UpstreamRejectedError);
+        expect((err as UpstreamRejectedError).arcgisMessage).toBe(message);
+      });
+    }
+  });
+
   it.each([
     [498, 'Invalid token.'],
     [499, 'Token Required'],

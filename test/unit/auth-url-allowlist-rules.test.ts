@@ -10,6 +10,7 @@ describe('entries: both sides of each boundary', () => {
     ['a default port with leading zeros', 'https://portal.example.com:00443', 'https://portal.example.com'],
     ['a wildcard over a domain whose last label ends in a digit', 'https://*.maps.corp1', 'https://*.maps.corp1'],
     ['a wildcard over a domain whose last label starts with a digit', 'https://*.maps.1corp', 'https://*.maps.1corp'],
+    ['a wildcard over a domain with a label of digits before its last', 'https://*.maps.2.example.com', 'https://*.maps.2.example.com'],
   ])('accepts %s', (_what, entry, described) => {
     expect(AuthUrlAllowlist.parse(entry).describe()).toBe(described);
   });
