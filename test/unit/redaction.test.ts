@@ -34,6 +34,20 @@ describe('redactSecrets', () => {
     expect(redactSecrets(`x ${JSON.stringify(secret).slice(1, -1)} y`, [secret])).toBe(`x ${REDACTED} y`);
   });
 
+  it('cuts a form-encoded secret with or without its ! ( ) and quote escaped', () => {
+    // encodeURIComponent leaves ! ' ( ) ~ alone, URLSearchParams escapes them
+    expect(redactSecrets("x it's (mine)! y", ["it's (mine)!"])).toBe(`x ${REDACTED} y`);
+    expect(redactSecrets("x it's+(mine)! y", ["it's (mine)!"])).toBe(`x ${REDACTED} y`);
+    expect(redactSecrets('x it%27s+%28mine%29%21 y', ["it's (mine)!"])).toBe(`x ${REDACTED} y`);
+  });
+
+  it('cuts a longer spelling whole, not the secret it contains', () => {
+    // a trailing or leading backslash: the secret as sent is a part of its JSON escape
+    expect(redactSecrets('x pa\\\\ y', ['pa\\'])).toBe(`x ${REDACTED} y`);
+    expect(redactSecrets('x \\\\pa y', ['\\pa'])).toBe(`x ${REDACTED} y`);
+    expect(redactSecrets('x pa\\\\\\\\ y', ['pa\\'])).toBe(`x ${REDACTED} y`);
+  });
+
   it('escapes a character outside the BMP as its two UTF-16 units', () => {
     expect(redactSecrets('x pa\\ud83d\\udd11ss y', ['pa🔑ss'])).toBe(`x ${REDACTED} y`);
   });
@@ -52,8 +66,27 @@ describe('redactSecrets', () => {
     expect(redactSecrets('pw=&#34;q&#34;', ['"q"'])).toBe(`pw=${REDACTED}`);
   });
 
+  it('withholds a text that spells the secret once decoded, whichever encoding was mixed in', () => {
+    // form-encoded, the slash left as sent: a '+' read as a space
+    expect(redactSecrets('pw=Tr0ub4dor%263+x%2By/z', [PASSWORD])).toBe(WITHHELD);
+    // a character of several UTF-8 bytes, its escapes decoded together
+    expect(redactSecrets('pw=p%C3%A4ss w%c3%b6rd', ['päss wörd'])).toBe(WITHHELD);
+    // JSON with an escaped slash, then URL-encoded
+    expect(redactSecrets(`pw=${encodeURIComponent('Tr0ub4dor&3 x+y\\/z')}`, [PASSWORD])).toBe(WITHHELD);
+    // JSON with escaped quotes and backslash, then URL-encoded
+    expect(redactSecrets(`pw=${encodeURIComponent('a\\"b\\\\c d')}`, ['a"b\\c d'])).toBe(WITHHELD);
+    // decimal entities beside a literal space, and named entities beside a numeric one
+    expect(redactSecrets('pw=Tr0ub4dor&#38;3&#32;x+y/z', [PASSWORD])).toBe(WITHHELD);
+    expect(redactSecrets('pw=x&lt;y&gt;&amp;&quot;z&#39;', ['x<y>&"z\''])).toBe(WITHHELD);
+  });
+
+  it('says in words where a secret was cut and why a text was withheld', () => {
+    expect(redactSecrets(`before ${PASSWORD} after`, [PASSWORD])).toBe('before [redacted] after');
+    expect(redactSecrets('pw=Tr0ub4dor%263 x+y/z', [PASSWORD])).toBe('[withheld: it quoted a credential]');
+  });
+
   it('leaves text alone that holds no form of a secret, including malformed escapes', () => {
-    const text = 'Invalid client_secret %E0%A4%A 100% \\u12 &#99999999; &amp; done';
+    const text = 'Invalid client_secret %E0%A4%A 100% \\u12 &#99999999; &#9999999; &amp; done';
     expect(redactSecrets(text, [PASSWORD, ''])).toBe(text);
     expect(redactSecrets(text, [])).toBe(text);
   });
