@@ -33,7 +33,7 @@ export const WITHHELD = '[withheld: it quoted a credential]';
 
 /**
  * `text` without any form of any of `secrets`: as sent, URL- or form-encoded (`%26`, `+`, hex in either
- * case), JSON-escaped (`\u0026`, `\/`), HTML-escaped, in any letter case. An upstream that echoes a request
+ * case), JSON-escaped (`\u0026`, `\/`), HTML-escaped (named or numeric), in any letter case. An upstream that echoes a request
  * quotes it in one of these. Should a secret still be readable after decoding what is left (an encoding
  * half applied, or applied twice), the whole text is withheld: no message is worth a password.
  */
@@ -43,8 +43,15 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
     if (secret === '') continue;
     for (const form of formsOf(secret)) out = out.replace(new RegExp(escapeRegExp(form), 'gi'), REDACTED);
   }
-  const readable = decodedViews(out).map((view) => view.toLowerCase());
-  const leaked = secrets.some((secret) => secret !== '' && readable.some((view) => view.includes(secret.toLowerCase())));
+  // both cases: a letter whose other case is longer (ß and SS, ﬁ and FI) matches only one way round
+  const views = decodedViews(out);
+  const lower = views.map((view) => view.toLowerCase());
+  const upper = views.map((view) => view.toUpperCase());
+  const leaked = secrets.some(
+    (secret) =>
+      secret !== '' &&
+      (lower.some((view) => view.includes(secret.toLowerCase())) || upper.some((view) => view.includes(secret.toUpperCase()))),
+  );
   return leaked ? WITHHELD : out;
 }
 
@@ -65,9 +72,15 @@ function formsOf(secret: string): string[] {
     json.replace(/\//g, '\\/'),
     [...secret].map((c) => (/[A-Za-z0-9]/.test(c) ? c : unicodeEscape(c))).join(''),
     secret.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
-    secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'),
+    ...[undefined, '&#39;', '&apos;'].map((apostrophe) => htmlEscaped(secret, apostrophe)),
   ];
   return [...new Set(forms)].sort((a, b) => b.length - a.length);
+}
+
+/** HTML's named escapes, the apostrophe left alone (older escapers), numeric (escape-html, lodash, Go) or named (XML). */
+function htmlEscaped(secret: string, apostrophe: string | undefined): string {
+  const named = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return apostrophe === undefined ? named : named.replace(/'/g, apostrophe);
 }
 
 function unicodeEscape(c: string): string {
@@ -107,14 +120,16 @@ function jsonUnescaped(text: string): string {
 }
 
 function htmlUnescaped(text: string): string {
-  return text
-    .replace(/&#(\d{1,7});/g, (_m, code: string) => String.fromCodePoint(Number(code) % 0x110000))
-    .replace(/&#x([0-9A-Fa-f]{1,6});/g, (_m, hex: string) => String.fromCodePoint(Number.parseInt(hex, 16) % 0x110000))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+  return (
+    text
+      .replace(/&#(\d{1,7});/g, (_m, code: string) => String.fromCodePoint(Number(code) % 0x110000))
+      .replace(/&#x([0-9A-Fa-f]{1,6});/gi, (_m, hex: string) => String.fromCodePoint(Number.parseInt(hex, 16) % 0x110000))
+      // one pass, so that `&amp;lt;` reads `&lt;`; HTML takes &AMP; and its kind in capitals too
+      .replace(/&(quot|lt|gt|apos|amp);/gi, (_m, name: string) => NAMED_ENTITIES[name.toLowerCase()] as string)
+  );
 }
+
+const NAMED_ENTITIES: Record<string, string> = { quot: '"', lt: '<', gt: '>', apos: "'", amp: '&' };
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

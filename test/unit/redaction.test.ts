@@ -66,6 +66,29 @@ describe('redactSecrets', () => {
     expect(redactSecrets('pw=&#34;q&#34;', ['"q"'])).toBe(`pw=${REDACTED}`);
   });
 
+  it('cuts an apostrophe escaped as &#39; or &apos;, and withholds entities in capitals', () => {
+    expect(redactSecrets('bad secret O&#39;Brien-pass', ["O'Brien-pass"])).toBe(`bad secret ${REDACTED}`);
+    expect(redactSecrets('bad secret O&apos;Brien-pass', ["O'Brien-pass"])).toBe(`bad secret ${REDACTED}`);
+    expect(redactSecrets('bad secret O&apos;Brien-pass &amp; more', ["O'Brien-pass"])).toBe(`bad secret ${REDACTED} &amp; more`);
+    // no form is spelt so (entities mixed, or in capitals), but each decodes to the secret
+    expect(redactSecrets('pw=p&#X26;ss&#X20;word', ['p&ss word'])).toBe(WITHHELD);
+    expect(redactSecrets('pw=O&APOS;Brien &#38;co', ["O'Brien &co"])).toBe(WITHHELD);
+    expect(redactSecrets('pw=x&Lt;y&#62;z&QUOT;', ['x<y>z"'])).toBe(WITHHELD);
+    // a form in other letter case is still that form, cut in place
+    expect(redactSecrets('pw=O&APOS;Brien &AMP;co', ["O'Brien &co"])).toBe(`pw=${REDACTED}`);
+    // decoded once: &amp;lt; is the text &lt;, not <
+    expect(redactSecrets('pw=a&amp;lt;b', ['a<b'])).toBe(WITHHELD);
+    expect(redactSecrets('pw=a&amp;amp;lt;b', ['a<b'])).toBe('pw=a&amp;amp;lt;b');
+  });
+
+  it('withholds a secret whose other letter case is longer or shorter (ß and SS, ﬁ and FI)', () => {
+    expect(redactSecrets('bad password GEHEIMSTRASSE', ['geheimstraße'])).toBe(WITHHELD);
+    expect(redactSecrets('bad password geheimstrasse', ['GEHEIMSTRASSE'])).toBe(`bad password ${REDACTED}`);
+    expect(redactSecrets('bad password geheimstrasse', ['geheimstraße'])).toBe(WITHHELD);
+    expect(redactSecrets('bad secret FINAL-SECRET', ['ﬁnal-secret'])).toBe(WITHHELD);
+    expect(redactSecrets('bad secret Final-Secret', ['ﬁnal-secret'])).toBe(WITHHELD);
+  });
+
   it('withholds a text that spells the secret once decoded, whichever encoding was mixed in', () => {
     // form-encoded, the slash left as sent: a '+' read as a space
     expect(redactSecrets('pw=Tr0ub4dor%263+x%2By/z', [PASSWORD])).toBe(WITHHELD);
@@ -77,7 +100,7 @@ describe('redactSecrets', () => {
     expect(redactSecrets(`pw=${encodeURIComponent('a\\"b\\\\c d')}`, ['a"b\\c d'])).toBe(WITHHELD);
     // decimal entities beside a literal space, and named entities beside a numeric one
     expect(redactSecrets('pw=Tr0ub4dor&#38;3&#32;x+y/z', [PASSWORD])).toBe(WITHHELD);
-    expect(redactSecrets('pw=x&lt;y&gt;&amp;&quot;z&#39;', ['x<y>&"z\''])).toBe(WITHHELD);
+    expect(redactSecrets('pw=x&lt;y&gt;&amp;&quot;z&#x27;', ['x<y>&"z\''])).toBe(WITHHELD);
   });
 
   it('says in words where a secret was cut and why a text was withheld', () => {
