@@ -57,6 +57,7 @@ export function createApp({
   app.set('query parser', 'simple');
   // API answers are not cached by validators: the token read is no-store, and hashing every body costs
   app.set('etag', false);
+  answerNotModifiedOnlyWithValidator(app);
 
   app.use(expressStages(...stages.everyRequest));
   app.use(tokenReadRouter(tokenRead));
@@ -76,4 +77,21 @@ export function createApp({
     },
     express: app,
   };
+}
+
+/**
+ * A 304 only for an answer that carries an ETag (the browser module): Express's freshness check takes
+ * `If-None-Match: *` as a match for any answer, even a no-store JSON answer with no validator, and would
+ * send it empty. `app.request` is where Express lets an app extend its requests.
+ */
+function answerNotModifiedOnlyWithValidator(app: Express): void {
+  const expressFresh = Object.getOwnPropertyDescriptor(express.request, 'fresh')?.get;
+  if (expressFresh === undefined) throw new Error("express.request has no 'fresh' getter to extend");
+  Object.defineProperty(app.request, 'fresh', {
+    configurable: true,
+    enumerable: true,
+    get(this: express.Request): boolean {
+      return this.res?.getHeader('ETag') !== undefined && expressFresh.call(this) === true;
+    },
+  });
 }
