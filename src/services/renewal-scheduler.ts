@@ -114,7 +114,11 @@ export class RenewalScheduler {
     try {
       due = await this.store.mapTokens.due(now, limit, this.usedSince(now));
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
+      if (!(error instanceof StoreUnavailableError)) {
+        // a broken query is not asked again as each slot frees: the next tick does
+        this.exhausted = true;
+        throw error;
+      }
       due = this.broker.dueInCache(now, limit);
     }
     this.exhausted = due.length < limit;
@@ -131,8 +135,8 @@ export class RenewalScheduler {
       if (!next) break;
       this.begin(next);
     }
-    // Stryker disable next-line EqualityOperator: equivalent; with every slot taken query() returns before asking the store
-    if (this.running.size < this.options.concurrency && !this.exhausted && !this.querying) {
+    // with every slot taken, query() returns before asking the store
+    if (!this.exhausted && !this.querying) {
       this.refill().catch((error: unknown) => this.logger.error({ err: error }, 'renewal scheduler query failed'));
     }
   }

@@ -175,6 +175,28 @@ test('more due than one query returns: as the queue runs dry it asks again, befo
   expect(await count(p.metrics.refreshes, { outcome: 'fetched' })).toBe(12);
 });
 
+test('a due query made as the queue runs dry that fails is logged at error level; the next tick asks again', async () => {
+  for (let i = 0; i < 12; i += 1) await p.create();
+  const release = fake.hold();
+  await scheduler.tick();
+  await fake.waitForCalls(4);
+  dueAnswer = async () => {
+    throw new Error('bad query');
+  };
+  release();
+  await scheduler.idle();
+  expect(queries.map((query) => query.limit)).toEqual([8, 16]);
+  expect(fake.calls).toHaveLength(8);
+  expect(p.logs.filter((line) => line.msg === 'renewal scheduler query failed')).toEqual([
+    expect.objectContaining({ level: 'error', err: expect.objectContaining({ message: 'bad query' }) }),
+  ]);
+
+  dueAnswer = null;
+  await scheduler.tick();
+  await scheduler.idle();
+  expect(fake.calls).toHaveLength(12);
+});
+
 test('stop() while renewals run: the queued rows are dropped and freed slots start nothing, no query either', async () => {
   for (let i = 0; i < 12; i += 1) await p.create();
   const release = fake.hold();
