@@ -373,6 +373,13 @@ describe("ArcGIS's words in a message", () => {
     expect(await rejectionMessage({ message: 'bad Tr0ub4dor &3 here' }, tabbed)).toBe('bad [redacted] here');
   });
 
+  it('redacts a JSON-escaped echo of such a secret before making one line, which would change it past recognition', async () => {
+    // the tab is written \\t, which the one line keeps; the no-break space beside it becomes a plain one
+    const secret = 'Tr0ub4dor\t\u00a0&3';
+    const echo = JSON.stringify(secret).slice(1, -1);
+    expect(await rejectionMessage({ message: `bad ${echo} here` }, secret)).toBe('bad [redacted] here');
+  });
+
   it('redacts every occurrence of the secret, and nothing when the secret is empty', async () => {
     expect(await rejectionMessage({ message: `${SECRET} / ${SECRET}` })).toBe('[redacted] / [redacted]');
     expect(await rejectionMessage({ message: 'Invalid client_secret' }, '')).toBe('Invalid client_secret');

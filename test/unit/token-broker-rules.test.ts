@@ -585,6 +585,10 @@ describe('a token sealed with an ENCRYPTION_KEY this instance lacks', () => {
     );
     await expect(other.fresh(ANY, c.id)).rejects.toMatchObject({ keyId: third.keyIds[0] });
     expect(missingLogs().map((line) => line.missingKeyId)).toEqual([missing, missing, third.keyIds[0]]);
+    // the instance that holds the key reads the row and says nothing of keys
+    await expect(broker.fresh(ANY, a.row.id)).resolves.toMatchObject({ missingKeyId: null });
+    expect(missingLogs()).toHaveLength(3);
+    expect(p.logs.filter((line) => String(line.msg).includes('ENCRYPTION_KEY'))).toHaveLength(3);
     const text = JSON.stringify(p.logs);
     for (const key of [Buffer.alloc(32, 3), Buffer.alloc(32, 9), Buffer.alloc(32, 5)]) {
       expect(text).not.toContain(key.toString('base64'));
