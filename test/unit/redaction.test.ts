@@ -87,6 +87,11 @@ describe('redactSecrets', () => {
     expect(redactSecrets('bad password geheimstrasse', ['geheimstraße'])).toBe(WITHHELD);
     expect(redactSecrets('bad secret FINAL-SECRET', ['ﬁnal-secret'])).toBe(WITHHELD);
     expect(redactSecrets('bad secret Final-Secret', ['ﬁnal-secret'])).toBe(WITHHELD);
+    // and the other way round: the Kelvin sign is K only once lower-cased (k), never once upper-cased
+    expect(redactSecrets('bad key \u212Aelvin-pass', ['kelvin-pass'])).toBe(WITHHELD);
+    // either comparison, in the one view that spells the secret once decoded
+    expect(redactSecrets('pw=\u212Aelvin%2Dpass', ['kelvin-pass'])).toBe(WITHHELD);
+    expect(redactSecrets('pw=GEHEIMSTRA%53SE', ['geheimstraße'])).toBe(WITHHELD);
   });
 
   it('withholds a text that spells the secret once decoded, whichever encoding was mixed in', () => {
